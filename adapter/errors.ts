@@ -1,0 +1,47 @@
+// Numbered, user-facing errors and notices: every failure the user can see has a code and says what to do.
+// Ranges: 1000 launch/attach configuration, 1100 node process, 1200 agent protocol, 1300 recording store,
+// 2000+ notices sent by the agent (erlang/src; codes kept in sync by test/unit/errors.test.ts).
+
+export interface ScopeError {
+  code: number;
+  /** Message template; `{name}` placeholders are filled from the variables. */
+  format: string;
+}
+
+function e(code: number, format: string): ScopeError {
+  return { code, format };
+}
+
+export const Errors = {
+  // 1000–1099: configuration
+  invalidLaunchConfig: e(1000, 'Invalid launch configuration: {details}'),
+  projectNotFound: e(1001, 'Project directory {dir} does not exist. Set "projectDir" to your Mix project.'),
+  notAMixProject: e(1002, '{dir} is not a Mix project (no mix.exs). Set "projectDir" to the folder that holds mix.exs.'),
+  elixirNotFound: e(1003, 'Elixir was not found on PATH ({details}). Install Elixir ≥ 1.14 with Erlang/OTP ≥ 25 and restart VS Code.'),
+  // 1100–1199: the debugged node
+  compileFailed: e(1100, 'mix compile failed (exit code {code}); see the Debug Console for the compiler output.'),
+  nodeExited: e(1101, 'The node exited (code {code}) before the agent connected. See the Debug Console for its output.'),
+  agentTimeout: e(1102, 'The agent did not connect within {seconds} s. Is the node able to reach 127.0.0.1? See the Debug Console.'),
+  nodeGone: e(1103, 'The debugged node is gone; the recording stays available until you stop the session.'),
+  // 1200–1299: agent protocol
+  badToken: e(1200, 'A connection presented a wrong session token and was closed.'),
+  frameTooLarge: e(1201, 'Frame of {size} bytes exceeds the {cap}-byte cap; connection closed.'),
+  malformedFrame: e(1202, 'Malformed frame from the agent: {details}. The frame was dropped.'),
+  protocolVersion: e(1203, 'Agent speaks protocol version {theirs}, the adapter {ours}. Rebuild with npm run build.'),
+  unexpectedMessage: e(1204, 'Unexpected message from the agent: {details}.'),
+  agentCommandFailed: e(1205, 'The agent could not {what}: {details}'),
+} satisfies Record<string, ScopeError>;
+
+export type ErrorName = keyof typeof Errors;
+
+/** Formats an error's message with its variables; unknown placeholders stay visible. */
+export function formatError(err: ScopeError, vars: Record<string, string | number> = {}): string {
+  return err.format.replace(/\{(\w+)\}/g, (m, name: string) => (name in vars ? String(vars[name]) : m));
+}
+
+/** An Error that carries a numbered ScopeError. */
+export class ScopeFailure extends Error {
+  constructor(readonly error: ScopeError, readonly vars: Record<string, string | number> = {}) {
+    super(formatError(error, vars));
+  }
+}

@@ -1,0 +1,11 @@
+defmodule Bank.MixProject do
+  use Mix.Project
+
+  def project do
+    [app: :bank, version: "0.1.0", elixir: "~> 1.14", start_permanent: false, deps: []]
+  end
+
+  def application do
+    [extra_applications: [:logger], mod: {Bank.Application, []}]
+  end
+end
