@@ -18,6 +18,14 @@ export const Errors = {
   projectNotFound: e(1001, 'Project directory {dir} does not exist. Set "projectDir" to your Mix project.'),
   notAMixProject: e(1002, '{dir} is not a Mix project (no mix.exs). Set "projectDir" to the folder that holds mix.exs.'),
   elixirNotFound: e(1003, 'Elixir was not found on PATH ({details}). Install Elixir ≥ 1.14 with Erlang/OTP ≥ 25 and restart VS Code.'),
+  // 1010–1019: one problem in a launch/attach configuration (adapter/config/validate.ts)
+  configNotObject: e(1010, 'The debug configuration must be a JSON object, not {actual}.'),
+  configWrongRequest: e(1011, '"request" must be "{expected}" here, not {actual}.'),
+  configUnknownAttribute: e(1012, 'Unknown attribute "{attribute}" in this "{request}" configuration{hint}'),
+  configMissingAttribute: e(1013, '"{attribute}" is required in this "{request}" configuration: {description}'),
+  configWrongType: e(1014, '"{attribute}" must be {expected}, not {actual}.'),
+  configBadValue: e(1015, '"{attribute}" is {actual}: {expected}'),
+  configDuplicate: e(1016, '"{attribute}" lists {actual} more than once.'),
   // 1100–1199: the debugged node
   compileFailed: e(1100, 'mix compile failed (exit code {code}); see the Debug Console for the compiler output.'),
   nodeExited: e(1101, 'The node exited (code {code}) before the agent connected. See the Debug Console for its output.'),

@@ -1,0 +1,169 @@
+// The runtime model of one debug session: compiles and starts the node with the agent, talks to the
+// agent, and keeps what it records. A plain event emitter; it knows nothing of DAP or VS Code.
+import { EventEmitter } from 'events';
+import * as path from 'path';
+import { Errors, ScopeFailure } from '../errors';
+import { elixirscope } from '../gen/wire';
+import { AgentConnection } from './agentConnection';
+import { AgentServer } from './agentServer';
+import { Logger, nullLogger } from './log';
+import { checkProject, compileProject, mixEnvFor, ownApps, tracePatterns } from './mixProject';
+import { NodeProcess } from './nodeProcess';
+import { ProcessRegistry } from './processRegistry';
+
+export interface LaunchOptions {
+  projectDir: string;
+  task: string;
+  taskArgs: string[];
+  env: Record<string, string>;
+  /** Module patterns to record; empty = the project's own applications. */
+  trace: string[];
+}
+
+export type OutputCategory = 'stdout' | 'stderr' | 'console' | 'important';
+
+export interface RuntimeEvents {
+  output: [text: string, category: OutputCategory];
+  agentConnected: [AgentConnection];
+  threadsChanged: [];
+  notice: [elixirscope.Notice];
+  stats: [elixirscope.Stats];
+  /** The debugged program ended; the recording stays. */
+  programExited: [code: number | null];
+}
+
+const AGENT_CONNECT_TIMEOUT_MS = 60_000;
+
+/** Folder holding the agent's compiled modules: <repo>/erlang/ebin next to dist/. */
+export function agentEbin(): string {
+  return process.env.ELIXIR_SCOPE_AGENT_EBIN ?? path.resolve(__dirname, '..', 'erlang', 'ebin');
+}
+
+export class DebugRuntime extends EventEmitter<RuntimeEvents> {
+  readonly processes = new ProcessRegistry();
+  private server: AgentServer | undefined;
+  private node: NodeProcess | undefined;
+  private agent: AgentConnection | undefined;
+  private configurationDone = false;
+  private configurationSent = false;
+
+  constructor(private readonly log: Logger = nullLogger) {
+    super();
+  }
+
+  get agentConnection(): AgentConnection | undefined {
+    return this.agent;
+  }
+
+  /** Compiles the project, starts it with the agent, and applies the trace plan. */
+  async launch(opts: LaunchOptions): Promise<void> {
+    checkProject(opts.projectDir);
+    const mixEnv = mixEnvFor(opts.task, opts.env);
+    const env: NodeJS.ProcessEnv = { ...process.env, ...opts.env, MIX_ENV: mixEnv };
+    const out = (text: string, stream: 'stdout' | 'stderr') => this.emit('output', text, stream);
+
+    this.emit('output', `Compiling ${opts.projectDir} (MIX_ENV=${mixEnv})…\n`, 'console');
+    await compileProject(opts.projectDir, env, out);
+
+    const server = new AgentServer();
+    this.server = server;
+    server.on('rejected', (reason) => {
+      this.log.log('warn', `agent connection rejected: ${reason}`);
+      this.emit('output', `[ElixirScope] ${Errors.badToken.code}: rejected an agent connection: ${reason}\n`, 'stderr');
+    });
+    const port = await server.listen();
+    this.log.log('info', `agent server on 127.0.0.1:${port}`);
+
+    const userAflags = env.ERL_AFLAGS ?? '';
+    const nodeEnv: NodeJS.ProcessEnv = {
+      ...env,
+      ELIXIR_SCOPE_PORT: String(port),
+      ELIXIR_SCOPE_TOKEN: server.token,
+      ELIXIR_SCOPE_USER_ERL_AFLAGS: userAflags,
+      ERL_AFLAGS: `${userAflags} -pa ${agentEbin()} -s esc_agent boot`.trim(),
+    };
+    const node = new NodeProcess();
+    this.node = node;
+    node.on('exit', (code) => {
+      this.log.log('info', `node exited with ${code}`);
+      this.emit('programExited', code);
+    });
+    await node.start(opts.task, opts.taskArgs, opts.projectDir, nodeEnv, out);
+
+    const agent = await this.awaitAgent(server, node);
+    this.attachAgent(agent);
+    const patterns = tracePatterns(opts.trace);
+    const apps = opts.trace.length === 0 ? ownApps(opts.projectDir, mixEnv) : [];
+    await agent.request({
+      configure: {
+        apps: apps.map((a) => a.name),
+        modules: [...apps.flatMap((a) => a.modules), ...patterns.modules],
+        prefixes: patterns.prefixes,
+      },
+    });
+    await this.maybeReleaseNode();
+  }
+
+  /** The client finished sending breakpoints: let the node's boot continue. */
+  async setConfigurationDone(): Promise<void> {
+    this.configurationDone = true;
+    await this.maybeReleaseNode();
+  }
+
+  /** Ends the debugged OS process (launch) and closes the agent connection. */
+  async terminate(): Promise<void> {
+    this.agent?.close();
+    await this.node?.kill();
+    this.server?.close();
+  }
+
+  get programRunning(): boolean {
+    return this.node?.running ?? false;
+  }
+
+  private async maybeReleaseNode(): Promise<void> {
+    if (!this.configurationDone || !this.agent || this.configurationSent) return;
+    this.configurationSent = true;
+    await this.agent.request({ configurationDone: {} });
+  }
+
+  private awaitAgent(server: AgentServer, node: NodeProcess): Promise<AgentConnection> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new ScopeFailure(Errors.agentTimeout, { seconds: AGENT_CONNECT_TIMEOUT_MS / 1000 })),
+        AGENT_CONNECT_TIMEOUT_MS,
+      );
+      const onExit = (code: number | null) => {
+        clearTimeout(timer);
+        reject(new ScopeFailure(Errors.nodeExited, { code: String(code) }));
+      };
+      node.once('exit', onExit);
+      server.waitForAgent().then((agent) => {
+        clearTimeout(timer);
+        node.off('exit', onExit);
+        resolve(agent);
+      });
+    });
+  }
+
+  private attachAgent(agent: AgentConnection): void {
+    this.agent = agent;
+    const i = agent.info;
+    this.log.log('info', `agent connected: node ${i.node}, OTP ${i.otpRelease}, Elixir ${i.elixirVersion}, OS pid ${i.osPid}`);
+    this.emit('output', `[ElixirScope] agent connected: node ${i.node}, OTP ${i.otpRelease}, ERTS ${i.ertsVersion}, Elixir ${i.elixirVersion || 'n/a'}\n`, 'console');
+    agent.on('batch', (batch) => {
+      if (this.processes.ingest(batch)) this.emit('threadsChanged');
+    });
+    agent.on('notice', (n) => {
+      this.log.log(n.severity === elixirscope.Notice.Severity.ERROR ? 'error' : 'info', `agent notice ${n.code}: ${n.message}`);
+      this.emit('notice', n);
+    });
+    agent.on('stats', (s) => this.emit('stats', s));
+    agent.on('protocolError', (reason) => {
+      this.log.log('warn', `protocol error: ${reason}`);
+      this.emit('output', `[ElixirScope] ${Errors.malformedFrame.code}: ${reason}\n`, 'stderr');
+    });
+    agent.on('close', () => this.log.log('info', 'agent connection closed'));
+    this.emit('agentConnected', agent);
+  }
+}

@@ -1,0 +1,53 @@
+%% Evaluates Elixir (or, on a node without Elixir, Erlang) source on the live node for the Debug
+%% Console, in a throwaway process with a time limit, and captures the result as a bounded Term.
+-module(esc_eval).
+
+-export([evaluate/2]).
+
+-define(TIMEOUT, 5000).
+
+%% Bindings come from the recording (captured values at the debugger's cursor); they are only
+%% available when they were captured completely, so truncated ones are left out.
+-spec evaluate(binary(), [map()]) -> {eval, map()} | {error, map()}.
+evaluate(Code, _Bindings) ->
+    Parent = self(),
+    {Pid, Ref} = spawn_monitor(fun() -> Parent ! {self(), run(Code)} end),
+    receive
+        {Pid, Result} -> demonitor(Ref, [flush]), Result;
+        {'DOWN', Ref, process, Pid, Reason} -> error_result(Reason)
+    after ?TIMEOUT ->
+        exit(Pid, kill),
+        {error, #{code => 2110, message => <<"evaluation took longer than 5 s and was stopped">>}}
+    end.
+
+run(Code) ->
+    try
+        Value = case code:ensure_loaded('Elixir.Code') of
+                    {module, _} -> element(1, 'Elixir.Code':eval_string(Code, []));
+                    _ -> erlang_eval(Code)
+                end,
+        {eval, #{value => esc_term:capture(Value), printed => print(Value)}}
+    catch
+        Class:Reason:Stack -> error_result({Class, Reason, Stack})
+    end.
+
+erlang_eval(Code) ->
+    {ok, Tokens, _} = erl_scan:string(binary_to_list(Code) ++ "."),
+    {ok, Exprs} = erl_parse:parse_exprs(Tokens),
+    {value, V, _} = erl_eval:exprs(Exprs, erl_eval:new_bindings()),
+    V.
+
+print(Value) ->
+    case code:ensure_loaded('Elixir.Kernel') of
+        {module, _} -> 'Elixir.Kernel':inspect(Value, [{pretty, true}, {limit, 200}]);
+        _ -> iolist_to_binary(io_lib:format("~0tp", [Value]))
+    end.
+
+error_result({Class, Reason, _Stack}) ->
+    Message = case code:ensure_loaded('Elixir.Exception') of
+                  {module, _} -> 'Elixir.Exception':format_banner(Class, Reason, []);
+                  _ -> iolist_to_binary(io_lib:format("~p: ~0tp", [Class, Reason]))
+              end,
+    {error, #{code => 2111, message => Message}};
+error_result(Reason) ->
+    {error, #{code => 2111, message => iolist_to_binary(io_lib:format("~0tp", [Reason]))}}.

@@ -1,0 +1,142 @@
+%% Bounded capture of any Erlang term into the wire schema's Term message (as an esc_proto map).
+%% Runs in agent processes, never in the traced process. Every cut is visible on the wire:
+%% depth cuts become `truncated`, item cuts carry `omitted`, byte cuts carry `omitted_bytes`, and a
+%% whole-event node budget turns the rest into `truncated` with reason 'SIZE'.
+-module(esc_term).
+
+-export([capture/2, capture/1, default_limits/0, limits/1]).
+
+-export_type([limits/0, term_msg/0]).
+
+-type limits() :: #{depth => pos_integer(), items => pos_integer(),
+                    binary_bytes => pos_integer(), budget => pos_integer()}.
+-type term_msg() :: #{value => {atom(), term()}}.
+
+%% Integers beyond this travel as big_int so that JavaScript numbers stay exact.
+-define(MAX_SAFE_INT, 9007199254740992).
+%% Counting the length of a cut list stops here; a longer list reports this lower bound.
+-define(MAX_COUNT, 1000000).
+
+%% Defaults keep a typical event (a GenServer state of a few dozen keys) under a few KB.
+-spec default_limits() -> #{depth := 8, items := 32, binary_bytes := 256, budget := 2000}.
+default_limits() ->
+    #{depth => 8, items => 32, binary_bytes => 256, budget => 2000}.
+
+%% Fills missing or zero limits (the wire's "0 = default") with the defaults.
+-spec limits(map()) -> limits().
+limits(Given) ->
+    maps:fold(fun(K, Default, Acc) ->
+                      case maps:get(K, Given, 0) of
+                          N when is_integer(N), N > 0 -> Acc#{K => N};
+                          _ -> Acc#{K => Default}
+                      end
+              end, #{}, default_limits()).
+
+-spec capture(term()) -> term_msg().
+capture(Term) ->
+    capture(Term, default_limits()).
+
+-spec capture(term(), limits()) -> term_msg().
+capture(Term, Limits0) ->
+    #{depth := Depth, items := Items, binary_bytes := Bytes, budget := Budget} = limits(Limits0),
+    {Msg, _Left} = cap(Term, Depth, {Items, Bytes}, Budget),
+    Msg.
+
+%% cap(Term, DepthLeft, {Items, Bytes}, BudgetLeft) -> {TermMsg, BudgetLeft}
+cap(_Term, _D, _L, B) when B =< 0 ->
+    {#{value => {truncated, #{reason => 'SIZE'}}}, 0};
+cap(T, _D, _L, B) when is_atom(T) ->
+    {#{value => {atom, atom_to_binary(T, utf8)}}, B - 1};
+cap(T, _D, _L, B) when is_integer(T), T =< ?MAX_SAFE_INT, T >= -?MAX_SAFE_INT ->
+    {#{value => {int, T}}, B - 1};
+cap(T, _D, _L, B) when is_integer(T) ->
+    {#{value => {big_int, #{negative => T < 0, magnitude => binary:encode_unsigned(abs(T))}}}, B - 1};
+cap(T, _D, _L, B) when is_float(T) ->
+    {#{value => {float, T}}, B - 1};
+cap(T, _D, {_, Bytes}, B) when is_binary(T) ->
+    Size = byte_size(T),
+    case Size =< Bytes of
+        true -> {#{value => {binary, #{data => T}}}, B - 1};
+        false -> {#{value => {binary, #{data => binary:part(T, 0, Bytes), omitted_bytes => Size - Bytes}}}, B - 1}
+    end;
+cap(T, _D, {_, Bytes}, B) when is_bitstring(T) ->
+    Whole = byte_size(T) - 1,
+    case Whole < Bytes of
+        true ->
+            <<Head:Whole/binary, Tail/bitstring>> = T,
+            Bits = bit_size(Tail),
+            {#{value => {bitstring, #{data => <<Head/binary, Tail/bitstring, 0:(8 - Bits)>>,
+                                      trailing_bits => Bits}}}, B - 1};
+        false ->
+            {#{value => {binary, #{data => binary:part(T, 0, Bytes), omitted_bytes => byte_size(T) - Bytes}}},
+             B - 1}
+    end;
+cap(T, _D, _L, B) when is_pid(T) ->
+    {#{value => {pid, opaque(node(T), pid_to_list(T))}}, B - 1};
+cap(T, _D, _L, B) when is_port(T) ->
+    {#{value => {port, opaque(node(T), erlang:port_to_list(T))}}, B - 1};
+cap(T, _D, _L, B) when is_reference(T) ->
+    {#{value => {ref, opaque(node(T), erlang:ref_to_list(T))}}, B - 1};
+cap(T, _D, _L, B) when is_function(T) ->
+    {#{value => {'fun', fun_msg(T)}}, B - 1};
+cap(_T, D, _L, B) when D =< 0 ->
+    {#{value => {truncated, #{reason => 'DEPTH'}}}, B - 1};
+cap(T, D, L, B) when is_list(T) ->
+    cap_list(T, D - 1, L, B - 1);
+cap(T, D, {Items, _} = L, B) when is_tuple(T) ->
+    Size = tuple_size(T),
+    N = min(Size, Items),
+    {Caps, B2} = cap_elems(T, 1, N, D - 1, L, B - 1, []),
+    {#{value => {tuple, omitted(#{items => Caps}, Size - N)}}, B2};
+cap(T, D, {Items, _} = L, B) when is_map(T) ->
+    Size = map_size(T),
+    {Entries, B2} = cap_map(maps:next(maps:iterator(T)), min(Size, Items), D - 1, L, B - 1, []),
+    {#{value => {map, omitted(#{entries => Entries}, Size - length(Entries))}}, B2}.
+
+cap_list(T, D, {Items, _} = L, B) ->
+    cap_list(T, D, L, B, Items, []).
+
+cap_list([], _D, _L, B, _N, Acc) ->
+    {#{value => {list, #{items => lists:reverse(Acc)}}}, B};
+cap_list([_ | _] = Rest, _D, _L, B, 0, Acc) ->
+    {#{value => {list, #{items => lists:reverse(Acc), omitted => count(Rest, 0)}}}, B};
+cap_list([H | T], D, L, B, N, Acc) ->
+    {HC, B2} = cap(H, D, L, B),
+    cap_list(T, D, L, B2, N - 1, [HC | Acc]);
+cap_list(Improper, D, L, B, _N, Acc) ->
+    {TC, B2} = cap(Improper, D, L, B),
+    {#{value => {list, #{items => lists:reverse(Acc), tail => TC}}}, B2}.
+
+%% Length of the cut part of a list (proper or not), bounded so a huge list costs little.
+count([_ | T], N) when N < ?MAX_COUNT -> count(T, N + 1);
+count([_ | _], N) -> N;
+count(_, N) -> N.
+
+cap_elems(_T, I, N, _D, _L, B, Acc) when I > N ->
+    {lists:reverse(Acc), B};
+cap_elems(T, I, N, D, L, B, Acc) ->
+    {C, B2} = cap(element(I, T), D, L, B),
+    cap_elems(T, I + 1, N, D, L, B2, [C | Acc]).
+
+cap_map(none, _N, _D, _L, B, Acc) ->
+    {lists:reverse(Acc), B};
+cap_map(_Iter, 0, _D, _L, B, Acc) ->
+    {lists:reverse(Acc), B};
+cap_map({K, V, Iter}, N, D, L, B, Acc) ->
+    {KC, B2} = cap(K, D, L, B),
+    {VC, B3} = cap(V, D, L, B2),
+    cap_map(maps:next(Iter), N - 1, D, L, B3, [#{key => KC, value => VC} | Acc]).
+
+omitted(Msg, 0) -> Msg;
+omitted(Msg, N) -> Msg#{omitted => N}.
+
+opaque(Node, Repr) ->
+    #{node => atom_to_binary(Node, utf8), repr => list_to_binary(Repr)}.
+
+fun_msg(F) ->
+    {module, M} = erlang:fun_info(F, module),
+    {name, N} = erlang:fun_info(F, name),
+    {arity, A} = erlang:fun_info(F, arity),
+    {type, Type} = erlang:fun_info(F, type),
+    #{module => atom_to_binary(M, utf8), name => atom_to_binary(N, utf8), arity => A,
+      external => Type =:= external, repr => list_to_binary(erlang:fun_to_list(F))}.

@@ -1,0 +1,248 @@
+%% One-pass protobuf encoder for the recording hot path.
+%%
+%% Why it exists: esc_term:capture/2 builds a Term map and esc_proto:encode_msg/2 walks it again,
+%% allocating two intermediate trees per captured value. The encoder processes of esc_trace encode
+%% hundreds of thousands of terms per second, so this module goes straight from an Erlang term to
+%% the wire bytes of the schema's Term message, with *exactly* the bounding rules of esc_term
+%% (depth, items, binary bytes, per-term node budget, same map iteration order) and exactly the
+%% bytes esc_proto produces for that map (checked by esc_trace_enc_tests against both modules).
+%% It also frames EventBody payloads and EventBatch/AgentMessage envelopes, the same way.
+%%
+%% All functions are pure and run in agent processes only.
+-module(esc_trace_enc).
+
+-export([limits/1, term/2, term_io/2, field_io/3, terms/3, str/1, varint/1, field_bytes/2, field_varint/2,
+         packed/2, mfa/3, agent_events/1]).
+
+-export_type([limits/0]).
+
+%% {Depth, Items, BinaryBytes, Budget}: a tuple so the hot path reads it with element/2 only.
+-type limits() :: {pos_integer(), pos_integer(), pos_integer(), pos_integer()}.
+
+-define(MAX_SAFE_INT, 9007199254740992).
+-define(MAX_COUNT, 1000000).
+
+%% Turns a CaptureLimits-like map (0 or missing = esc_term's default) into the tuple form.
+-spec limits(map()) -> limits().
+limits(Given) ->
+    Def = #{depth => 8, items => 32, binary_bytes => 256, budget => 2000},
+    G = fun(K) -> case maps:get(K, Given, 0) of
+                      N when is_integer(N), N > 0 -> N;
+                      _ -> maps:get(K, Def)
+                  end end,
+    {G(depth), G(items), G(binary_bytes), G(budget)}.
+
+%% Encoded Term message (a binary) for Term under Limits.
+-spec term(term(), limits()) -> binary().
+term(T, L) ->
+    {Io, _Sz} = term_io(T, L),
+    iolist_to_binary(Io).
+
+%% Encoded Term as iodata plus its size: what the event encoders use (no flattening).
+-spec term_io(term(), limits()) -> {iodata(), non_neg_integer()}.
+term_io(T, {Depth, _, _, Budget} = L) ->
+    {Io, Sz, _} = cap(T, Depth, L, Budget),
+    {Io, Sz}.
+
+%% A length-delimited field holding iodata of known size: {IoData, TotalSize}.
+-spec field_io(pos_integer(), iodata(), non_neg_integer()) -> {iodata(), non_neg_integer()}.
+field_io(F, Io, Sz) when F < 16 ->
+    lfield_io((F bsl 3) bor 2, Io, Sz);
+field_io(F, Io, Sz) ->
+    K = varint((F bsl 3) bor 2),
+    V = varint(Sz),
+    {[K, V | Io], byte_size(K) + byte_size(V) + Sz}.
+
+%% Each term of a list, encoded as a length-delimited field number Field (e.g. CallEvent.args).
+-spec terms(pos_integer(), [term()], limits()) -> {iodata(), non_neg_integer()}.
+terms(Field, Ts, L) ->
+    lists:foldr(fun(T, {Acc, Sz}) ->
+                        {Io, TSz} = term_io(T, L),
+                        {F, FSz} = field_io(Field, Io, TSz),
+                        {[F | Acc], Sz + FSz}
+                end, {[], 0}, Ts).
+
+-spec str(atom() | binary() | string()) -> binary().
+str(A) when is_atom(A) -> atom_to_binary(A, utf8);
+str(B) when is_binary(B) -> B;
+str(L) when is_list(L) -> unicode:characters_to_binary(L).
+
+-spec varint(non_neg_integer()) -> binary().
+varint(N) when N < 128 -> <<N>>;
+varint(N) -> <<1:1, (N band 127):7, (varint(N bsr 7))/binary>>.
+
+%% A length-delimited field (wire type 2).
+-spec field_bytes(pos_integer(), binary()) -> binary().
+field_bytes(F, Bin) when F < 16 ->
+    <<((F bsl 3) bor 2), (varint(byte_size(Bin)))/binary, Bin/binary>>;
+field_bytes(F, Bin) ->
+    <<(varint((F bsl 3) bor 2))/binary, (varint(byte_size(Bin)))/binary, Bin/binary>>.
+
+%% A varint field (wire type 0); proto3 default 0 is omitted.
+-spec field_varint(pos_integer(), non_neg_integer()) -> binary().
+field_varint(_F, 0) -> <<>>;
+field_varint(F, N) -> <<(varint(F bsl 3))/binary, (varint(N))/binary>>.
+
+%% A packed repeated varint column; an empty list encodes as nothing.
+-spec packed(pos_integer(), [non_neg_integer()]) -> binary().
+packed(_F, []) -> <<>>;
+packed(F, L) -> field_bytes(F, << <<(varint(X))/binary>> || X <- L >>).
+
+%% Encoded Mfa message.
+-spec mfa(atom(), atom(), non_neg_integer()) -> binary().
+mfa(M, F, A) ->
+    <<(field_bytes(1, atom_to_binary(M, utf8)))/binary,
+      (field_bytes(2, atom_to_binary(F, utf8)))/binary,
+      (field_varint(3, A))/binary>>.
+
+%% AgentMessage{events: Batch} from an already encoded EventBatch.
+-spec agent_events(iodata()) -> iodata().
+agent_events(BatchIo) ->
+    [<<18>>, varint(iolist_size(BatchIo)), BatchIo].
+
+%% ---------------------------------------------------------------- Term (mirrors esc_term:cap/4)
+%%
+%% Terms are built as iolists with their byte size carried alongside, so no level is copied or
+%% measured twice: cap/4 returns {IoData, Size, BudgetLeft}.
+
+cap(_T, _D, _L, B) when B =< 0 ->
+    {<<114, 2, 8, 1>>, 4, 0};                                % truncated{reason: SIZE}
+cap(T, _D, _L, B) when is_atom(T) ->
+    {Io, Sz} = lfield(10, atom_to_binary(T, utf8)),
+    {Io, Sz, B - 1};
+cap(T, _D, _L, B) when is_integer(T), T >= 0, T < 64 ->
+    {[16, T bsl 1], 2, B - 1};
+cap(T, _D, _L, B) when is_integer(T), T =< ?MAX_SAFE_INT, T >= -?MAX_SAFE_INT ->
+    Z = if T >= 0 -> T bsl 1; true -> ((-T) bsl 1) - 1 end,
+    V = varint(Z),
+    {[16 | V], 1 + byte_size(V), B - 1};
+cap(T, _D, _L, B) when is_integer(T) ->
+    Neg = case T < 0 of true -> <<8, 1>>; false -> <<>> end,
+    Inner = <<Neg/binary, (field_bytes(2, binary:encode_unsigned(abs(T))))/binary>>,
+    {Io, Sz} = lfield(26, Inner),
+    {Io, Sz, B - 1};
+cap(T, _D, _L, B) when is_float(T) ->
+    {<<33, T:64/little-float>>, 9, B - 1};
+cap(T, _D, {_, _, Bytes, _}, B) when is_binary(T) ->
+    Size = byte_size(T),
+    Inner = case Size =< Bytes of
+                true -> bytes_field(1, T);
+                false -> <<(bytes_field(1, binary:part(T, 0, Bytes)))/binary,
+                           (field_varint(2, Size - Bytes))/binary>>
+            end,
+    {Io, Sz} = lfield(42, Inner),
+    {Io, Sz, B - 1};
+cap(T, _D, {_, _, Bytes, _}, B) when is_bitstring(T) ->
+    Whole = byte_size(T) - 1,
+    {Io, Sz} =
+        case Whole < Bytes of
+            true ->
+                <<Head:Whole/binary, Tail/bitstring>> = T,
+                Bits = bit_size(Tail),
+                Data = <<Head/binary, Tail/bitstring, 0:(8 - Bits)>>,
+                lfield(50, <<(bytes_field(1, Data))/binary, (field_varint(2, Bits))/binary>>);
+            false ->
+                lfield(42, <<(bytes_field(1, binary:part(T, 0, Bytes)))/binary,
+                             (field_varint(2, byte_size(T) - Bytes))/binary>>)
+        end,
+    {Io, Sz, B - 1};
+cap(T, _D, _L, B) when is_pid(T) ->
+    {Io, Sz} = lfield(82, opaque(node(T), pid_to_list(T))),
+    {Io, Sz, B - 1};
+cap(T, _D, _L, B) when is_port(T) ->
+    {Io, Sz} = lfield(90, opaque(node(T), erlang:port_to_list(T))),
+    {Io, Sz, B - 1};
+cap(T, _D, _L, B) when is_reference(T) ->
+    {Io, Sz} = lfield(98, opaque(node(T), erlang:ref_to_list(T))),
+    {Io, Sz, B - 1};
+cap(T, _D, _L, B) when is_function(T) ->
+    {Io, Sz} = lfield(106, fun_msg(T)),
+    {Io, Sz, B - 1};
+cap(_T, D, _L, B) when D =< 0 ->
+    {<<114, 0>>, 2, B - 1};                                  % truncated{reason: DEPTH}
+cap(T, D, {_, Items, _, _} = L, B) when is_list(T) ->
+    {Inner, ISz, B2} = cap_list(T, D - 1, L, B - 1, Items, [], 0),
+    {Io, Sz} = lfield_io(58, Inner, ISz),
+    {Io, Sz, B2};
+cap(T, D, {_, Items, _, _} = L, B) when is_tuple(T) ->
+    Size = tuple_size(T),
+    N = min(Size, Items),
+    {Inner, ISz, B2} = cap_elems(T, 1, N, D - 1, L, B - 1, [], 0),
+    Om = field_varint(2, Size - N),
+    {Io, Sz} = lfield_io(66, [Inner | Om], ISz + byte_size(Om)),
+    {Io, Sz, B2};
+cap(T, D, {_, Items, _, _} = L, B) when is_map(T) ->
+    Size = map_size(T),
+    First = case Size =< Items of
+                true -> maps:to_list(T);
+                false -> take(maps:next(maps:iterator(T)), Items)
+            end,
+    {Inner, ISz, B2} = cap_entries(First, D - 1, L, B - 1, [], 0),
+    Om = field_varint(2, Size - min(Size, Items)),
+    {Io, Sz} = lfield_io(74, [Inner | Om], ISz + byte_size(Om)),
+    {Io, Sz, B2}.
+
+cap_list([], _D, _L, B, _N, Acc, Sz) ->
+    {lists:reverse(Acc), Sz, B};
+cap_list([_ | _] = Rest, _D, _L, B, 0, Acc, Sz) ->
+    Om = field_varint(3, count(Rest, 0)),
+    {lists:reverse(Acc, Om), Sz + byte_size(Om), B};
+cap_list([H | T], D, L, B, N, Acc, Sz) ->
+    {HC, HSz, B2} = cap(H, D, L, B),
+    {F, FSz} = lfield_io(10, HC, HSz),
+    cap_list(T, D, L, B2, N - 1, [F | Acc], Sz + FSz);
+cap_list(Improper, D, L, B, _N, Acc, Sz) ->
+    {TC, TSz, B2} = cap(Improper, D, L, B),
+    {F, FSz} = lfield_io(18, TC, TSz),
+    {lists:reverse(Acc, [F]), Sz + FSz, B2}.
+
+count([_ | T], N) when N < ?MAX_COUNT -> count(T, N + 1);
+count([_ | _], N) -> N;
+count(_, N) -> N.
+
+cap_elems(_T, I, N, _D, _L, B, Acc, Sz) when I > N ->
+    {lists:reverse(Acc), Sz, B};
+cap_elems(T, I, N, D, L, B, Acc, Sz) ->
+    {C, CSz, B2} = cap(element(I, T), D, L, B),
+    {F, FSz} = lfield_io(10, C, CSz),
+    cap_elems(T, I + 1, N, D, L, B2, [F | Acc], Sz + FSz).
+
+take(none, _N) -> [];
+take(_Iter, 0) -> [];
+take({K, V, Iter}, N) -> [{K, V} | take(maps:next(Iter), N - 1)].
+
+cap_entries([], _D, _L, B, Acc, Sz) ->
+    {lists:reverse(Acc), Sz, B};
+cap_entries([{K, V} | Rest], D, L, B, Acc, Sz) ->
+    {KC, KSz, B2} = cap(K, D, L, B),
+    {VC, VSz, B3} = cap(V, D, L, B2),
+    {KF, KFSz} = lfield_io(10, KC, KSz),
+    {VF, VFSz} = lfield_io(18, VC, VSz),
+    {E, ESz} = lfield_io(10, [KF | VF], KFSz + VFSz),
+    cap_entries(Rest, D, L, B3, [E | Acc], Sz + ESz).
+
+%% Length-delimited field with a one-byte key, from a binary / from iodata of known size.
+lfield(Key, Bin) ->
+    lfield_io(Key, Bin, byte_size(Bin)).
+
+lfield_io(Key, Io, Sz) when Sz < 128 ->
+    {[Key, Sz | Io], Sz + 2};
+lfield_io(Key, Io, Sz) ->
+    V = varint(Sz),
+    {[Key, V | Io], Sz + 1 + byte_size(V)}.
+
+%% proto3 bytes/string field: empty is the default and is omitted.
+bytes_field(_F, <<>>) -> <<>>;
+bytes_field(F, Bin) -> field_bytes(F, Bin).
+
+opaque(Node, Repr) ->
+    <<(bytes_field(1, atom_to_binary(Node, utf8)))/binary, (bytes_field(2, list_to_binary(Repr)))/binary>>.
+
+fun_msg(F) ->
+    {module, M} = erlang:fun_info(F, module),
+    {name, N} = erlang:fun_info(F, name),
+    {arity, A} = erlang:fun_info(F, arity),
+    {type, Type} = erlang:fun_info(F, type),
+    Ext = case Type of external -> <<32, 1>>; _ -> <<>> end,
+    <<(bytes_field(1, atom_to_binary(M, utf8)))/binary, (bytes_field(2, atom_to_binary(N, utf8)))/binary,
+      (field_varint(3, A))/binary, Ext/binary, (bytes_field(5, list_to_binary(erlang:fun_to_list(F))))/binary>>.
