@@ -1,5 +1,6 @@
 // Launch configurations offered by the manifest (initial configurations and launch.json snippets),
 // as data so that scripts/sync-manifest.ts can write them and the tests can validate them. No vscode import.
+import * as path from 'path';
 import { DEBUG_TYPE } from '../adapter/config/launchSchema';
 
 /** Written into a new launch.json. */
@@ -62,3 +63,15 @@ export const configurationSnippets = [
     },
   },
 ];
+
+/** Launch configuration for a Mix project, as F5 without launch.json and the dynamic list offer it. */
+export function mixLaunchConfig(projectDir: string, task: 'run' | 'test') {
+  return {
+    type: DEBUG_TYPE,
+    request: 'launch',
+    name: `ElixirScope: mix ${task} (${path.basename(projectDir)})`,
+    projectDir,
+    task,
+    taskArgs: task === 'run' ? ['--no-halt'] : [],
+  };
+}

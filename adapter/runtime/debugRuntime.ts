@@ -150,7 +150,7 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
     this.agent = agent;
     const i = agent.info;
     this.log.log('info', `agent connected: node ${i.node}, OTP ${i.otpRelease}, Elixir ${i.elixirVersion}, OS pid ${i.osPid}`);
-    this.emit('output', `[ElixirScope] agent connected: node ${i.node}, OTP ${i.otpRelease}, ERTS ${i.ertsVersion}, Elixir ${i.elixirVersion || 'n/a'}\n`, 'console');
+    this.emit('output', `[ElixirScope] agent connected: node ${i.node}, OS pid ${i.osPid}, OTP ${i.otpRelease}, ERTS ${i.ertsVersion}, Elixir ${i.elixirVersion || 'n/a'}\n`, 'console');
     agent.on('batch', (batch) => {
       if (this.processes.ingest(batch)) this.emit('threadsChanged');
     });

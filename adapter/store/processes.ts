@@ -54,7 +54,7 @@ export function atomName(a: string): string {
 
 export function formatMfa(m: Mfa | undefined): string {
   if (m === undefined) return '?';
-  return `${elixirModule(m.module).replace(/^:/, ':')}.${m.function}/${m.arity}`;
+  return `${elixirModule(m.module)}.${m.function}/${m.arity}`;
 }
 
 export class Interner {

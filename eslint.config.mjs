@@ -1,0 +1,58 @@
+// ESLint flat config: typescript-eslint's recommended rules, plus the layering rules of the
+// architecture (PRODUCT.md §2): only extension/ talks to VS Code; the runtime model, configuration and
+// protocol modules stay free of VS Code and DAP so the standalone adapter and webviews can use them.
+import json from '@eslint/json';
+import tseslint from 'typescript-eslint';
+
+const VSCODE = { name: 'vscode', message: 'Only extension/** may import vscode (the adapter and webviews run outside VS Code).' };
+const DAP = ['@vscode/debugadapter', '@vscode/debugprotocol'].map((name) => ({
+  name,
+  message: 'This layer is DAP-free: translate to/from DAP in the adapter\'s DAP layer, not here.',
+}));
+const NOT_UPWARD = {
+  regex: String.raw`^(\.\.?/)+(.*/)?(extension|webviews)(/|$)`,
+  message: 'The adapter must not import the extension or the webviews (layers import downward only).',
+};
+const WEBVIEW_ADAPTER = {
+  regex: String.raw`^(\.\.?/)+(.*/)?adapter/(?!protocol/)`,
+  message: 'Webviews may only import adapter/protocol/** (the custom DAP messages), nothing else of the adapter.',
+};
+
+/** One no-restricted-imports setting; flat config replaces (not merges) a rule per file, so each block lists everything. */
+const CODE = '*.{ts,mts,cts,js,mjs,cjs}';
+const code = (...dirs) => dirs.map((d) => `${d}/**/${CODE}`);
+
+const restrict = (paths, patterns = []) => ({ 'no-restricted-imports': ['error', { paths, patterns }] });
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'out/**', 'node_modules/**', 'adapter/gen/**', 'examples/**', '.vscode-test/**', 'test-artifacts/**'] },
+  {
+    files: ['**/*.ts', '**/*.mts', '**/*.cts'],
+    extends: [tseslint.configs.recommended],
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  // JSON the extension ships (grammar, language configuration): duplicate or empty keys are bugs VS Code ignores silently.
+  {
+    files: ['syntaxes/**/*.json', 'language-configuration.json'],
+    language: 'json/json',
+    plugins: { json },
+    extends: [json.configs.recommended],
+  },
+  {
+    files: ['**/*.js', '**/*.cjs'],
+    languageOptions: {
+      sourceType: 'commonjs',
+      globals: { require: 'readonly', module: 'writable', exports: 'writable', __dirname: 'readonly', __filename: 'readonly', process: 'readonly', console: 'readonly', Buffer: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly' },
+    },
+  },
+  // Layering. Later blocks win for their files, so the most specific paths come last.
+  { files: [`**/${CODE}`], ignores: ['extension/**'], rules: restrict([VSCODE]) },
+  { files: code('adapter'), rules: restrict([VSCODE], [NOT_UPWARD]) },
+  {
+    files: code('adapter/store', 'adapter/runtime', 'adapter/config', 'adapter/protocol'),
+    rules: restrict([VSCODE, ...DAP], [NOT_UPWARD]),
+  },
+  { files: code('webviews'), rules: restrict([VSCODE, ...DAP], [WEBVIEW_ADAPTER]) },
+);

@@ -1,0 +1,45 @@
+// Entry point of the VS Code extension (bundled to dist/extension.js): registers the elixir-scope
+// debugger's providers, the commands, the status bar and the DAP log. VS Code wiring only.
+import * as vscode from 'vscode';
+import { DEBUG_TYPE } from '../adapter/config/launchSchema';
+import { CommandIds } from './commandIds';
+import { ConfigurationProvider } from './configurationProvider';
+import { DapLogTrackerFactory } from './dapLog';
+import { DynamicConfigurations } from './dynamicConfigurations';
+import { debugTestAtCursor } from './debugTestAtCursor';
+import { DescriptorFactory } from './descriptorFactory';
+import { emergencyStop } from './emergencyStop';
+import { RecordingStatusBar } from './recordingStatusBar';
+import { openMessageSequence, openStateHistory } from './recordingViews';
+import { ScopeSessions } from './sessions';
+import { StartupProgress } from './startupProgress';
+
+export function activate(context: vscode.ExtensionContext): void {
+  const sessions = new ScopeSessions();
+  const dapChannel = vscode.window.createOutputChannel('ElixirScope DAP', { log: true });
+
+  context.subscriptions.push(
+    sessions,
+    dapChannel,
+    vscode.debug.registerDebugConfigurationProvider(DEBUG_TYPE, new ConfigurationProvider()),
+    vscode.debug.registerDebugConfigurationProvider(
+      DEBUG_TYPE,
+      new DynamicConfigurations(),
+      vscode.DebugConfigurationProviderTriggerKind.Dynamic,
+    ),
+    vscode.debug.registerDebugAdapterDescriptorFactory(DEBUG_TYPE, new DescriptorFactory(context.extensionPath)),
+    vscode.debug.registerDebugAdapterTrackerFactory(DEBUG_TYPE, new DapLogTrackerFactory(dapChannel)),
+    new RecordingStatusBar(sessions),
+    new StartupProgress(),
+    vscode.commands.registerCommand(CommandIds.emergencyStop, () => emergencyStop(sessions)),
+    vscode.commands.registerCommand(CommandIds.debugTestAtCursor, (uri?: vscode.Uri, line?: number) =>
+      debugTestAtCursor(uri instanceof vscode.Uri ? uri : undefined, typeof line === 'number' ? line : undefined),
+    ),
+    vscode.commands.registerCommand(CommandIds.openStateHistory, openStateHistory),
+    vscode.commands.registerCommand(CommandIds.openMessageSequence, openMessageSequence),
+  );
+}
+
+export function deactivate(): void {
+  // Everything registered above is disposed through context.subscriptions.
+}
