@@ -2,6 +2,7 @@
 // architecture (PRODUCT.md §2): only extension/ talks to VS Code; the runtime model, configuration and
 // protocol modules stay free of VS Code and DAP so the standalone adapter and webviews can use them.
 import json from '@eslint/json';
+import { defineConfig } from 'eslint/config';
 import tseslint from 'typescript-eslint';
 
 const VSCODE = { name: 'vscode', message: 'Only extension/** may import vscode (the adapter and webviews run outside VS Code).' };
@@ -24,7 +25,7 @@ const code = (...dirs) => dirs.map((d) => `${d}/**/${CODE}`);
 
 const restrict = (paths, patterns = []) => ({ 'no-restricted-imports': ['error', { paths, patterns }] });
 
-export default tseslint.config(
+export default defineConfig(
   { ignores: ['dist/**', 'out/**', 'node_modules/**', 'adapter/gen/**', 'examples/**', '.vscode-test/**', 'test-artifacts/**'] },
   {
     files: ['**/*.ts', '**/*.mts', '**/*.cts'],

@@ -31,7 +31,7 @@ const trace = {
   description:
     'Modules to record. Default: the project\'s own modules (never deps, Elixir or OTP). ' +
     '"Bank.Account" = that module, "Bank.*" = Bank and every module below it, ":ets" or ":cowboy*" = Erlang modules, ' +
-    '"$project" = the project\'s own modules (e.g. ["$project", "Plug.*"]).',
+    '"$project" = the project\'s own modules (e.g. ["$project", "Plug.*"]). [] = only what breakpoints need.',
   default: [PROJECT_MODULES],
 } as const satisfies AttributeSchema;
 

@@ -11,7 +11,7 @@
 %% All functions are pure and run in agent processes only.
 -module(esc_trace_enc).
 
--export([limits/1, term/2, term_io/2, field_io/3, terms/3, str/1, varint/1, field_bytes/2, field_varint/2,
+-export([limits/1, term/2, term_io/2, field_io/3, terms/3, str/1, field_str/2, varint/1, field_bytes/2, field_varint/2,
          packed/2, mfa/3, agent_events/1]).
 
 -export_type([limits/0]).
@@ -232,6 +232,9 @@ lfield_io(Key, Io, Sz) ->
     {[Key, V | Io], Sz + 1 + byte_size(V)}.
 
 %% proto3 bytes/string field: empty is the default and is omitted.
+-spec field_str(pos_integer(), binary()) -> binary().
+field_str(F, Bin) -> bytes_field(F, Bin).
+
 bytes_field(_F, <<>>) -> <<>>;
 bytes_field(F, Bin) -> field_bytes(F, Bin).
 

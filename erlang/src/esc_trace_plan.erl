@@ -15,7 +15,7 @@
 %% return of the non-loop function that entered the loop closes the whole chain).
 -module(esc_trace_plan).
 
--export([resolve/1, module_info/1, excluded/1, set_module/3, clear_module/1,
+-export([resolve/1, inspect/1, excluded/1, set_module/3, clear_module/1,
          ms_full/0, ms_call_only/0, ms_sampled/2, callbacks/0, tail_loops/1, sentinel/2]).
 
 -export_type([mod_info/0, level/0]).
@@ -107,8 +107,8 @@ ensure_loaded(M) ->
     end.
 
 %% Facts about a loaded module (see mod_info()).
--spec module_info(module()) -> mod_info().
-module_info(M) ->
+-spec inspect(module()) -> mod_info().
+inspect(M) ->
     Attrs = try M:module_info(attributes) catch _:_ -> [] end,
     Behaviours = lists:append([V || {K, V} <- Attrs, K =:= behaviour orelse K =:= behavior]),
     Functions = try M:module_info(functions) catch _:_ -> [] end,

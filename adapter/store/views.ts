@@ -1,0 +1,250 @@
+// Read-only views over one position of the recording: the call stack, a frame's arguments and locals,
+// the return value or exception, the GenServer state version current there and the message being handled.
+
+import { elixirscope } from '../gen/wire';
+import { Kind, isExit, kindName } from './event-kind';
+import { Mfa, ProcState, formatMfa } from './processes';
+import { RecordingStore } from './recording-store';
+
+type Term = elixirscope.Term.$Properties;
+type Binding = elixirscope.Binding.$Properties;
+
+export interface FrameInfo {
+  /** Global index of the CALL that opened the frame (the frame's stable id); -1 for the process's top level. */
+  call: number;
+  mfa: Mfa | undefined;
+  /** `Bank.Account.deposit/2`, or the process name for the top level. */
+  name: string;
+  depth: number;
+  /** Current line of the frame (top frame: at the position; outer frames: the call site); 0 = unknown. */
+  line: number;
+  file: string;
+  /** LINE (or, at function entry, CALL) event giving the line and locals; -1 = none. */
+  lineEvent: number;
+  /** The CALL event was evicted: name and caller are kept, arguments are gone. */
+  evicted: boolean;
+}
+
+export interface StackInfo {
+  frames: FrameInfo[];
+  /** Total frames (frames may be a page of it). */
+  total: number;
+  /** Older frames exist but nothing of them was retained. */
+  truncated: boolean;
+}
+
+export interface ArgumentsInfo {
+  args: Term[];
+  bindings: Binding[];
+  /** 1-based matched clause; 0 = unknown. */
+  clause: number;
+  /** The CALL was evicted, or its body too large to keep. */
+  unavailable: boolean;
+}
+
+export interface FrameScopes {
+  arguments?: ArgumentsInfo;
+  locals: Binding[];
+}
+
+export interface StateInfo {
+  /** STATE event holding this version. */
+  index: number;
+  version: number;
+  callback: string;
+  state: Term | undefined;
+  message: Term | undefined;
+  from: string;
+}
+
+export interface MessageInfo {
+  message: Term | undefined;
+  /** 'state': from the STATE event the callback produced (exact); 'receive': the oldest message received since the last state version (best effort while the callback runs). */
+  source: 'state' | 'receive';
+  index: number;
+  callback: string;
+}
+
+export interface PositionScopes extends FrameScopes {
+  index: number;
+  kind: string;
+  /** On a RETURN. */
+  returnValue?: Term;
+  /** On an EXCEPTION. */
+  exception?: { class: string; reason: Term | undefined; stacktrace: Term | undefined };
+  /** The event's own decoded body (message sent/received, spawn, exit, state…); undefined if too large. */
+  body?: elixirscope.EventBody;
+  state?: StateInfo;
+  message?: MessageInfo;
+}
+
+/** Correlated partners of an event (global indexes, -1 = none / not retained). */
+export interface EventLinks {
+  /** CALL ↔ RETURN/EXCEPTION/EXIT, SEND ↔ RECEIVE. */
+  match: number;
+  /** GenServer.call request ↔ reply (both SENDs). */
+  peer: number;
+  /** Enclosing frame's CALL (for a CALL: its caller's). */
+  frame: number;
+}
+
+export interface EventInfo {
+  index: number;
+  seq: number;
+  mono: number;
+  pid: number;
+  kind: number;
+  kindName: string;
+  mfa: Mfa | undefined;
+  hit: number;
+  depth: number;
+  other: number;
+}
+
+const RECEIVE_SCAN_LIMIT = 10_000;
+
+export class RecordingView {
+  constructor(private readonly store: RecordingStore) {}
+
+  event(g: number): EventInfo | undefined {
+    const st = this.store;
+    if (!st.has(g)) return undefined;
+    const c = st.cols;
+    const s = st.slot(g);
+    return {
+      index: g,
+      seq: c.seq[s],
+      mono: c.mono[s],
+      pid: c.pid[s],
+      kind: c.kind[s],
+      kindName: kindName(c.kind[s]),
+      mfa: st.interner.mfas[c.mfa[s]],
+      hit: c.hit[s],
+      depth: c.depth[s],
+      other: c.other[s] - 1,
+    };
+  }
+
+  links(g: number): EventLinks {
+    const st = this.store;
+    if (!st.has(g)) return { match: -1, peer: -1, frame: -1 };
+    const s = st.slot(g);
+    const keep = (x: number) => (st.has(x) ? x : -1);
+    return { match: keep(st.cols.match[s]), peer: keep(st.cols.peer[s]), frame: st.cols.link[s] };
+  }
+
+  /** Stack of g's process at g, innermost first; `start`/`levels` page it. */
+  stack(g: number, start = 0, levels = Infinity): StackInfo {
+    const st = this.store;
+    if (!st.has(g)) return { frames: [], total: 0, truncated: false };
+    const s = st.slot(g);
+    const kind = st.cols.kind[s];
+    let call = kind === Kind.CALL ? g : st.cols.link[s];
+    let lineEvent = kind === Kind.CALL || kind === Kind.LINE ? g : st.cols.lineAt[s];
+    const k = st.correlator;
+    const total = call === -1 ? 1 : k.frameDepth(call);
+    const frames: FrameInfo[] = [];
+    let i = 0;
+    while (call !== -1 && k.hasFrame(call) && frames.length < levels) {
+      if (i++ >= start) frames.push(this.frame(call, lineEvent));
+      lineEvent = k.frameCallSite(call);
+      call = k.frameParent(call);
+    }
+    if (total === 1 && frames.length === 0 && call === -1 && start === 0 && levels > 0) {
+      // Events outside any recorded call (e.g. state versions in gen_server's loop) still need a frame.
+      const p = st.process(st.cols.pid[s]);
+      frames.push({ call: -1, mfa: undefined, name: topLevelName(p), depth: 0, ...this.lineOf(lineEvent), lineEvent, evicted: false });
+    }
+    return { frames, total: Math.max(total, frames.length), truncated: call !== -1 && !k.hasFrame(call) };
+  }
+
+  private frame(call: number, lineEvent: number): FrameInfo {
+    const k = this.store.correlator;
+    const mfa = this.store.interner.mfas[k.frameMfa(call)];
+    return { call, mfa, name: formatMfa(mfa), depth: k.frameDepth(call), ...this.lineOf(lineEvent), lineEvent, evicted: !this.store.has(call) };
+  }
+
+  private lineOf(ev: number): { line: number; file: string } {
+    const b = ev >= 0 ? this.store.body(ev) : undefined;
+    if (b?.line) return { line: b.line.line ?? 0, file: b.line.file ?? '' };
+    if (b?.call) return { line: b.call.line ?? 0, file: '' };
+    return { line: 0, file: '' };
+  }
+
+  /** Arguments of the frame's call and the locals of its current line. */
+  frameScopes(frame: FrameInfo): FrameScopes {
+    const out: FrameScopes = { locals: [] };
+    if (frame.call !== -1) {
+      const call = this.store.body(frame.call)?.call;
+      out.arguments = call
+        ? { args: call.args ?? [], bindings: call.bindings ?? [], clause: call.clause ?? 0, unavailable: false }
+        : { args: [], bindings: [], clause: 0, unavailable: true };
+    }
+    if (frame.lineEvent >= 0 && frame.lineEvent !== frame.call) out.locals = this.store.body(frame.lineEvent)?.line?.bindings ?? [];
+    return out;
+  }
+
+  /** Everything the Debug pane shows for position g (top frame). */
+  scopes(g: number): PositionScopes | undefined {
+    const st = this.store;
+    if (!st.has(g)) return undefined;
+    const kind = st.kind(g);
+    const top = this.stack(g, 0, 1).frames[0];
+    const out: PositionScopes = { index: g, kind: kindName(kind), ...(top ? this.frameScopes(top) : { locals: [] }) };
+    const body = st.body(g);
+    out.body = body;
+    if (kind === Kind.RETURN && body?.return) out.returnValue = body.return.value ?? undefined;
+    if (kind === Kind.EXCEPTION && body?.exception) {
+      out.exception = { class: body.exception.class ?? '', reason: body.exception.reason ?? undefined, stacktrace: body.exception.stacktrace ?? undefined };
+    }
+    if (isExit(kind) && top && top.call === g) delete out.arguments;
+    out.state = this.stateAt(g);
+    out.message = this.messageAt(g);
+    return out;
+  }
+
+  /** The GenServer state version current at g for process `pid` (default: g's). */
+  stateAt(g: number, pid = this.store.pidOf(g)): StateInfo | undefined {
+    const p = this.store.process(pid);
+    const idx = p.states.atOrBefore(g);
+    return idx >= 0 ? this.stateInfo(idx) : undefined;
+  }
+
+  private stateInfo(idx: number): StateInfo | undefined {
+    const b = this.store.body(idx)?.state;
+    if (!b) return undefined;
+    return { index: idx, version: b.version ?? 0, callback: b.callback ?? '', state: b.state ?? undefined, message: b.message ?? undefined, from: b.from ?? '' };
+  }
+
+  /** The message the GenServer `pid` (default: g's) is handling at g, when it is one. */
+  messageAt(g: number, pid = this.store.pidOf(g)): MessageInfo | undefined {
+    const st = this.store;
+    const p = st.process(pid);
+    if (p.states.length === 0) return undefined;
+    const own = st.has(g) && st.kind(g) === Kind.STATE && st.pidOf(g) === pid ? g : -1;
+    const next = own >= 0 ? own : p.states.next(g);
+    if (next >= 0) {
+      const s = this.stateInfo(next);
+      if (s && s.callback !== 'init' && s.callback !== 'initial') return { message: s.message, source: 'state', index: next, callback: s.callback };
+      return undefined;
+    }
+    // The callback has not returned yet: the oldest message received since the last version.
+    const prev = p.states.atOrBefore(g);
+    const steps = p.steps;
+    const lim = Math.min(steps.end, steps.lowerBound(prev + 1) + RECEIVE_SCAN_LIMIT);
+    for (let i = steps.lowerBound(prev + 1); i < lim && steps.at(i) <= g; i++) {
+      const e = steps.at(i);
+      if (st.kind(e) === Kind.RECEIVE) return { message: st.body(e)?.receive?.message ?? undefined, source: 'receive', index: e, callback: '' };
+    }
+    return undefined;
+  }
+
+  /** Threads: every process with retained events. */
+  processes(): ProcState[] {
+    return this.store.interner.procs.filter((p) => p.steps.length > 0);
+  }
+}
+
+function topLevelName(p: ProcState): string {
+  return p.initialCall ? `${p.name} (${p.initialCall})` : p.name;
+}

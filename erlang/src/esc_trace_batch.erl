@@ -1,0 +1,396 @@
+%% Encoder process: turns batches of raw trace messages into encoded EventBatch messages.
+%%
+%% The tracer routes every process's events to the same encoder (esc_trace_tracer:bucket/2), so
+%% this process sees each traced process's events in order and can keep, per process:
+%% - whether it was announced (a PROCESS event naming it precedes its first event in a batch);
+%% - the GenServer callbacks in progress, so a return of init/1 or handle_* of a traced callback
+%%   module becomes a STATE event (version, callback, the message that produced it, new state);
+%% - whether it was upgraded: the first traced call of a process adds send/receive/procs flags,
+%%   so messages, spawns, links and exits are recorded for processes that run project code only.
+%% Capture and encoding (esc_trace_enc) happen here, never in the traced process.
+-module(esc_trace_batch).
+
+-export([start_link/1, init/1, mfa_of/1, handle/2]).
+
+-include("esc_trace.hrl").
+
+-define(CALL, 1). -define(RETURN, 2). -define(EXCEPTION, 3). -define(SEND, 5). -define(RECEIVE, 6).
+-define(SPAWN, 7). -define(EXIT, 8). -define(STATE, 9). -define(LINK, 10). -define(UNLINK, 11).
+-define(PROCESS, 12).
+
+%% Per-batch accumulator: intern tables and events (newest first).
+-record(b, {pids = #{} :: map(), pidl = [] :: list(), np = 0 :: non_neg_integer(),
+            mfas = #{} :: map(), mfal = [] :: list(), nm = 1 :: pos_integer(),
+            evs = [] :: list(), n = 0 :: non_neg_integer(), counts = #{} :: map()}).
+
+%% Opts: sink, limits, start_mono, start_uniq, counters, mfa_tab, tracer, cb_mods, agent,
+%% upgrade, max_sink_queue, max_mailbox, heap.
+-spec start_link(map()) -> pid().
+start_link(Opts) ->
+    spawn_opt(?MODULE, init, [Opts],
+              [link, {message_queue_data, off_heap},
+               {max_heap_size, #{size => maps:get(heap, Opts), kill => true, error_logger => true}}]).
+
+-spec init(map()) -> no_return().
+init(Ctx) ->
+    _ = (catch erlang:trace(self(), false, [all])),
+    loop(Ctx).
+
+loop(Ctx) ->
+    receive
+        {esc_batch, Msgs} ->
+            guard(Ctx),
+            handle(Msgs, Ctx),
+            loop(Ctx);
+        {esc_initial_state, Pid, Mod, State, Ts} ->
+            initial_state(Pid, Mod, State, Ts, Ctx),
+            loop(Ctx);
+        {esc_ctx, Updates} ->
+            loop(maps:merge(Ctx, Updates));
+        {esc_trace_stop, From} ->
+            From ! {esc_trace_stopped, self()},
+            exit(normal);
+        _ ->
+            loop(Ctx)
+    end.
+
+%% Mailbox guard: the tracer already refuses to queue more than max_encoder_queue batches here;
+%% anything beyond max_mailbox (e.g. initial states) is drained and counted.
+guard(#{max_mailbox := Max, counters := Cnt}) ->
+    case process_info(self(), message_queue_len) of
+        {message_queue_len, Q} when Q > Max ->
+            Lost = drain(0),
+            atomics:add(Cnt, ?C_DROPPED, Lost),
+            atomics:add(Cnt, ?C_DROP_PENDING, Lost);
+        _ -> ok
+    end.
+
+drain(N) ->
+    receive {esc_batch, Msgs} -> drain(N + length(Msgs)) after 0 -> N end.
+
+%% Encodes one batch of raw trace messages (arrival order) and hands it to the sink.
+-spec handle([tuple()], map()) -> ok.
+handle(Msgs, Ctx) ->
+    B = lists:foldl(fun(Msg, Acc) -> event(Msg, Ctx, Acc) end, #b{}, Msgs),
+    count_mfas(B#b.counts, Ctx),
+    emit(B, Ctx).
+
+%% The function a raw trace message is about (for rate accounting), or none.
+-spec mfa_of(tuple()) -> mfa() | none.
+mfa_of({trace_ts, _, call, {M, F, Args}, _}) -> {M, F, length(Args)};
+mfa_of({trace_ts, _, return_from, MFA, _, _}) -> MFA;
+mfa_of({trace_ts, _, exception_from, MFA, _, _}) -> MFA;
+mfa_of(_) -> none.
+
+%% ---------------------------------------------------------------- events
+
+event({trace_ts, Pid, call, {M, F, Args} = Call, Ts}, Ctx, B) ->
+    B1 = announce(Pid, Ts, Ctx, B),
+    upgrade(Pid, Ctx),
+    callback_call(Pid, Call, Ctx),
+    MFA = {M, F, length(Args)},
+    {Body, Sz} = esc_trace_enc:terms(1, Args, limits(Ctx)),
+    add(Pid, Ts, ?CALL, MFA, body(1, Body, Sz), 0, 0, 0, count(MFA, B1));
+event({trace_ts, Pid, return_from, MFA, Value, Ts}, Ctx, B) ->
+    B1 = announce(Pid, Ts, Ctx, B),
+    {V, VSz} = esc_trace_enc:term_io(Value, limits(Ctx)),
+    {Ret, RSz} = esc_trace_enc:field_io(1, V, VSz),
+    B2 = add(Pid, Ts, ?RETURN, MFA, body(2, Ret, RSz), 0, 0, 0, count(MFA, B1)),
+    callback_return(Pid, MFA, Value, Ts, Ctx, B2);
+event({trace_ts, Pid, exception_from, MFA, {Class, Reason}, Ts}, Ctx, B) ->
+    B1 = announce(Pid, Ts, Ctx, B),
+    callback_abort(Pid, MFA, Ctx),
+    L = limits(Ctx),
+    {C, CSz} = esc_trace_enc:field_io(1, atom_to_binary(Class, utf8), byte_size(atom_to_binary(Class, utf8))),
+    {R0, R0Sz} = esc_trace_enc:term_io(Reason, L),
+    {R, RSz} = esc_trace_enc:field_io(2, R0, R0Sz),
+    add(Pid, Ts, ?EXCEPTION, MFA, body(3, [C | R], CSz + RSz), 0, 0, 0, count(MFA, B1));
+event({trace_ts, Pid, Send, Msg, To, Ts}, Ctx, B) when Send =:= send; Send =:= send_to_non_existing_process ->
+    case agent(To, Ctx) of
+        true -> B;
+        false ->
+            B1 = announce(Pid, Ts, Ctx, B),
+            ToPid = case To of
+                        _ when is_pid(To) -> To;
+                        _ when is_atom(To) -> whereis(To);
+                        _ -> undefined
+                    end,
+            {B2, Other} = other(ToPid, B1),
+            {M0, M0Sz} = esc_trace_enc:term_io(Msg, limits(Ctx)),
+            {Mf, MSz} = esc_trace_enc:field_io(2, M0, M0Sz),
+            ToStr = dest(To),
+            Dead = case Send of send -> <<>>; _ -> <<24, 1>> end,
+            Inner = [esc_trace_enc:field_bytes(1, ToStr), Mf | Dead],
+            Body = body(5, Inner, byte_size(esc_trace_enc:field_bytes(1, ToStr)) + MSz + byte_size(Dead)),
+            add(Pid, Ts, ?SEND, none, Body, Other, hash(Msg), call_tag(Msg), B2)
+    end;
+event({trace_ts, Pid, 'receive', Msg, Ts}, Ctx, B) ->
+    case from_agent(Msg, Ctx) of
+        true -> B;
+        false ->
+            B1 = announce(Pid, Ts, Ctx, B),
+            {M0, M0Sz} = esc_trace_enc:term_io(Msg, limits(Ctx)),
+            {Mf, MSz} = esc_trace_enc:field_io(1, M0, M0Sz),
+            add(Pid, Ts, ?RECEIVE, none, body(6, Mf, MSz), 0, hash(Msg), 0, B1)
+    end;
+event({trace_ts, Pid, spawn, Child, {M, F, Args}, Ts}, Ctx, B) ->
+    B1 = announce(Pid, Ts, Ctx, B),
+    {B2, Other} = other(Child, B1),
+    C = esc_trace_enc:field_bytes(1, list_to_binary(pid_to_list(Child))),
+    E = esc_trace_enc:field_bytes(2, esc_trace_enc:mfa(M, F, length(Args))),
+    {A, ASz} = esc_trace_enc:terms(3, Args, limits(Ctx)),
+    add(Pid, Ts, ?SPAWN, none, body(7, [C, E | A], byte_size(C) + byte_size(E) + ASz), Other, 0, 0, B2);
+event({trace_ts, Pid, exit, Reason, Ts}, Ctx, B) ->
+    B1 = announce(Pid, Ts, Ctx, B),
+    {R0, R0Sz} = esc_trace_enc:term_io(Reason, limits(Ctx)),
+    {R, RSz} = esc_trace_enc:field_io(1, R0, R0Sz),
+    erase({esc_p, Pid}),
+    add(Pid, Ts, ?EXIT, none, body(8, R, RSz), 0, 0, 0, B1);
+event({trace_ts, Pid, Link, Peer, Ts}, Ctx, B) when Link =:= link; Link =:= unlink ->
+    B1 = announce(Pid, Ts, Ctx, B),
+    {B2, Other} = other(Peer, B1),
+    O = esc_trace_enc:field_bytes(1, repr(Peer)),
+    Kind = case Link of link -> ?LINK; unlink -> ?UNLINK end,
+    add(Pid, Ts, Kind, none, body(10, O, byte_size(O)), Other, 0, 0, B2);
+event(_Other, _Ctx, B) ->
+    B.
+
+%% ---------------------------------------------------------------- GenServer state history
+
+callback_call(Pid, {M, F, Args}, #{cb_mods := Cbs}) ->
+    case Cbs of
+        #{M := true} ->
+            case {F, Args} of
+                {init, [_]} -> push(Pid, {init, undefined, undefined});
+                {handle_call, [Req, From, _]} -> push(Pid, {handle_call, Req, From});
+                {handle_cast, [Msg, _]} -> push(Pid, {handle_cast, Msg, undefined});
+                {handle_info, [Msg, _]} -> push(Pid, {handle_info, Msg, undefined});
+                {handle_continue, [Msg, _]} -> push(Pid, {handle_continue, Msg, undefined});
+                _ -> ok
+            end;
+        _ -> ok
+    end.
+
+callback_abort(Pid, {M, F, _}, #{cb_mods := Cbs}) ->
+    case Cbs of
+        #{M := true} -> _ = pop(Pid, F), ok;
+        _ -> ok
+    end.
+
+callback_return(Pid, {M, F, _} = MFA, Value, Ts, #{cb_mods := Cbs} = Ctx, B) ->
+    case Cbs of
+        #{M := true} ->
+            case pop(Pid, F) of
+                {ok, Msg, From} ->
+                    case new_state(F, Value) of
+                        {ok, S} -> state_event(Pid, MFA, atom_to_binary(F, utf8), Msg, From, S, Ts, Ctx, B);
+                        none -> B
+                    end;
+                none -> B
+            end;
+        _ -> B
+    end.
+
+new_state(init, {ok, S}) -> {ok, S};
+new_state(init, {ok, S, _}) -> {ok, S};
+new_state(handle_call, {reply, _, S}) -> {ok, S};
+new_state(handle_call, {reply, _, S, _}) -> {ok, S};
+new_state(handle_call, {stop, _, _, S}) -> {ok, S};
+new_state(init, _) -> none;
+new_state(_, {noreply, S}) -> {ok, S};
+new_state(_, {noreply, S, _}) -> {ok, S};
+new_state(_, {stop, _, S}) -> {ok, S};
+new_state(_, _) -> none.
+
+state_event(Pid, MFA, Callback, Msg, From, S, Ts, Ctx, B) ->
+    {Version, Pending, Up} = pstate(Pid),
+    V = Version + 1,
+    put({esc_p, Pid}, {V, Pending, Up}),
+    L = limits(Ctx),
+    Vf = esc_trace_enc:field_varint(1, V),
+    Cf = esc_trace_enc:field_bytes(2, Callback),
+    {Mf, MSz} = case Msg of
+                    undefined -> {<<>>, 0};
+                    _ -> {M0, M0Sz} = esc_trace_enc:term_io(Msg, L), esc_trace_enc:field_io(3, M0, M0Sz)
+                end,
+    {S0, S0Sz} = esc_trace_enc:term_io(S, L),
+    {Sf, SSz} = esc_trace_enc:field_io(4, S0, S0Sz),
+    Ff = case From of
+             {FromPid, _} when is_pid(FromPid) -> esc_trace_enc:field_bytes(5, list_to_binary(pid_to_list(FromPid)));
+             _ -> <<>>
+         end,
+    Sz = byte_size(Vf) + byte_size(Cf) + MSz + SSz + byte_size(Ff),
+    add(Pid, Ts, ?STATE, MFA, body(9, [Vf, Cf, Mf, Sf, Ff], Sz), 0, 0, 0, B).
+
+%% A process that was running before tracing began: its current state becomes version 1, unless
+%% a callback return already produced a version.
+initial_state(Pid, Mod, State, Ts, Ctx) ->
+    case pstate(Pid) of
+        {0, _, _} ->
+            B0 = announce(Pid, Ts, Ctx, #b{}),
+            B1 = state_event(Pid, {Mod, init, 1}, <<"initial">>, undefined, undefined, State, Ts, Ctx, B0),
+            emit(B1, Ctx);
+        _ -> ok
+    end.
+
+pstate(Pid) ->
+    case get({esc_p, Pid}) of
+        undefined -> {0, [], false};
+        P -> P
+    end.
+
+push(Pid, Entry) ->
+    {V, Pending, Up} = pstate(Pid),
+    put({esc_p, Pid}, {V, [Entry | lists:sublist(Pending, 7)], Up}).
+
+pop(Pid, F) ->
+    case pstate(Pid) of
+        {V, [{F, Msg, From} | Rest], Up} -> put({esc_p, Pid}, {V, Rest, Up}), {ok, Msg, From};
+        {V, _, Up} -> put({esc_p, Pid}, {V, [], Up}), none
+    end.
+
+%% ---------------------------------------------------------------- processes
+
+%% The first traced call of a process adds message/process-event flags (same tracer).
+upgrade(Pid, #{upgrade := true, tracer := Tracer}) when node(Pid) =:= node() ->
+    case pstate(Pid) of
+        {_, _, true} -> ok;
+        {V, P, false} ->
+            put({esc_p, Pid}, {V, P, true}),
+            _ = (catch erlang:trace(Pid, true, [send, 'receive', procs, strict_monotonic_timestamp,
+                                                {tracer, Tracer}])),
+            ok
+    end;
+upgrade(_Pid, _Ctx) ->
+    ok.
+
+%% A PROCESS event names a process the first time this encoder sees it (and, per batch, the pid
+%% table makes every later event refer to it by index).
+announce(Pid, Ts, _Ctx, B) ->
+    case get({esc_seen, Pid}) of
+        true -> B;
+        undefined ->
+            put({esc_seen, Pid}, true),
+            {Reg, Initial, Cb} = describe(Pid),
+            Inner = <<(esc_trace_enc:field_str(1, Reg))/binary, (esc_trace_enc:field_str(2, Cb))/binary,
+                      (esc_trace_enc:field_str(3, Initial))/binary>>,
+            add(Pid, Ts, ?PROCESS, none, body(11, Inner, byte_size(Inner)), 0, 0, 0, B)
+    end.
+
+describe(Pid) when node(Pid) =:= node() ->
+    case erlang:process_info(Pid, [registered_name, initial_call, dictionary]) of
+        undefined -> {<<>>, <<>>, <<>>};
+        Info ->
+            Reg = case proplists:get_value(registered_name, Info) of
+                      [] -> <<>>;
+                      Name -> atom_to_binary(Name, utf8)
+                  end,
+            Dict = proplists:get_value(dictionary, Info, []),
+            {M, F, A} = case lists:keyfind('$initial_call', 1, Dict) of
+                            {_, {_, _, _} = IC} -> IC;
+                            _ -> proplists:get_value(initial_call, Info)
+                        end,
+            Cb = case F =:= init andalso A =:= 1 of
+                     true -> atom_to_binary(M, utf8);
+                     false -> <<>>
+                 end,
+            {Reg, iolist_to_binary([atom_to_binary(M, utf8), $:, atom_to_binary(F, utf8), $/,
+                                    integer_to_binary(A)]), Cb}
+    end;
+describe(_Pid) ->
+    {<<>>, <<>>, <<>>}.
+
+agent(To, #{agent := Agent}) when is_pid(To) -> maps:is_key(To, Agent);
+agent(_To, _Ctx) -> false.
+
+%% sys:get_state from the snapshot process must not appear as the user's own traffic.
+from_agent({system, {From, _}, _}, Ctx) -> agent(From, Ctx);
+from_agent(_, _) -> false.
+
+dest(To) when is_pid(To) -> list_to_binary(pid_to_list(To));
+dest(To) when is_atom(To) -> atom_to_binary(To, utf8);
+dest(To) -> repr(To).
+
+repr(P) when is_pid(P) -> list_to_binary(pid_to_list(P));
+repr(P) when is_port(P) -> list_to_binary(erlang:port_to_list(P));
+repr(T) -> iolist_to_binary(io_lib:format("~0p", [T])).
+
+hash(Msg) -> erlang:phash2(Msg) + 1.
+
+call_tag({'$gen_call', {_, Tag}, _}) -> erlang:phash2(Tag) + 1;
+call_tag({Tag, _}) when is_reference(Tag) -> erlang:phash2(Tag) + 1;
+call_tag({[alias | Ref] = Tag, _}) when is_reference(Ref) -> erlang:phash2(Tag) + 1;
+call_tag(_) -> 0.
+
+%% ---------------------------------------------------------------- batch assembly
+
+limits(#{limits := L}) -> L.
+
+%% EventBody{Field: Inner}: {IoData, Size}.
+body(Field, Inner, Sz) -> esc_trace_enc:field_io(Field, Inner, Sz).
+
+count(MFA, #b{counts = C} = B) ->
+    B#b{counts = C#{MFA => maps:get(MFA, C, 0) + 1}}.
+
+count_mfas(Counts, #{mfa_tab := Tab}) ->
+    maps:foreach(fun(MFA, N) -> catch ets:update_counter(Tab, MFA, N, {MFA, 0}) end, Counts).
+
+other(undefined, B) -> {B, 0};
+other(P, B) when is_pid(P) ->
+    {B2, Ix} = pid_ix(P, B),
+    {B2, Ix + 1};
+other(_, B) -> {B, 0}.
+
+pid_ix(Pid, #b{pids = Pids, pidl = L, np = N} = B) ->
+    case Pids of
+        #{Pid := Ix} -> {B, Ix};
+        _ -> {B#b{pids = Pids#{Pid => N}, pidl = [list_to_binary(pid_to_list(Pid)) | L], np = N + 1}, N}
+    end.
+
+mfa_ix(none, B) -> {B, 0};
+mfa_ix(MFA, #b{mfas = Mfas, mfal = L, nm = N} = B) ->
+    case Mfas of
+        #{MFA := Ix} -> {B, Ix};
+        _ -> {M, F, A} = MFA,
+             {B#b{mfas = Mfas#{MFA => N}, mfal = [esc_trace_enc:mfa(M, F, A) | L], nm = N + 1}, N}
+    end.
+
+add(Pid, {Mono, Uniq}, Kind, MFA, {BodyIo, BodySz}, Other, Hash, Tag, B) ->
+    {B1, PIx} = pid_ix(Pid, B),
+    {B2, MIx} = mfa_ix(MFA, B1),
+    B2#b{evs = [{Mono, Uniq, PIx, Kind, MIx, BodyIo, BodySz, Other, Hash, Tag} | B2#b.evs],
+         n = B2#b.n + 1}.
+
+emit(#b{n = 0}, _Ctx) -> ok;
+emit(#b{evs = Evs0, n = N, pidl = PidL, mfal = MfaL}, #{counters := Cnt, start_mono := M0,
+                                                          start_uniq := U0} = Ctx) ->
+    Evs = lists:reverse(Evs0),
+    Last = atomics:add_get(Cnt, ?C_SEQ, N),
+    First = Last - N + 1,
+    Dropped = atomics:exchange(Cnt, ?C_DROP_PENDING, 0),
+    Col = fun(F, I) -> esc_trace_enc:packed(F, [element(I, E) || E <- Evs]) end,
+    Zeros = esc_trace_enc:field_bytes(7, binary:copy(<<0>>, N)),
+    Batch = [esc_trace_enc:packed(1, lists:seq(First, Last)),
+             esc_trace_enc:packed(2, [max(0, Mo - M0) || {Mo, _, _, _, _, _, _, _, _, _} <- Evs]),
+             esc_trace_enc:packed(3, [max(0, U - U0) || {_, U, _, _, _, _, _, _, _, _} <- Evs]),
+             esc_trace_enc:field_bytes(4, << <<(esc_trace_enc:varint(element(3, E)))/binary>> || E <- Evs >>),
+             Col(5, 4),
+             esc_trace_enc:field_bytes(6, << <<(esc_trace_enc:varint(element(5, E)))/binary>> || E <- Evs >>),
+             Zeros,
+             [begin {Io, _} = esc_trace_enc:field_io(8, Body, Sz), Io end
+              || {_, _, _, _, _, Body, Sz, _, _, _} <- Evs],
+             [esc_trace_enc:field_bytes(9, P) || P <- lists:reverse(PidL)],
+             [<<82, 0>> | [esc_trace_enc:field_bytes(10, Mf) || Mf <- lists:reverse(MfaL)]],
+             esc_trace_enc:field_varint(11, Dropped),
+             esc_trace_enc:field_bytes(12, << <<(esc_trace_enc:varint(element(8, E)))/binary>> || E <- Evs >>),
+             esc_trace_enc:field_bytes(13, << <<(esc_trace_enc:varint(element(9, E)))/binary>> || E <- Evs >>),
+             esc_trace_enc:field_bytes(14, << <<(esc_trace_enc:varint(element(10, E)))/binary>> || E <- Evs >>)],
+    Bin = iolist_to_binary(esc_trace_enc:agent_events(Batch)),
+    case esc_trace_sink:send(Ctx, Bin) of
+        ok -> atomics:add(Cnt, ?C_ENCODED, N);
+        dropped ->
+            atomics:add(Cnt, ?C_DROPPED, N),
+            atomics:add(Cnt, ?C_DROP_PENDING, N + Dropped),
+            atomics:put(Cnt, ?C_SINK_FULL, 1)
+    end,
+    ok.

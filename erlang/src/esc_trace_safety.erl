@@ -1,0 +1,90 @@
+%% Rate-limit policy: which functions to sample, suspend or restore. Pure functions; the controller
+%% (esc_trace_ctl) measures, calls decide/6 every tick and applies the actions.
+%%
+%% Degradation ladder of one function: full -> 1 in 4 -> 1 in 16 -> 1 in 64 (sampling by trace
+%% control word duty cycle, see esc_trace_plan:ms_sampled/2) -> suspended (pattern removed).
+%% While the node-wide rate is over the limit, or the tracer had to shed messages, the noisiest
+%% functions (by estimated true rate) move one step down per tick (two on overload). When the rate
+%% stays under a quarter of the limit, one function per calm period moves one step back up; a
+%% suspended function is retried at 1 in 64 after `retry_ms`.
+-module(esc_trace_safety).
+
+-export([decide/6, duty/1, sampled_estimate/2]).
+
+-type degr() :: #{mfa() => 1..3 | {suspended, integer()}}.
+-type action() :: {sample, mfa(), 1..3, non_neg_integer()} | {suspend, mfa(), non_neg_integer()}
+                | {restore, mfa(), full | 1..3}.
+-export_type([degr/0, action/0]).
+
+-define(MAX_PER_TICK, 3).
+
+%% Fraction of calls recorded at a sampling level.
+-spec duty(full | 1..3) -> float().
+duty(full) -> 1.0;
+duty(L) -> 1 / (1 bsl (2 * L)).
+
+%% Events the sampling skipped, estimated from what was seen in a window.
+-spec sampled_estimate([{mfa(), non_neg_integer()}], degr()) -> non_neg_integer().
+sampled_estimate(Counts, Degr) ->
+    lists:sum([round(C * (1 / duty(L) - 1)) || {MFA, C} <- Counts, L <- [maps:get(MFA, Degr, full)],
+                                              is_integer(L)]).
+
+%% decide(RatePerS, Limit, Counts, Degr, #{overload, calm_ticks, now_ms, retry_ms, tick_ms}) ->
+%%     {Degr2, Actions}. Counts are the window's events per function.
+-spec decide(non_neg_integer(), pos_integer(), [{mfa(), non_neg_integer()}], degr(), map(), map())
+            -> {degr(), [action()]}.
+decide(Rate, Limit, Counts, Degr, #{overload := Overload, calm_ticks := Calm, now_ms := Now,
+                                    retry_ms := Retry}, _Opts) ->
+    case Rate > Limit orelse Overload of
+        true -> escalate(Counts, Degr, Overload, Now);
+        false when Rate * 4 < Limit, Calm >= 4 -> relax(Degr, Now, Retry);
+        false -> {Degr, []}
+    end.
+
+escalate(Counts, Degr, Overload, Now) ->
+    Window = max(1, lists:sum([C || {_, C} <- Counts])),
+    Est = lists:reverse(lists:keysort(2, [{MFA, round(C / duty(level(MFA, Degr)))} || {MFA, C} <- Counts,
+                                                            C > 0, not suspended(MFA, Degr)])),
+    %% The noisiest functions that together make at least half of the window.
+    Pick = take_half(Est, Window div 2, ?MAX_PER_TICK),
+    Steps = case Overload of true -> 2; false -> 1 end,
+    lists:foldl(fun({MFA, R}, {D, Acts}) ->
+                        case step(level(MFA, D), Steps) of
+                            suspended -> {D#{MFA => {suspended, Now}}, [{suspend, MFA, R} | Acts]};
+                            L -> {D#{MFA => L}, [{sample, MFA, L, R} | Acts]}
+                        end
+                end, {Degr, []}, Pick).
+
+take_half([], _Need, _Max) -> [];
+take_half(_, _Need, 0) -> [];
+take_half([{_, R} = H | T], Need, Max) when Need > 0 -> [H | take_half(T, Need - R, Max - 1)];
+take_half([H | _], _Need, _Max) -> [H].
+
+relax(Degr, Now, Retry) ->
+    Candidates = lists:sort([{rank(V), MFA, V} || {MFA, V} <- maps:to_list(Degr)]),
+    case [C || {_, _, V} = C <- Candidates, ready(V, Now, Retry)] of
+        [] -> {Degr, []};
+        [{_, MFA, {suspended, _}} | _] -> {Degr#{MFA => 3}, [{restore, MFA, 3}]};
+        [{_, MFA, 1} | _] -> {maps:remove(MFA, Degr), [{restore, MFA, full}]};
+        [{_, MFA, L} | _] -> {Degr#{MFA => L - 1}, [{restore, MFA, L - 1}]}
+    end.
+
+%% Sampled functions come back before suspended ones, least degraded first.
+rank({suspended, _}) -> 4;
+rank(L) -> L.
+
+ready({suspended, Since}, Now, Retry) -> Now - Since >= Retry;
+ready(_, _, _) -> true.
+
+level(MFA, Degr) ->
+    case maps:get(MFA, Degr, full) of
+        {suspended, _} -> suspended;
+        L -> L
+    end.
+
+suspended(MFA, Degr) -> level(MFA, Degr) =:= suspended.
+
+step(full, 1) -> 1;
+step(full, 2) -> 2;
+step(L, S) when is_integer(L), L + S =< 3 -> L + S;
+step(_, _) -> suspended.
