@@ -31,6 +31,9 @@ export const Errors = {
   nodeExited: e(1101, 'The node exited (code {code}) before the agent connected. See the Debug Console for its output.'),
   agentTimeout: e(1102, 'The agent did not connect within {seconds} s. Is the node able to reach 127.0.0.1? See the Debug Console.'),
   nodeGone: e(1103, 'The debugged node is gone; the recording stays available until you stop the session.'),
+  nodeUnreachable: e(1110, 'Cannot attach: {details} Start the node with --sname/--name (e.g. iex --sname app --cookie c -S mix) and check "node".'),
+  wrongCookie: e(1111, 'Cannot attach: {details}. Set "cookie" to the node\'s cookie (--cookie or ~/.erlang.cookie).'),
+  attachFailed: e(1112, 'Cannot attach: {details}'),
   // 1200–1299: agent protocol
   badToken: e(1200, 'A connection presented a wrong session token and was closed.'),
   frameTooLarge: e(1201, 'Frame of {size} bytes exceeds the {cap}-byte cap; connection closed.'),

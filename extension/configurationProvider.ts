@@ -3,6 +3,7 @@
 import * as vscode from 'vscode';
 import { DEBUG_TYPE } from '../adapter/config/launchSchema';
 import { validateAttachArgs, validateLaunchArgs } from '../adapter/config/validate';
+import { Errors, formatError } from '../adapter/errors';
 import { mixLaunchConfig } from './launchTemplates';
 import { launchProjectFor, mixProjectsIn } from './mixProject';
 import { readSettings } from './settings';
@@ -60,7 +61,14 @@ export class ConfigurationProvider implements vscode.DebugConfigurationProvider 
       config = mixLaunchConfig(projectDir, 'run');
     }
     if (config.request === 'launch' && config.projectDir === undefined) {
-      config.projectDir = folder?.uri.fsPath ?? projectFromActiveFile() ?? '${workspaceFolder}';
+      const projectDir = folder?.uri.fsPath ?? projectFromActiveFile();
+      if (!projectDir) {
+        void vscode.window.showErrorMessage(
+          `ElixirScope: "${config.name}" has no "projectDir" and no folder is open. Set "projectDir" to the folder holding mix.exs.`,
+        );
+        return undefined;
+      }
+      config.projectDir = projectDir;
     }
     applySettingDefaults(config, folder);
     return config;
@@ -76,11 +84,17 @@ export class ConfigurationProvider implements vscode.DebugConfigurationProvider 
         ? validateAttachArgs(config)
         : config.request === 'launch'
           ? validateLaunchArgs(config, { baseDir: folder?.uri.fsPath })
-          : { ok: false as const, errors: [`"request" must be "launch" or "attach", not ${JSON.stringify(config.request)}.`] };
+          : { ok: false as const, errors: [wrongRequest(config.request)] };
     if (!result.ok) return showInvalid(config, result.errors);
+    // The adapter runs with another working directory: hand it the absolute project path.
+    if (result.config.request === 'launch') config.projectDir = result.config.projectDir;
     return config;
   }
+}
 
+function wrongRequest(request: unknown): string {
+  const { code } = Errors.configWrongRequest;
+  return `[${code}] ${formatError(Errors.configWrongRequest, { expected: 'launch" or "attach', actual: JSON.stringify(request) ?? 'nothing' })}`;
 }
 
 function projectFromActiveFile(): string | undefined {

@@ -4,11 +4,7 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import { DEBUG_TYPE } from '../adapter/config/launchSchema';
 import { testProjectFor } from './mixProject';
-
-/** `mix test` takes test paths relative to the project, with forward slashes on every OS. */
-export function testLocation(projectDir: string, file: string, line: number): string {
-  return `${path.relative(projectDir, file).split(path.sep).join('/')}:${line}`;
-}
+import { testLocation } from './testLocations';
 
 export async function debugTestAtCursor(uri?: vscode.Uri, line?: number): Promise<void> {
   const editor = vscode.window.activeTextEditor;

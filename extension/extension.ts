@@ -12,14 +12,17 @@ import { emergencyStop } from './emergencyStop';
 import { RecordingStatusBar } from './recordingStatusBar';
 import { openMessageSequence, openStateHistory } from './recordingViews';
 import { ScopeSessions } from './sessions';
-import { StartupProgress } from './startupProgress';
+import { StartupProgressTrackerFactory } from './startupProgress';
+import { TEST_FILES, TestCodeLensProvider } from './testCodeLens';
 
 export function activate(context: vscode.ExtensionContext): void {
   const sessions = new ScopeSessions();
+  const codeLens = new TestCodeLensProvider();
   const dapChannel = vscode.window.createOutputChannel('ElixirScope DAP', { log: true });
 
   context.subscriptions.push(
     sessions,
+    codeLens,
     dapChannel,
     vscode.debug.registerDebugConfigurationProvider(DEBUG_TYPE, new ConfigurationProvider()),
     vscode.debug.registerDebugConfigurationProvider(
@@ -30,7 +33,8 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.debug.registerDebugAdapterDescriptorFactory(DEBUG_TYPE, new DescriptorFactory(context.extensionPath)),
     vscode.debug.registerDebugAdapterTrackerFactory(DEBUG_TYPE, new DapLogTrackerFactory(dapChannel)),
     new RecordingStatusBar(sessions),
-    new StartupProgress(),
+    vscode.debug.registerDebugAdapterTrackerFactory(DEBUG_TYPE, new StartupProgressTrackerFactory()),
+    vscode.languages.registerCodeLensProvider(TEST_FILES, codeLens),
     vscode.commands.registerCommand(CommandIds.emergencyStop, () => emergencyStop(sessions)),
     vscode.commands.registerCommand(CommandIds.debugTestAtCursor, (uri?: vscode.Uri, line?: number) =>
       debugTestAtCursor(uri instanceof vscode.Uri ? uri : undefined, typeof line === 'number' ? line : undefined),

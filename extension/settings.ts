@@ -9,6 +9,7 @@ export interface Settings {
   /** 0 = start the bundled adapter. */
   serverPort: number;
   dapLog: boolean;
+  testCodeLens: boolean;
 }
 
 export function readSettings(scope?: vscode.ConfigurationScope): Settings {
@@ -19,5 +20,6 @@ export function readSettings(scope?: vscode.ConfigurationScope): Settings {
     maxBytes: c.get<number>(SettingKeys.maxBytes, SETTING_DEFAULTS.maxBytes),
     serverPort: c.get<number>(SettingKeys.serverPort, SETTING_DEFAULTS.serverPort),
     dapLog: c.get<boolean>(SettingKeys.dapLog, SETTING_DEFAULTS.dapLog),
+    testCodeLens: c.get<boolean>(SettingKeys.testCodeLens, SETTING_DEFAULTS.testCodeLens),
   };
 }

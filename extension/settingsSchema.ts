@@ -11,6 +11,7 @@ export const SettingKeys = {
   maxBytes: 'recording.maxBytes',
   serverPort: 'adapter.serverPort',
   dapLog: 'trace.dapLog',
+  testCodeLens: 'testCodeLens',
 } as const;
 
 const recordingProps = launchSchema.properties.recording.properties;
@@ -55,6 +56,12 @@ export const configurationContribution = {
       scope: 'window',
       markdownDescription: 'Log all Debug Adapter Protocol traffic of ElixirScope sessions to the "ElixirScope DAP" output channel.',
     },
+    [`${SETTINGS_SECTION}.${SettingKeys.testCodeLens}`]: {
+      type: 'boolean',
+      default: true,
+      scope: 'resource',
+      markdownDescription: 'Show a "Debug (time-travel)" code lens above each ExUnit `test` and `describe` in `*_test.exs` files.',
+    },
   },
 } as const;
 
@@ -64,4 +71,5 @@ export const SETTING_DEFAULTS = {
   maxBytes: RECORDING_DEFAULTS.maxBytes,
   serverPort: 0,
   dapLog: false,
+  testCodeLens: true,
 } as const;

@@ -1,6 +1,6 @@
 // Turns validated DAP launch arguments into the runtime's launch options.
 import { Errors, ScopeFailure } from '../errors';
-import type { LaunchOptions } from '../runtime/debugRuntime';
+import type { AttachOptions, LaunchOptions } from '../runtime/debugRuntime';
 
 export function toLaunchOptions(args: Record<string, unknown>): LaunchOptions {
   const projectDir = typeof args.projectDir === 'string' ? args.projectDir : process.cwd();
@@ -12,4 +12,13 @@ export function toLaunchOptions(args: Record<string, unknown>): LaunchOptions {
     throw new ScopeFailure(Errors.invalidLaunchConfig, { details: '"task" must be a string' });
   }
   return { projectDir, task, taskArgs, env, trace };
+}
+
+export function toAttachOptions(args: Record<string, unknown>): AttachOptions {
+  if (typeof args.node !== 'string') throw new ScopeFailure(Errors.invalidLaunchConfig, { details: '"node" (app@host) is required to attach' });
+  return {
+    node: args.node,
+    cookie: typeof args.cookie === 'string' ? args.cookie : undefined,
+    trace: Array.isArray(args.trace) ? args.trace.map(String) : [],
+  };
 }

@@ -6,7 +6,7 @@ import { ScopeFailure } from '../errors';
 import { DebugRuntime } from '../runtime/debugRuntime';
 import { createLogger, Logger } from '../runtime/log';
 import { ProcessRegistry } from '../runtime/processRegistry';
-import { toLaunchOptions } from './launchArgs';
+import { toAttachOptions, toLaunchOptions } from './launchArgs';
 
 export class ElixirScopeSession extends LoggingDebugSession {
   private readonly log: Logger = createLogger();
@@ -46,6 +46,18 @@ export class ElixirScopeSession extends LoggingDebugSession {
       this.sendResponse(response);
     } catch (err) {
       await this.runtime.terminate(); // a failed launch leaves no process behind
+      this.fail(response, err);
+    }
+  }
+
+  /** attach: load the agent into a running node over distribution; the node is never restarted. */
+  protected override async attachRequest(response: DebugProtocol.AttachResponse, args: DebugProtocol.AttachRequestArguments): Promise<void> {
+    this.log.log('info', `attach ${JSON.stringify(args)}`);
+    try {
+      await this.runtime.attach(toAttachOptions(args as Record<string, unknown>));
+      this.sendResponse(response);
+    } catch (err) {
+      await this.runtime.terminate();
       this.fail(response, err);
     }
   }

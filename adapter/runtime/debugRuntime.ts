@@ -6,6 +6,7 @@ import { Errors, ScopeFailure } from '../errors';
 import { elixirscope } from '../gen/wire';
 import { AgentConnection } from './agentConnection';
 import { AgentServer } from './agentServer';
+import { AttachHelper } from './attachHelper';
 import { Logger, nullLogger } from './log';
 import { checkProject, compileProject, mixEnvFor, ownApps, tracePatterns } from './mixProject';
 import { NodeProcess } from './nodeProcess';
@@ -17,6 +18,14 @@ export interface LaunchOptions {
   taskArgs: string[];
   env: Record<string, string>;
   /** Module patterns to record; empty = the project's own applications. */
+  trace: string[];
+}
+
+export interface AttachOptions {
+  /** The running node, "app@host". */
+  node: string;
+  cookie?: string;
+  /** Module patterns to record; empty = the node's own applications. */
   trace: string[];
 }
 
@@ -43,6 +52,7 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
   readonly processes = new ProcessRegistry();
   private server: AgentServer | undefined;
   private node: NodeProcess | undefined;
+  private attached: AttachHelper | undefined;
   private agent: AgentConnection | undefined;
   private configurationDone = false;
   private configurationSent = false;
@@ -65,12 +75,7 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
     this.emit('output', `Compiling ${opts.projectDir} (MIX_ENV=${mixEnv})…\n`, 'console');
     await compileProject(opts.projectDir, env, out);
 
-    const server = new AgentServer();
-    this.server = server;
-    server.on('rejected', (reason) => {
-      this.log.log('warn', `agent connection rejected: ${reason}`);
-      this.emit('output', `[ElixirScope] ${Errors.badToken.code}: rejected an agent connection: ${reason}\n`, 'stderr');
-    });
+    const server = this.startServer();
     const port = await server.listen();
     this.log.log('info', `agent server on 127.0.0.1:${port}`);
 
@@ -104,17 +109,52 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
     await this.maybeReleaseNode();
   }
 
+  /** Loads the agent into a running node over distribution and applies the trace plan. */
+  async attach(opts: AttachOptions): Promise<void> {
+    const server = this.startServer();
+    const port = await server.listen();
+    const helper = new AttachHelper();
+    this.attached = helper;
+    this.emit('output', `Attaching to ${opts.node}…\n`, 'console');
+    const result = await helper.attach(opts.node, opts.cookie, agentEbin(), port, server.token, (t) => this.log.log('info', `attach helper: ${t.trimEnd()}`));
+    const agent = await server.waitForAgent();
+    this.attachAgent(agent);
+    const patterns = tracePatterns(opts.trace);
+    await agent.request({
+      configure: {
+        apps: opts.trace.length === 0 ? result.ownApps : [],
+        modules: patterns.modules,
+        prefixes: patterns.prefixes,
+      },
+    });
+    this.configurationSent = true; // an attached node is already running: nothing waits for configurationDone
+  }
+
   /** The client finished sending breakpoints: let the node's boot continue. */
   async setConfigurationDone(): Promise<void> {
     this.configurationDone = true;
     await this.maybeReleaseNode();
   }
 
-  /** Ends the debugged OS process (launch) and closes the agent connection. */
+  /**
+   * Launch: ends the debugged OS process group. Attach: removes every trace setting and agent module
+   * from the node, which keeps running untouched.
+   */
   async terminate(): Promise<void> {
+    if (this.attached) await this.attached.detach();
     this.agent?.close();
     await this.node?.kill();
     this.server?.close();
+  }
+
+  private startServer(): AgentServer {
+    const server = new AgentServer();
+    this.server = server;
+    server.on('rejected', (reason) => {
+      this.log.log('warn', `agent connection rejected: ${reason}`);
+      this.emit('output', `[ElixirScope] ${Errors.badToken.code}: rejected an agent connection: ${reason}\n`, 'stderr');
+    });
+    return server;
   }
 
   get programRunning(): boolean {

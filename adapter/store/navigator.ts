@@ -212,7 +212,7 @@ export class Navigator extends EventEmitter<NavigatorEventMap> {
     if (kind === 'stepOut') {
       const k = st.correlator;
       const frame = bk === Kind.CALL ? base : isExit(bk) ? k.frameParent(st.cols.link[s]) : st.cols.link[s];
-      if (frame !== -1 && st.cols.link[s] !== -1) {
+      if (frame !== -1) {
         const end = k.frameEnd(frame);
         return end > base ? end : -1;
       }
@@ -236,9 +236,8 @@ export class Navigator extends EventEmitter<NavigatorEventMap> {
     const s = st.slot(base);
     const bk = st.cols.kind[s];
     if (kind === 'stepOut') {
-      // Back to the entry of the current frame; from an entry, to the caller's entry.
-      const frame = bk === Kind.CALL ? st.cols.link[s] : st.cols.link[s];
-      const target = bk === Kind.CALL ? frame : frame;
+      // Back to the entry of the current frame (link); from an entry, to the caller's entry (also link).
+      const target = st.cols.link[s];
       if (target !== -1 && st.has(target)) return target;
       return steps.first() === base ? -1 : steps.first();
     }

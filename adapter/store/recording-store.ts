@@ -10,6 +10,7 @@ import { EventColumns } from './event-columns';
 import { Kind } from './event-kind';
 import { Interner, ProcState } from './processes';
 import { ReorderBuffer } from './reorder-buffer';
+import { toNumber } from './wire-numbers';
 
 /** The oldest history was overwritten (ring full by events or bytes). */
 export interface HistoryDropped {
@@ -118,9 +119,10 @@ export class RecordingStore extends EventEmitter<StoreEventMap> implements RingA
   /** Ingests one EventBatch; returns how many events it staged (0 when the batch was rejected). */
   ingestBatch(b: elixirscope.EventBatch.$Properties): number {
     const n = b.seq?.length ?? 0;
-    if (b.dropped) {
-      this.agentDroppedTotal += b.dropped;
-      this.emit('agentDropped', { dropped: b.dropped, droppedTotal: this.agentDroppedTotal });
+    const dropped = toNumber(b.dropped ?? 0);
+    if (dropped > 0) {
+      this.agentDroppedTotal += dropped;
+      this.emit('agentDropped', { dropped, droppedTotal: this.agentDroppedTotal });
     }
     if (n === 0) return 0;
     const problem = this.validate(b, n);
@@ -128,6 +130,10 @@ export class RecordingStore extends EventEmitter<StoreEventMap> implements RingA
       this.protocolErrors++;
       this.emit('protocolError', problem);
       return 0;
+    }
+    if (typeof b.seq![0] !== 'number' || typeof b.mono![0] !== 'number' || typeof b.uniq![0] !== 'number') {
+      // Decoded elsewhere with Long objects: convert (slow path).
+      b = { ...b, seq: b.seq!.map(toNumber), mono: b.mono!.map(toNumber), uniq: b.uniq!.map(toNumber) };
     }
     const pids = b.pids!;
     if (this.pidMap.length < pids.length) this.pidMap = new Uint32Array(pids.length * 2);

@@ -13,7 +13,7 @@
 %% started by the user's code do not connect too.
 -module(esc_agent).
 
--export([boot/0, start/3, stop/0, versions/0]).
+-export([boot/0, start/3, stop/0, versions/0, flush/1]).
 
 -define(DEFAULT_WAIT_MS, 30000).
 
@@ -29,7 +29,9 @@ boot() ->
         {_, false} -> warn("ELIXIR_SCOPE_TOKEN is not set; the agent is not started", []);
         _ ->
             try start(list_to_integer(Port), list_to_binary(Token), #{notify => self()}) of
-                {ok, _Pid} -> wait_for_configuration(Wait);
+                {ok, _Pid} ->
+                    wait_for_configuration(Wait),
+                    flush_at_exit();
                 {error, Reason} -> warn("could not connect to the debug adapter: ~p", [Reason])
             catch
                 Class:Reason -> warn("agent boot failed: ~p:~p", [Class, Reason])
@@ -63,6 +65,33 @@ versions() ->
     #{otp_release => list_to_binary(erlang:system_info(otp_release)),
       erts_version => list_to_binary(erlang:system_info(version)),
       elixir_version => Elixir}.
+
+%% Delivers everything recorded so far to the adapter, bounded by Timeout ms in total.
+-spec flush(non_neg_integer()) -> ok.
+flush(Timeout) ->
+    Deadline = erlang:monotonic_time(millisecond) + Timeout,
+    Left = fun() -> max(0, Deadline - erlang:monotonic_time(millisecond)) end,
+    case erlang:function_exported(esc_trace, flush, 1) of
+        true -> catch esc_trace:flush(Left());
+        false -> ok
+    end,
+    esc_conn:flush(Left()).
+
+%% When the program ends normally (or by an uncaught raise) the Elixir CLI halts the node right after
+%% running System.at_exit callbacks: register one that flushes the last events, so the recording
+%% the session keeps after the exit is complete. Elixir starts after the agent boots, so a short-lived
+%% watcher waits for it. (An explicit System.halt/1 skips at_exit; then only what was already sent is kept.)
+flush_at_exit() ->
+    spawn(fun() -> register_at_exit(600) end),
+    ok.
+
+register_at_exit(0) -> ok;
+register_at_exit(Tries) ->
+    Started = lists:keymember(elixir, 1, application:which_applications()),
+    case Started andalso erlang:function_exported('Elixir.System', at_exit, 1) of
+        true -> 'Elixir.System':at_exit(fun(_Status) -> flush(2000) end);
+        false -> timer:sleep(100), register_at_exit(Tries - 1)
+    end.
 
 wait_for_configuration(Wait) ->
     receive

@@ -7,7 +7,7 @@
 %% reported to the adapter and dropped; when the socket closes everything the agent set is removed.
 -module(esc_conn).
 
--export([start/3, stop/0, send/1, send_msg/1, dropped/0]).
+-export([start/3, stop/0, send/1, send_msg/1, dropped/0, flush/1]).
 -export([init/4]).
 
 -include("esc_proto.hrl").
@@ -66,6 +66,21 @@ send(IoData) ->
             case erlang:process_info(Pid, message_queue_len) of
                 {message_queue_len, N} when N < ?MAX_MAILBOX -> Pid ! {esc_send, IoData}, ok;
                 _ -> count_drop(), dropped
+            end
+    end.
+
+%% Returns once every frame queued before the call has been written to the socket (or Timeout ms).
+-spec flush(non_neg_integer()) -> ok | timeout.
+flush(Timeout) ->
+    case whereis(esc_conn) of
+        undefined -> ok;
+        Pid ->
+            Ref = monitor(process, Pid),
+            Pid ! {esc_flush, self(), Ref},
+            receive
+                {Ref, flushed} -> demonitor(Ref, [flush]), ok;
+                {'DOWN', Ref, process, Pid, _} -> ok
+            after Timeout -> demonitor(Ref, [flush]), timeout
             end
     end.
 
@@ -155,6 +170,9 @@ loop(#st{sock = Sock} = St) ->
             shutdown(St, closed);
         {tcp_error, Sock, Reason} ->
             shutdown(St, Reason);
+        {esc_flush, From, Ref} ->
+            From ! {Ref, flushed},
+            loop(St);
         esc_stop ->
             shutdown(St, stopped);
         _Other ->

@@ -304,7 +304,9 @@ agent(To, #{agent := Agent}) when is_pid(To) -> maps:is_key(To, Agent);
 agent(_To, _Ctx) -> false.
 
 %% sys:get_state from the snapshot process must not appear as the user's own traffic.
+%% Batches delivered to a sink that also runs project code (tests) must not feed back either.
 from_agent({system, {From, _}, _}, Ctx) -> agent(From, Ctx);
+from_agent({esc_send, _}, _Ctx) -> true;
 from_agent(_, _) -> false.
 
 dest(To) when is_pid(To) -> list_to_binary(pid_to_list(To));

@@ -15,7 +15,7 @@
 %% return of the non-loop function that entered the loop closes the whole chain).
 -module(esc_trace_plan).
 
--export([resolve/1, inspect/1, excluded/1, set_module/3, clear_module/1,
+-export([resolve/1, inspect/1, excluded/1, refused/1, set_module/3, clear_module/1,
          ms_full/0, ms_call_only/0, ms_sampled/2, callbacks/0, tail_loops/1, sentinel/2]).
 
 -export_type([mod_info/0, level/0]).
@@ -54,6 +54,10 @@ resolve(Config) ->
 -spec excluded(module()) -> boolean().
 excluded(M) ->
     hard_excluded(M) orelse system_module(M).
+
+%% True for modules never traced even when named: the agent and the runtime's core.
+-spec refused(module()) -> boolean().
+refused(M) -> hard_excluded(M).
 
 hard_excluded(M) ->
     B = atom_to_binary(M, utf8),

@@ -27,8 +27,12 @@ interface Manifest {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON manipulated as plain data
 type Json = any;
 
-function readManifest(): Manifest & Json {
+function readManifest(): Manifest {
   return JSON.parse(fs.readFileSync(PACKAGE_JSON, 'utf8')) as Manifest;
+}
+
+function readRaw(): Json {
+  return JSON.parse(fs.readFileSync(PACKAGE_JSON, 'utf8')) as Json;
 }
 
 describe('package.json manifest', function () {
@@ -41,7 +45,7 @@ describe('package.json manifest', function () {
   });
 
   it('--check reports a stale launch schema, and syncing repairs it', () => {
-    const pkg = readManifest();
+    const pkg = readRaw();
     pkg.contributes.debuggers[0].configurationAttributes.launch.properties.task.default = 'compile';
     delete pkg.contributes.configuration.properties['elixirScope.recording.maxBytes'];
     assert.deepStrictEqual(staleParts(pkg), ['contributes.debuggers.0.configurationAttributes', 'contributes.configuration']);
@@ -67,8 +71,8 @@ describe('package.json manifest', function () {
   });
 
   it('settings defaults follow the launch schema defaults', () => {
-    const settings = readManifest().contributes.configuration.properties;
-    const launch = readManifest().contributes.debuggers[0].configurationAttributes.launch.properties as Json;
+    const settings = readRaw().contributes.configuration.properties;
+    const launch = readRaw().contributes.debuggers[0].configurationAttributes.launch.properties;
     assert.deepStrictEqual(settings['elixirScope.trace.default'].default, launch.trace.default);
     assert.strictEqual(settings['elixirScope.recording.maxEvents'].default, launch.recording.properties.maxEvents.default);
     assert.strictEqual(settings['elixirScope.recording.maxBytes'].default, launch.recording.properties.maxBytes.default);

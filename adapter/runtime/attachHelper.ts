@@ -1,0 +1,83 @@
+// Drives esc_attach in a short-lived hidden BEAM: loads the agent into a running node over Erlang
+// distribution, and on detach removes it again. The target node is never restarted.
+import { ChildProcess, spawn } from 'child_process';
+import * as crypto from 'crypto';
+import * as readline from 'readline';
+import { Errors, ScopeFailure } from '../errors';
+
+export interface AttachResult {
+  otpRelease: string;
+  ownApps: string[];
+}
+
+const ATTACH_TIMEOUT_MS = 30_000;
+const DETACH_TIMEOUT_MS = 15_000;
+
+export class AttachHelper {
+  private child: ChildProcess | undefined;
+  private lines: string[] = [];
+  private waiters: Array<(line: string | undefined) => void> = [];
+  private closed = false;
+
+  /** Starts the helper node, which loads and starts the agent on `node`; resolves once it runs. */
+  async attach(node: string, cookie: string | undefined, ebin: string, port: number, token: string, stderr: (s: string) => void): Promise<AttachResult> {
+    if (!/^[^@\s]+@[^@\s]+$/.test(node)) throw new ScopeFailure(Errors.invalidLaunchConfig, { details: `"node" must look like app@host, got "${node}"` });
+    const host = node.split('@')[1];
+    const nameFlag = host.includes('.') ? '-name' : '-sname';
+    const self = `esc_attach_${crypto.randomBytes(4).toString('hex')}${host.includes('.') ? `@${host}` : ''}`;
+    const args = ['-hidden', '-noshell', nameFlag, self, '-pa', ebin, ...(cookie ? ['-setcookie', cookie] : []), '-s', 'esc_attach', 'main'];
+    const child = spawn('erl', args, {
+      env: { ...process.env, ESC_TARGET: node, ESC_PORT: String(port), ESC_TOKEN: token, ERL_AFLAGS: '' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    this.child = child;
+    child.on('error', () => this.push(undefined));
+    child.on('close', () => {
+      this.closed = true;
+      this.push(undefined);
+    });
+    child.stderr!.on('data', (d: Buffer) => stderr(d.toString()));
+    child.stdin!.on('error', () => undefined); // the helper may be gone already; 'close' reports it
+    readline.createInterface({ input: child.stdout! }).on('line', (l) => this.push(l));
+
+    const line = await this.nextLine(ATTACH_TIMEOUT_MS);
+    if (line?.startsWith('ok ')) {
+      const [, otp, apps = ''] = line.split(' ');
+      return { otpRelease: otp, ownApps: apps.split(',').filter(Boolean) };
+    }
+    this.child.kill('SIGKILL');
+    this.child = undefined; // nothing to detach from
+    const m = /^error (\d+) (.*)$/.exec(line ?? '');
+    if (m && Number(m[1]) === Errors.wrongCookie.code) throw new ScopeFailure(Errors.wrongCookie, { details: m[2] });
+    if (m && Number(m[1]) === Errors.nodeUnreachable.code) throw new ScopeFailure(Errors.nodeUnreachable, { details: m[2] });
+    throw new ScopeFailure(Errors.attachFailed, { details: m ? m[2] : `the attach helper ended without an answer${line ? `: ${line}` : ''}` });
+  }
+
+  /** Stops the agent on the target and unloads its modules; bounded in time. */
+  async detach(): Promise<void> {
+    const child = this.child;
+    if (!child || this.closed) return;
+    child.stdin!.write('stop\n');
+    const line = await this.nextLine(DETACH_TIMEOUT_MS);
+    if (line !== 'detached') child.kill('SIGKILL');
+  }
+
+  private push(line: string | undefined): void {
+    const w = this.waiters.shift();
+    if (w) w(line);
+    else if (line !== undefined) this.lines.push(line);
+  }
+
+  private nextLine(timeoutMs: number): Promise<string | undefined> {
+    const buffered = this.lines.shift();
+    if (buffered !== undefined) return Promise.resolve(buffered);
+    if (this.closed) return Promise.resolve(undefined);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(undefined), timeoutMs);
+      this.waiters.push((l) => {
+        clearTimeout(timer);
+        resolve(l);
+      });
+    });
+  }
+}

@@ -1,0 +1,443 @@
+%% The recording engine's controller (registered as esc_trace): owns the plan, the tracer, the
+%% encoders and the safety loop; started by esc_trace:configure/1. See esc_trace for the design.
+%%
+%% Every tick (250 ms) it measures the event rate and applies esc_trace_safety's decisions, polls
+%% for newly loaded and reloaded modules, and every 4th tick sends Stats. While any function is
+%% sampled it also flips the trace control word's sampling bits every 10 ms.
+-module(esc_trace_ctl).
+-behaviour(gen_server).
+
+-export([start/2, guard_init/3]).
+-export([init/1, handle_call/3, handle_cast/2, handle_info/2, terminate/2]).
+
+-include("esc_trace.hrl").
+
+-define(TCW_TICK_MS, 10).
+-define(TCW_BITS, 7).
+-define(NOTICE_GAP_MS, 5000).
+
+-record(s, {owner :: pid(), ctx :: map(), cfg :: map(), safety :: map(),
+            mods = #{} :: #{module() => esc_trace_plan:mod_info()},
+            matcher :: term(), loaded = #{} :: map(),
+            tracer :: pid(), encs = [] :: [pid()], guard :: pid(),
+            degr = #{} :: esc_trace_safety:degr(), tcw0 = 0 :: non_neg_integer(), tcw_k = 0 :: non_neg_integer(),
+            tcw_on = false :: boolean(), tick = 0 :: non_neg_integer(), tick_ms :: pos_integer(),
+            last_in = 0 :: non_neg_integer(), stats_in = 0 :: non_neg_integer(),
+            stats_at :: integer(), calm = 0 :: non_neg_integer(), sampled = 0 :: non_neg_integer(),
+            said = #{} :: #{term() => integer()}, flags_set = false :: boolean(),
+            mode = full :: full | sampling | suspended | stopped}).
+
+%% Starts the controller for Owner (the connection) and applies Config.
+-spec start(pid(), map()) -> {ok, map()} | {error, term()}.
+start(Owner, Config) ->
+    case gen_server:start({local, esc_trace}, ?MODULE, {Owner, Config},
+                          [{spawn_opt, [{message_queue_data, off_heap}]}]) of
+        {ok, _Pid} -> gen_server:call(esc_trace, info, 30000);
+        {error, {already_started, _}} -> gen_server:call(esc_trace, {configure, Config}, 30000);
+        {error, _} = E -> E
+    end.
+
+%% ---------------------------------------------------------------- gen_server
+
+init({Owner, Config}) ->
+    _ = (catch erlang:trace(self(), false, [all])),
+    process_flag(trap_exit, true),
+    Safety = safety(Config),
+    process_flag(max_heap_size, #{size => maps:get(max_heap_words, Safety), kill => true, error_logger => true}),
+    erlang:monitor(process, Owner),
+    Cnt = atomics:new(?C_SIZE, [{signed, false}]),
+    Tab = ets:new(esc_trace_mfa, [public, set, {write_concurrency, true}]),
+    Heap = maps:get(max_heap_words, Safety),
+    Ctx0 = #{sink => maps:get(sink, Config, esc_conn), limits => limits(Config),
+             start_mono => erlang:monotonic_time(nanosecond), start_uniq => erlang:unique_integer([monotonic]),
+             counters => Cnt, mfa_tab => Tab, cb_mods => #{}, agent => #{}, upgrade => maps:get(upgrade, Config, true),
+             max_sink_queue => maps:get(max_sink_queue, Config, 256), max_mailbox => maps:get(max_mailbox, Safety),
+             heap => Heap},
+    NEnc = maps:get(encoders, Config, 2),
+    Encs = [esc_trace_batch:start_link(Ctx0) || _ <- lists:seq(1, NEnc)],
+    Tracer = esc_trace_tracer:start_link(#{encoders => Encs, batch => maps:get(batch_size, Config, 512),
+                                           max_mailbox => maps:get(max_mailbox, Safety),
+                                           max_encoder_queue => maps:get(max_encoder_queue, Config, 16),
+                                           counters => Cnt, mfa_tab => Tab, heap => Heap}),
+    Tcw0 = erlang:system_info(trace_control_word),
+    Guard = spawn(?MODULE, guard_init, [self(), Owner, Ctx0]),
+    Agent = maps:from_list([{P, true} || P <- [self(), Tracer, Guard | Encs]]),
+    Ctx = Ctx0#{tracer => Tracer, agent => Agent},
+    [E ! {esc_ctx, #{tracer => Tracer, agent => Agent}} || E <- Encs],
+    TickMs = maps:get(tick_ms, Config, 250),
+    erlang:send_after(TickMs, self(), tick),
+    S = #s{owner = Owner, ctx = Ctx, cfg = Config, safety = Safety, tracer = Tracer, encs = Encs, guard = Guard,
+           tcw0 = Tcw0, tick_ms = TickMs, stats_at = now_ms()},
+    {ok, apply_plan(Config, S)}.
+
+handle_call(info, _From, S) ->
+    {reply, {ok, info(S)}, S};
+handle_call({configure, Config}, _From, S) ->
+    S2 = apply_plan(Config, reset_degradation(S#s{cfg = Config})),
+    {reply, {ok, info(S2)}, S2};
+handle_call(status, _From, #s{ctx = #{counters := Cnt}} = S) ->
+    {reply, #{mode => S#s.mode, modules => maps:keys(S#s.mods), degraded => S#s.degr,
+              tracer => S#s.tracer, encoders => S#s.encs, guard => S#s.guard,
+              events_in => atomics:get(Cnt, ?C_IN), encoded => atomics:get(Cnt, ?C_ENCODED),
+              dropped => atomics:get(Cnt, ?C_DROPPED)}, S};
+handle_call(stop, _From, S) ->
+    shutdown(S),
+    {stop, normal, ok, S#s{mode = stopped}};
+handle_call(_Other, _From, S) ->
+    {reply, {error, unknown_request}, S}.
+
+handle_cast(_Msg, S) ->
+    {noreply, S}.
+
+handle_info(tick, S) ->
+    erlang:send_after(S#s.tick_ms, self(), tick),
+    {noreply, tick(S)};
+handle_info(tcw_tick, #s{degr = Degr} = S) when map_size(Degr) > 0 ->
+    K = S#s.tcw_k + 1,
+    Gates = gate(K, 4, 1) bor gate(K, 16, 2) bor gate(K, 64, 4),
+    erlang:system_flag(trace_control_word, (S#s.tcw0 band (bnot ?TCW_BITS)) bor Gates),
+    erlang:send_after(?TCW_TICK_MS, self(), tcw_tick),
+    {noreply, S#s{tcw_k = K}};
+handle_info(tcw_tick, S) ->
+    erlang:system_flag(trace_control_word, S#s.tcw0),
+    {noreply, S#s{tcw_on = false}};
+handle_info({'DOWN', _, process, Owner, _}, #s{owner = Owner} = S) ->
+    %% The connection is gone: undo everything now (the guard double-checks within 1 s).
+    shutdown(S),
+    {stop, normal, S#s{mode = stopped}};
+handle_info({'EXIT', Pid, Reason}, S) when Reason =/= normal ->
+    case lists:member(Pid, [S#s.tracer | S#s.encs]) of
+        true ->
+            say(S, 'ERROR', 2008, io_lib:format("Recording stopped: an agent process (~s) exited (~0p); "
+                                                "its heap limit is ~b words. All trace settings were removed.",
+                                                [role(Pid, S), short(Reason), maps:get(max_heap_words, S#s.safety)])),
+            shutdown(S),
+            {stop, normal, S#s{mode = stopped}};
+        false -> {noreply, S}
+    end;
+handle_info(_Other, S) ->
+    {noreply, S}.
+
+terminate(_Reason, S) ->
+    %% Idempotent: a crash of the controller itself still removes everything it set.
+    catch cleanup(S#s.tracer, maps:keys(S#s.mods), S#s.tcw0),
+    ok.
+
+%% ---------------------------------------------------------------- plan
+
+apply_plan(Config, #s{mods = Old, ctx = Ctx} = S) ->
+    {Mods, NotLoaded, Refused} = esc_trace_plan:resolve(Config),
+    [esc_trace_plan:clear_module(M) || M <- maps:keys(Old), not lists:member(M, Mods)],
+    Infos = maps:from_list([{M, esc_trace_plan:inspect(M)} || M <- Mods]),
+    maps:foreach(fun(M, I) -> esc_trace_plan:set_module(M, I, S#s.degr) end, Infos),
+    Cbs = maps:from_list([{M, true} || {M, #{callback_module := true}} <- maps:to_list(Infos)]),
+    [E ! {esc_ctx, #{cb_mods => Cbs, limits => limits(Config)}} || E <- S#s.encs],
+    S1 = S#s{mods = Infos, matcher = matcher(Config), loaded = loaded_map(),
+             ctx = Ctx#{cb_mods => Cbs, limits => limits(Config)}},
+    S2 = set_flags(S1),
+    NewCbs = [M || M <- maps:keys(Cbs), not maps:is_key(M, Old)],
+    S3 = snapshot(NewCbs, S2),
+    guard_update(S3),
+    [say(S3, 'WARNING', 2001, io_lib:format("~s is not recorded: ~s.", [M, Why])) || {M, Why} <- Refused],
+    NotLoaded =/= [] andalso
+        say(S3, 'INFO', 2001, io_lib:format("Not loaded yet, recorded as soon as they load: ~s.", [names(NotLoaded)])),
+    Loops = [{M, F, A} || {M, #{loops := Ls}} <- maps:to_list(Infos), {F, A} <- Ls],
+    Loops =/= [] andalso
+        say(S3, 'INFO', 2013, io_lib:format("Tail-recursive loops are recorded without return values so "
+                                            "their tail calls stay tail calls: ~s.", [mfas(Loops)])),
+    S3#s{cfg = Config}.
+
+set_flags(#s{flags_set = true} = S) ->
+    S;
+set_flags(#s{tracer = Tracer} = S) ->
+    foreign_tracers(S),
+    _ = erlang:trace(all, true, [call, strict_monotonic_timestamp, {tracer, Tracer}]),
+    [catch erlang:trace(P, false, [all]) || P <- maps:keys(maps:get(agent, S#s.ctx))],
+    S#s{flags_set = true}.
+
+%% On OTP 25/26 a process has at most one tracer: processes another tool (e.g. :dbg) traces are
+%% skipped by erlang:trace(all, ...) and therefore not recorded. Say so.
+foreign_tracers(S) ->
+    Mine = maps:get(agent, S#s.ctx),
+    Foreign = [{P, T} || P <- processes(), {tracer, T} <- [erlang:trace_info(P, tracer)],
+                         T =/= [], not maps:is_key(T, Mine)],
+    case Foreign of
+        [] -> ok;
+        [{P1, T1} | _] ->
+            Tracers = lists:usort([T || {_, T} <- Foreign]),
+            say(S, 'WARNING', 2002,
+                io_lib:format("~b process(es) already have another tracer (e.g. ~p traced by ~p; tracers: ~p), "
+                              "probably :dbg or another debugger. They are not recorded until that tracer "
+                              "stops (OTP ~s allows one tracer per process).",
+                              [length(Foreign), P1, T1, Tracers, erlang:system_info(otp_release)]))
+    end.
+
+snapshot([], S) -> S;
+snapshot(CbMods, #s{encs = Encs, ctx = Ctx} = S) ->
+    Snap = esc_trace_snap:start(maps:from_list([{M, true} || M <- CbMods]), Encs, maps:get(agent, Ctx)),
+    Agent = (maps:get(agent, Ctx))#{Snap => true},
+    [E ! {esc_ctx, #{agent => Agent}} || E <- Encs],
+    Snap ! go,
+    S#s{ctx = Ctx#{agent => Agent}}.
+
+matcher(Config) ->
+    Exact = maps:from_list([{to_atom(M), true} || M <- maps:get(modules, Config, [])]),
+    Prefixes = [iolist_to_binary(P) || P <- maps:get(prefixes, Config, []), iolist_size(P) > 0],
+    Apps = [to_atom(A) || A <- maps:get(apps, Config, [])],
+    AppMods = maps:from_list([{M, true} || A <- Apps, {ok, Ms} <- [application:get_key(A, modules)], M <- Ms]),
+    {Exact, Prefixes, AppMods}.
+
+wanted(M, {Exact, Prefixes, AppMods}) ->
+    case maps:is_key(M, Exact) of
+        true -> not esc_trace_plan:refused(M);
+        false ->
+            B = atom_to_binary(M, utf8),
+            (maps:is_key(M, AppMods)
+             orelse lists:any(fun(P) -> binary:longest_common_prefix([B, P]) =:= byte_size(P) end, Prefixes))
+                andalso not esc_trace_plan:excluded(M)
+    end.
+
+loaded_map() ->
+    maps:from_list([{M, true} || M <- erlang:loaded()]).
+
+%% New modules that match the plan get their patterns; planned modules whose sentinel lost its
+%% pattern (reloaded) get them again.
+poll(#s{mods = Mods, loaded = Known, matcher = Matcher} = S) ->
+    Now = loaded_map(),
+    New = [M || M <- maps:keys(Now), not maps:is_key(M, Known), not maps:is_key(M, Mods), wanted(M, Matcher)],
+    Reloaded = [M || {M, #{sentinel := {F, A}}} <- maps:to_list(Mods),
+                     erlang:trace_info({M, F, A}, traced) =:= {traced, false},
+                     erlang:module_loaded(M)],
+    case New ++ Reloaded of
+        [] -> S#s{loaded = Now};
+        Changed ->
+            Infos = maps:from_list([{M, esc_trace_plan:inspect(M)} || M <- Changed]),
+            maps:foreach(fun(M, I) -> esc_trace_plan:set_module(M, I, S#s.degr) end, Infos),
+            Mods2 = maps:merge(Mods, Infos),
+            Cbs = maps:from_list([{M, true} || {M, #{callback_module := true}} <- maps:to_list(Mods2)]),
+            [E ! {esc_ctx, #{cb_mods => Cbs}} || E <- S#s.encs],
+            S1 = S#s{mods = Mods2, loaded = Now, ctx = (S#s.ctx)#{cb_mods => Cbs}},
+            guard_update(S1),
+            New =/= [] andalso say(S1, 'INFO', 2012, io_lib:format("Now recording newly loaded ~s.", [names(New)])),
+            Reloaded =/= [] andalso say(S1, 'INFO', 2011,
+                                        io_lib:format("Reloaded ~s: recording re-applied.", [names(Reloaded)])),
+            S1
+    end.
+
+%% ---------------------------------------------------------------- safety and stats
+
+tick(#s{ctx = #{counters := Cnt, mfa_tab := Tab}, tick = T} = S0) ->
+    S = poll(S0),
+    In = atomics:get(Cnt, ?C_IN),
+    Rate = (In - S#s.last_in) * 1000 div S#s.tick_ms,
+    Counts = ets:tab2list(Tab),
+    ets:delete_all_objects(Tab),
+    Overload = atomics:exchange(Cnt, ?C_OVERLOAD, 0) =:= 1,
+    SinkFull = atomics:exchange(Cnt, ?C_SINK_FULL, 0) =:= 1,
+    Overload andalso say_once(S, overload, 'WARNING', 2006,
+                              io_lib:format("The agent's tracer mailbox passed ~b messages: events are being "
+                                            "dropped (counted in Stats) and the noisiest functions degraded.",
+                                            [maps:get(max_mailbox, S#s.safety)])),
+    SinkFull andalso say_once(S, sink_full, 'WARNING', 2007,
+                              "The connection to the adapter is not keeping up: event batches are being "
+                              "dropped (counted in Stats and EventBatch.dropped)."),
+    Limit = maps:get(max_events_per_s, S#s.safety),
+    Calm = case Rate * 4 < Limit of true -> S#s.calm + 1; false -> 0 end,
+    {Degr, Actions} = esc_trace_safety:decide(Rate, Limit, Counts, S#s.degr,
+                                              #{overload => Overload, calm_ticks => Calm, now_ms => now_ms(),
+                                                retry_ms => maps:get(retry_ms, S#s.cfg, 5000)}, #{}),
+    S1 = act(Actions, S#s{degr = Degr, calm = case Actions of [] -> Calm; _ -> 0 end}),
+    S2 = S1#s{last_in = In, tick = T + 1,
+              sampled = S1#s.sampled + esc_trace_safety:sampled_estimate(Counts, S#s.degr),
+              mode = mode(Degr)},
+    S3 = tcw(S2),
+    case (T + 1) rem max(1, 1000 div S#s.tick_ms) of
+        0 -> stats(S3);
+        _ -> S3
+    end.
+
+act([], S) -> S;
+act(Actions, #s{mods = Mods} = S) ->
+    lists:foreach(
+      fun({sample, {M, F, A} = MFA, L, R}) ->
+              Loop = lists:member({F, A}, maps:get(loops, maps:get(M, Mods, #{loops => []}))),
+              _ = erlang:trace_pattern(MFA, esc_trace_plan:ms_sampled(L, Loop), [local]),
+              say(S, 'WARNING', 2003, io_lib:format("Rate limit (~b events/s): ~s produced ~~~b events/s; now "
+                                                    "recording 1 call in ~b.",
+                                                    [limit(S), mfa_str(MFA), R, 1 bsl (2 * L)]));
+         ({suspend, MFA, R}) ->
+              _ = erlang:trace_pattern(MFA, false, [local]),
+              say(S, 'WARNING', 2004, io_lib:format("Rate limit (~b events/s): ~s is still too noisy (~~~b events/s "
+                                                    "estimated); its recording is suspended and retried later.",
+                                                    [limit(S), mfa_str(MFA), R]));
+         ({restore, {M, F, A} = MFA, Level}) ->
+              Info = maps:get(M, Mods, #{loops => []}),
+              Loop = lists:member({F, A}, maps:get(loops, Info)),
+              Ms = case Level of
+                       full when Loop -> esc_trace_plan:ms_call_only();
+                       full -> esc_trace_plan:ms_full();
+                       Lv -> esc_trace_plan:ms_sampled(Lv, Loop)
+                   end,
+              _ = erlang:trace_pattern(MFA, Ms, [local]),
+              say(S, 'INFO', 2005, io_lib:format("Rate back under the limit: ~s is recorded ~s again.",
+                                                 [mfa_str(MFA), how(Level)]))
+      end, Actions),
+    %% Sentinels must not be degraded functions, or reload detection would misfire.
+    Mods2 = maps:map(fun(M, Info) -> Info#{sentinel => esc_trace_plan:sentinel(M, S#s.degr)} end, Mods),
+    S#s{mods = Mods2}.
+
+how(full) -> "fully";
+how(L) -> io_lib:format("1 call in ~b", [1 bsl (2 * L)]).
+
+tcw(#s{degr = Degr, tcw_on = false} = S) when map_size(Degr) > 0 ->
+    self() ! tcw_tick,
+    S#s{tcw_on = true};
+tcw(S) -> S.
+
+gate(K, Period, Bit) ->
+    case K rem Period of 0 -> Bit; _ -> 0 end.
+
+mode(Degr) when map_size(Degr) =:= 0 -> full;
+mode(Degr) ->
+    case [x || {suspended, _} <- maps:values(Degr)] of
+        [] -> sampling;
+        _ -> suspended
+    end.
+
+stats(#s{ctx = #{counters := Cnt} = Ctx} = S) ->
+    Now = now_ms(),
+    In = atomics:get(Cnt, ?C_IN),
+    Secs = max(1, Now - S#s.stats_at) / 1000,
+    Agent = [S#s.tracer, self(), S#s.guard | S#s.encs],
+    Queues = [Q || P <- Agent, {message_queue_len, Q} <- [erlang:process_info(P, message_queue_len)]],
+    Mem = lists:sum([M || P <- Agent, {memory, M} <- [erlang:process_info(P, memory)]]),
+    Peak = max(atomics:exchange(Cnt, ?C_MBOX_PEAK, 0), lists:max([0 | Queues])),
+    Stats = #{events_total => In, events_per_s => round((In - S#s.stats_in) / Secs),
+              dropped_total => atomics:get(Cnt, ?C_DROPPED), sampled_total => S#s.sampled,
+              mailbox_peak => Peak, memory_bytes => Mem, node_memory_bytes => erlang:memory(total),
+              mode => atom_to_binary(S#s.mode, utf8)},
+    _ = esc_trace_sink:message(Ctx, #{msg => {stats, Stats}}),
+    S#s{stats_in = In, stats_at = Now}.
+
+reset_degradation(#s{degr = Degr} = S) when map_size(Degr) =:= 0 -> S;
+reset_degradation(S) ->
+    erlang:system_flag(trace_control_word, S#s.tcw0),
+    S#s{degr = #{}, mode = full}.
+
+%% ---------------------------------------------------------------- shutdown and the guard
+
+shutdown(#s{tracer = Tracer, encs = Encs, mods = Mods, tcw0 = Tcw0, guard = Guard}) ->
+    cleanup(Tracer, maps:keys(Mods), Tcw0),
+    [begin unlink(P), exit(P, kill) end || P <- [Tracer | Encs]],
+    Guard ! {esc_guard_done, self()},
+    ok.
+
+%% Removes every flag and pattern this engine set. Safe to run twice and from any process.
+-spec cleanup(pid(), [module()], non_neg_integer()) -> ok.
+cleanup(Tracer, Mods, Tcw0) ->
+    case erlang:trace_info(new, tracer) of
+        {tracer, Tracer} -> _ = erlang:trace(new, false, [all]);
+        _ -> ok
+    end,
+    [catch erlang:trace(P, false, [all]) || P <- processes(), erlang:trace_info(P, tracer) =:= {tracer, Tracer}],
+    [esc_trace_plan:clear_module(M) || M <- Mods],
+    erlang:system_flag(trace_control_word, Tcw0),
+    ok.
+
+guard_update(#s{guard = G, tracer = T, mods = Mods, tcw0 = Tcw0}) ->
+    G ! {esc_guard_state, T, maps:keys(Mods), Tcw0}.
+
+%% The guard: a small unlinked process that undoes everything if the controller dies without
+%% doing so itself (killed, heap limit) or does not react to the owner's death within 500 ms,
+%% and that carries out emergency stops. Registered as esc_trace_guard.
+-spec guard_init(pid(), pid(), map()) -> ok.
+guard_init(Ctl, Owner, Ctx) ->
+    _ = (catch erlang:trace(self(), false, [all])),
+    catch register(esc_trace_guard, self()),
+    process_flag(message_queue_data, off_heap),
+    erlang:monitor(process, Ctl),
+    erlang:monitor(process, Owner),
+    guard_loop(Ctl, Owner, Ctx, {undefined, [], erlang:system_info(trace_control_word)}).
+
+guard_loop(Ctl, Owner, Ctx, {T, Mods, Tcw0} = St) ->
+    receive
+        {esc_guard_state, T2, Mods2, Tcw2} ->
+            guard_loop(Ctl, Owner, Ctx, {T2, Mods2, Tcw2});
+        {esc_guard_done, Ctl} ->
+            ok;
+        {'DOWN', _, process, Ctl, _} ->
+            T =/= undefined andalso cleanup(T, Mods, Tcw0),
+            ok;
+        {'DOWN', _, process, Owner, _} ->
+            receive
+                {'DOWN', _, process, Ctl, _} -> ok;
+                {esc_guard_done, Ctl} -> ok
+            after 500 ->
+                exit(Ctl, kill),
+                T =/= undefined andalso kill_agents(T),
+                T =/= undefined andalso cleanup(T, Mods, Tcw0)
+            end,
+            ok;
+        {esc_emergency_stop, From} ->
+            exit(Ctl, kill),
+            T =/= undefined andalso cleanup(T, Mods, Tcw0),
+            _ = esc_trace_sink:notice(Ctx, 'WARNING', 2009,
+                                      "Emergency stop: all recording was removed from the node."),
+            From ! {esc_emergency_stopped, self()},
+            ok;
+        _ ->
+            guard_loop(Ctl, Owner, Ctx, St)
+    end.
+
+kill_agents(Tracer) ->
+    exit(Tracer, kill).
+
+%% ---------------------------------------------------------------- helpers
+
+safety(Config) ->
+    Given = maps:get(safety, Config, #{}),
+    Def = #{max_events_per_s => 200000, max_mailbox => 50000, max_heap_words => 4000000},
+    maps:map(fun(K, D) -> case maps:get(K, Given, 0) of
+                              N when is_integer(N), N > 0 -> N;
+                              _ -> D
+                          end end, Def).
+
+limits(Config) ->
+    esc_trace_enc:limits(maps:get(capture, Config, #{})).
+
+info(#s{mods = Mods, cfg = Config}) ->
+    Requested = [to_atom(M) || M <- maps:get(modules, Config, [])],
+    #{modules => [atom_to_binary(M, utf8) || M <- lists:sort(maps:keys(Mods))],
+      not_loaded => [atom_to_binary(M, utf8) || M <- Requested, not maps:is_key(M, Mods)]}.
+
+say(#s{ctx = Ctx}, Severity, Code, Message) ->
+    _ = esc_trace_sink:notice(Ctx, Severity, Code, Message),
+    true.
+
+%% At most one notice of a kind per NOTICE_GAP_MS (stored in the process dictionary).
+say_once(S, Kind, Severity, Code, Message) ->
+    Now = now_ms(),
+    case get({esc_said, Kind}) of
+        At when is_integer(At), Now - At < ?NOTICE_GAP_MS -> true;
+        _ -> put({esc_said, Kind}, Now), say(S, Severity, Code, Message)
+    end.
+
+limit(S) -> maps:get(max_events_per_s, S#s.safety).
+
+role(Pid, #s{tracer = Pid}) -> "tracer";
+role(_Pid, _S) -> "encoder".
+
+short({Reason, _Stack}) when is_atom(Reason) -> Reason;
+short(Reason) -> Reason.
+
+names(Mods) -> lists:join(", ", [atom_to_binary(M, utf8) || M <- Mods]).
+
+mfas(MFAs) -> lists:join(", ", [mfa_str(MFA) || MFA <- lists:sublist(MFAs, 10)]).
+
+mfa_str({M, F, A}) -> io_lib:format("~s.~s/~b", [M, F, A]).
+
+now_ms() -> erlang:monotonic_time(millisecond).
+
+to_atom(A) when is_atom(A) -> A;
+to_atom(B) when is_binary(B) -> binary_to_atom(B, utf8);
+to_atom(L) when is_list(L) -> list_to_atom(L).

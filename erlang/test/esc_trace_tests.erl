@@ -1,0 +1,517 @@
+%% EUnit tests of the recording engine against the real node: every event kind, GenServer state
+%% history, late loading and reload, cleanup, each safety limit, and a 10 s trace storm.
+%% The test process is the sink: it receives {esc_send, AgentMessageBytes} and decodes them with
+%% esc_proto. Test modules are compiled from source into a temporary directory.
+-module(esc_trace_tests).
+
+-include_lib("eunit/include/eunit.hrl").
+
+-export([storm_loop/2, hot/1, cold/1]).
+
+%% ---------------------------------------------------------------- test modules
+
+-define(ACCT, "
+-module(tt_acct).
+-behaviour(gen_server).
+-export([start/1, start_link/1, deposit/2, boom/1, nudge/1, init/1, handle_call/3, handle_cast/2,
+         handle_info/2, handle_continue/2, add/2, loop/1, fail/1]).
+start(N) -> gen_server:start(?MODULE, N, []).
+start_link(N) -> gen_server:start_link(?MODULE, N, []).
+deposit(P, X) -> gen_server:call(P, {deposit, X}).
+boom(P) -> gen_server:cast(P, boom).
+nudge(P) -> P ! nudge, ok.
+init(N) -> {ok, #{balance => N, ops => 0}, {continue, warm}}.
+handle_continue(warm, S) -> {noreply, S#{warm => true}}.
+handle_call({deposit, X}, _From, #{balance := B, ops := O} = S) ->
+    {reply, ok, S#{balance := add(B, X), ops := O + 1}}.
+handle_cast(boom, S) -> {noreply, S#{boomed => true}}.
+handle_info(nudge, #{ops := O} = S) -> {noreply, S#{ops := O + 1}}.
+add(A, B) -> A + B.
+loop(0) -> done;
+loop(N) -> loop(N - 1).
+fail(X) -> error({bad, X}).
+").
+
+-define(WORK, "
+-module(tt_work).
+-export([go/1, child/1, noisy/1, quiet/1, big/1]).
+go(Parent) ->
+    C = spawn_link(?MODULE, child, [self()]),
+    C ! {hello, self()},
+    receive {ack, C} -> ok end,
+    unlink(C),
+    Parent ! {done, self()},
+    ok.
+child(P) -> receive {hello, P} -> P ! {ack, self()} end, receive stop -> ok after 200 -> ok end.
+noisy(X) -> X + 1.
+quiet(X) -> X.
+big(X) -> X.
+").
+
+later_src(V) ->
+    "-module(tt_later_mod).\n-export([f/1]).\nf(X) -> {" ++ integer_to_list(V) ++ ", X}.\n".
+
+compile_load(Src) ->
+    Dir = filename:join(tmp_dir(), "esc_trace_tests"),
+    ok = filelib:ensure_dir(filename:join(Dir, "x")),
+    {match, [Name]} = re:run(Src, "-module\\(([a-z_]+)\\)", [{capture, all_but_first, list}]),
+    Erl = filename:join(Dir, Name ++ ".erl"),
+    ok = file:write_file(Erl, Src),
+    {ok, Mod, Bin} = compile:file(Erl, [debug_info, binary, return_errors]),
+    File = filename:join(Dir, Name ++ ".beam"),
+    ok = file:write_file(File, Bin),
+    true = code:add_patha(Dir),
+    code:purge(Mod),
+    {module, Mod} = code:load_binary(Mod, File, Bin),
+    Mod.
+
+tmp_dir() ->
+    case os:getenv("TMPDIR") of false -> "/tmp"; D -> D end.
+
+%% ---------------------------------------------------------------- sink helpers
+
+config(Extra) ->
+    maps:merge(#{modules => [<<"tt_acct">>, <<"tt_work">>], sink => self()}, Extra).
+
+%% Receives sink messages until Pred(AllSoFar) holds or Timeout ms pass; returns decoded messages.
+collect(Pred, Timeout) ->
+    Deadline = erlang:monotonic_time(millisecond) + Timeout,
+    collect(Pred, Deadline, []).
+
+collect(Pred, Deadline, Acc) ->
+    case Pred(Acc) of
+        true -> Acc;
+        false ->
+            Left = max(0, Deadline - erlang:monotonic_time(millisecond)),
+            receive
+                {esc_send, Io} ->
+                    M = esc_proto:decode_msg(iolist_to_binary(Io), 'AgentMessage'),
+                    collect(Pred, Deadline, Acc ++ [M])
+            after Left -> Acc
+            end
+    end.
+
+drain() ->
+    receive {esc_send, _} -> drain() after 0 -> ok end.
+
+events(Msgs) ->
+    lists:append([batch_events(B) || #{msg := {events, B}} <- Msgs]).
+
+notices(Msgs) -> [N || #{msg := {notice, N}} <- Msgs].
+codes(Msgs) -> [C || #{code := C} <- notices(Msgs)].
+stats(Msgs) -> [S || #{msg := {stats, S}} <- Msgs].
+
+batch_events(#{seq := Seq, kind := Kinds, pid := Pids, mfa := Mfas, body := Bodies, pids := PidT,
+               mfas := MfaT, other := Other, mono := Mono, uniq := Uniq, msg_hash := Hash}) ->
+    [#{seq => S, kind => K, pid => lists:nth(P + 1, PidT), mfa => mfa(lists:nth(M + 1, MfaT)),
+       other => case O of 0 -> none; _ -> lists:nth(O, PidT) end, mono => Mo, uniq => U, hash => H,
+       body => element(2, maps:get(kind, esc_proto:decode_msg(B, 'EventBody')))}
+     || {S, K, P, M, B, O, Mo, U, H} <- zip9(Seq, Kinds, Pids, Mfas, Bodies, Other, Mono, Uniq, Hash)].
+
+zip9([A | As], [B | Bs], [C | Cs], [D | Ds], [E | Es], [F | Fs], [G | Gs], [H | Hs], [I | Is]) ->
+    [{A, B, C, D, E, F, G, H, I} | zip9(As, Bs, Cs, Ds, Es, Fs, Gs, Hs, Is)];
+zip9(_, _, _, _, _, _, _, _, _) -> [].
+
+mfa(#{module := <<>>}) -> none;
+mfa(#{module := M, function := F, arity := A}) -> {binary_to_atom(M, utf8), binary_to_atom(F, utf8), A}.
+
+pidstr(P) -> list_to_binary(pid_to_list(P)).
+
+%% Decoded Term map -> approximate Erlang value (pids as {pid, Repr}) for assertions.
+val(#{value := {atom, A}}) -> binary_to_atom(A, utf8);
+val(#{value := {int, N}}) -> N;
+val(#{value := {float, F}}) -> F;
+val(#{value := {binary, #{data := D}}}) -> D;
+val(#{value := {list, #{items := I}}}) -> [val(X) || X <- I];
+val(#{value := {tuple, #{items := I}}}) -> list_to_tuple([val(X) || X <- I]);
+val(#{value := {map, #{entries := E}}}) -> maps:from_list([{val(K), val(V)} || #{key := K, value := V} <- E]);
+val(#{value := {pid, #{repr := R}}}) -> {pid, R};
+val(#{value := {truncated, _}}) -> '...';
+val(#{value := Other}) -> Other.
+
+of_kind(K, Evs) -> [E || #{kind := K2} = E <- Evs, K2 =:= K].
+
+has(K, MFA, Evs) -> [E || #{kind := K2, mfa := M} = E <- Evs, K2 =:= K, M =:= MFA] =/= [].
+
+%% Every trace setting of the engine is gone: no process is traced by an agent tracer, `new`
+%% processes get no flags, and the test modules' functions carry no pattern.
+assert_clean() ->
+    ?assertEqual(undefined, whereis(esc_trace)),
+    ?assertEqual({flags, []}, erlang:trace_info(new, flags)),
+    Traced = [{P, F} || P <- processes(), {flags, F} <- [erlang:trace_info(P, flags)], F =/= []],
+    ?assertEqual([], Traced),
+    Patterns = [{M, F, A} || M <- [tt_acct, tt_work], code:is_loaded(M) =/= false,
+                             {F, A} <- M:module_info(functions),
+                             erlang:trace_info({M, F, A}, traced) =/= {traced, false}],
+    ?assertEqual([], Patterns).
+
+setup() ->
+    esc_trace:stop(),
+    compile_load(?ACCT),
+    compile_load(?WORK),
+    drain(),
+    ok.
+
+cleanup(_) ->
+    esc_trace:stop(),
+    drain().
+
+%% ---------------------------------------------------------------- tests
+
+engine_test_() ->
+    {foreach, fun setup/0, fun cleanup/1,
+     [{timeout, 20, fun call_return_exception_and_state/0},
+      {timeout, 20, fun messages_spawn_link_exit/0},
+      {timeout, 20, fun running_genserver_gets_initial_state/0},
+      {timeout, 20, fun tail_loops_are_call_only/0},
+      {timeout, 20, fun late_load_and_reload/0},
+      {timeout, 20, fun stop_removes_everything/0},
+      {timeout, 20, fun owner_death_cleans_up_within_1s/0},
+      {timeout, 20, fun agent_processes_are_bounded/0},
+      {timeout, 30, fun rate_limit_samples_then_suspends/0},
+      {timeout, 30, fun mailbox_guard_sheds_and_reports/0},
+      {timeout, 20, fun heap_limit_stops_recording_cleanly/0},
+      {timeout, 20, fun emergency_stop/0},
+      {timeout, 20, fun foreign_tracer_is_reported/0},
+      {timeout, 20, fun stats_every_second/0},
+      {timeout, 20, fun reconfigure_replaces_plan/0}]}.
+
+call_return_exception_and_state() ->
+    {ok, #{modules := Mods}} = esc_trace:configure(config(#{})),
+    ?assert(lists:member(<<"tt_acct">>, Mods)),
+    {ok, P} = tt_acct:start(100),
+    ok = tt_acct:deposit(P, 5),
+    ok = tt_acct:boom(P),
+    ok = tt_acct:nudge(P),
+    ?assertError({bad, 1}, tt_acct:fail(1)),
+    Msgs = collect(fun(Ms) -> length(of_kind('STATE', events(Ms))) >= 5 andalso
+                                  has('EXCEPTION', {tt_acct, fail, 1}, events(Ms)) end, 3000),
+    Evs = events(Msgs),
+    %% call with args, return with value
+    [#{body := #{args := [Arg]}} | _] = [E || #{kind := 'CALL', mfa := {tt_acct, add, 2}} = E <- Evs],
+    ?assertEqual(100, val(Arg)),
+    [#{body := #{value := Ret}} | _] = [E || #{kind := 'RETURN', mfa := {tt_acct, add, 2}} = E <- Evs],
+    ?assertEqual(105, val(Ret)),
+    %% exception with class and reason
+    [#{body := Ex}] = [E || #{kind := 'EXCEPTION', mfa := {tt_acct, fail, 1}} = E <- Evs],
+    ?assertEqual(<<"error">>, maps:get(class, Ex)),
+    ?assertEqual({bad, 1}, val(maps:get(reason, Ex))),
+    %% state history across the server's life, each version with the message that produced it
+    States = [B || #{kind := 'STATE', pid := Pid, body := B} <- Evs, Pid =:= pidstr(P)],
+    ?assertEqual([1, 2, 3, 4, 5], [V || #{version := V} <- States]),
+    ?assertEqual([<<"init">>, <<"handle_continue">>, <<"handle_call">>, <<"handle_cast">>, <<"handle_info">>],
+                 [C || #{callback := C} <- States]),
+    [_, Cont, Call, Cast, Info] = States,
+    ?assertEqual(warm, val(maps:get(message, Cont))),
+    ?assertEqual({deposit, 5}, val(maps:get(message, Call))),
+    ?assertEqual(pidstr(self()), maps:get(from, Call)),
+    ?assertMatch(#{balance := 105, ops := 1, warm := true}, val(maps:get(state, Call))),
+    ?assertEqual(boom, val(maps:get(message, Cast))),
+    ?assertMatch(#{ops := 2, boomed := true}, val(maps:get(state, Info))),
+    %% a PROCESS event names the GenServer with its callback module before its first event
+    [Proc | _] = [B || #{kind := 'PROCESS', pid := Pid, body := B} <- Evs, Pid =:= pidstr(P)],
+    ?assertEqual(<<"tt_acct">>, maps:get(callback_module, Proc)),
+    %% ordering data: unique increasing seq, (mono, uniq) non-negative and strictly ordered
+    Seqs = [S || #{seq := S} <- Evs],
+    ?assertEqual(length(Seqs), length(lists:usort(Seqs))),
+    ?assert(lists:all(fun(#{mono := M, uniq := U}) -> M >= 0 andalso U >= 0 andalso M < 1 bsl 53 end, Evs)),
+    exit(P, kill).
+
+messages_spawn_link_exit() ->
+    {ok, _} = esc_trace:configure(config(#{})),
+    Self = self(),
+    W = spawn(fun() -> receive go -> ok end, tt_work:go(Self), receive stop -> exit(finished) end end),
+    W ! go,
+    timer:sleep(100),                % the first traced call upgrades W; later traffic is recorded
+    W2 = spawn(fun() -> tt_work:quiet(1), timer:sleep(100), tt_work:go(Self), exit(finished) end),
+    receive {done, W2} -> ok after 2000 -> ?assert(false) end,
+    Msgs = collect(fun(Ms) -> [x || #{kind := 'EXIT', pid := P} <- events(Ms), P =:= pidstr(W2)] =/= [] end, 3000),
+    Evs = [E || #{pid := P} = E <- events(Msgs), P =:= pidstr(W2)],
+    Kinds = [K || #{kind := K} <- Evs],
+    [?assert(lists:member(K, Kinds)) || K <- ['PROCESS', 'CALL', 'SPAWN', 'LINK', 'SEND', 'RECEIVE', 'UNLINK', 'EXIT']],
+    [#{other := Child, body := Sp}] = of_kind('SPAWN', Evs),
+    ?assertEqual(Child, maps:get(child, Sp)),
+    ?assertEqual(#{module => <<"tt_work">>, function => <<"child">>, arity => 1}, maps:get(entry, Sp)),
+    %% the send of {hello, W2} to the child and the child's receive pair up by msg_hash
+    [#{hash := H, other := Child}] = [E || #{kind := 'SEND', body := #{message := M}} = E <- Evs,
+                                            element(1, val(M)) =:= hello],
+    ChildEvs = [E || #{pid := P} = E <- events(Msgs), P =:= Child],
+    ?assert([x || #{kind := 'RECEIVE', hash := H2} <- ChildEvs, H2 =:= H] =/= []),
+    [#{body := #{reason := R}}] = of_kind('EXIT', Evs),
+    ?assertEqual(finished, val(R)),
+    W ! stop.
+
+running_genserver_gets_initial_state() ->
+    {ok, P} = tt_acct:start(7),
+    ok = tt_acct:deposit(P, 1),
+    {ok, _} = esc_trace:configure(config(#{})),
+    Msgs0 = collect(fun(Ms) -> of_kind('STATE', events(Ms)) =/= [] end, 2000),
+    ok = tt_acct:deposit(P, 2),
+    Msgs = Msgs0 ++ collect(fun(Ms) -> of_kind('STATE', events(Ms)) =/= [] end, 2000),
+    States = [B || #{kind := 'STATE', pid := Pid, body := B} <- events(Msgs), Pid =:= pidstr(P)],
+    ?assertMatch([#{version := 1, callback := <<"initial">>}, #{version := 2, callback := <<"handle_call">>}],
+                 States),
+    [First, Second] = States,
+    ?assertMatch(#{balance := 8}, val(maps:get(state, First))),
+    ?assertMatch(#{balance := 10}, val(maps:get(state, Second))),
+    exit(P, kill).
+
+tail_loops_are_call_only() ->
+    {ok, _} = esc_trace:configure(config(#{})),
+    done = tt_acct:loop(5000),
+    Msgs = collect(fun(Ms) -> length([x || #{mfa := {tt_acct, loop, 1}} <- events(Ms)]) >= 5001 end, 3000),
+    Loop = [K || #{mfa := {tt_acct, loop, 1}, kind := K} <- events(Msgs)],
+    ?assertEqual(5001, length(Loop)),
+    ?assertEqual(['CALL'], lists:usort(Loop)),
+    ?assert(lists:member(2013, codes(Msgs))),
+    %% the stack of a process looping 100000 times stays small (tail calls preserved)
+    Self = self(),
+    P = spawn(fun() -> tt_acct:loop(100000), Self ! {stack, erlang:process_info(self(), stack_size)} end),
+    receive {stack, {stack_size, Sz}} -> ?assert(Sz < 100) after 5000 -> ?assert(false) end,
+    exit(P, kill).
+
+late_load_and_reload() ->
+    code:purge(tt_later_mod), code:delete(tt_later_mod), code:purge(tt_later_mod),
+    {ok, #{modules := Mods}} = esc_trace:configure(config(#{prefixes => [<<"tt_later">>], tick_ms => 100})),
+    ?assertNot(lists:member(<<"tt_later_mod">>, Mods)),
+    %% loaded after the plan: recorded once the poller sees it
+    compile_load(later_src(1)),
+    wait(fun() -> erlang:trace_info({tt_later_mod, f, 1}, traced) =:= {traced, local} end, 2000),
+    {1, a} = tt_later_mod:f(a),
+    Msgs = collect(fun(Ms) -> has('RETURN', {tt_later_mod, f, 1}, events(Ms)) end, 2000),
+    ?assert(has('CALL', {tt_later_mod, f, 1}, events(Msgs))),
+    ?assert(lists:member(2012, codes(Msgs))),
+    %% reloaded (new code has no patterns): re-applied
+    compile_load(later_src(2)),
+    ?assertEqual({traced, false}, erlang:trace_info({tt_later_mod, f, 1}, traced)),
+    wait(fun() -> erlang:trace_info({tt_later_mod, f, 1}, traced) =:= {traced, local} end, 2000),
+    {2, b} = tt_later_mod:f(b),
+    Msgs2 = collect(fun(Ms) -> [x || #{kind := 'RETURN', mfa := {tt_later_mod, f, 1}, body := #{value := V}}
+                                         <- events(Ms), val(V) =:= {2, b}] =/= [] end, 2000),
+    ?assert(lists:member(2011, codes(Msgs ++ Msgs2))),
+    ?assert([x || #{kind := 'RETURN', mfa := {tt_later_mod, f, 1}, body := #{value := V}}
+                      <- events(Msgs2), val(V) =:= {2, b}] =/= []),
+    esc_trace:stop(),
+    ?assertEqual({traced, false}, erlang:trace_info({tt_later_mod, f, 1}, traced)).
+
+stop_removes_everything() ->
+    {ok, _} = esc_trace:configure(config(#{})),
+    {ok, P} = tt_acct:start(1),
+    ok = tt_acct:deposit(P, 1),
+    ?assertMatch({traced, local}, erlang:trace_info({tt_acct, add, 2}, traced)),
+    #{tracer := Tracer, encoders := Encs} = esc_trace:status(),
+    ok = esc_trace:stop(),
+    assert_clean(),
+    [?assertNot(is_process_alive(X)) || X <- [Tracer | Encs]],
+    exit(P, kill).
+
+owner_death_cleans_up_within_1s() ->
+    Self = self(),
+    Owner = spawn(fun() ->
+                          {ok, _} = esc_trace:configure(config(#{sink => Self})),
+                          Self ! configured,
+                          receive die -> ok end
+                  end),
+    receive configured -> ok after 5000 -> ?assert(false) end,
+    {ok, P} = tt_acct:start(1),
+    ok = tt_acct:deposit(P, 1),
+    #{tracer := Tracer, encoders := Encs, guard := Guard} = esc_trace:status(),
+    T0 = erlang:monotonic_time(millisecond),
+    exit(Owner, kill),
+    wait(fun() -> whereis(esc_trace) =:= undefined andalso not is_process_alive(Guard) end, 1000),
+    ?assert(erlang:monotonic_time(millisecond) - T0 =< 1000),
+    assert_clean(),
+    [?assertNot(is_process_alive(X)) || X <- [Tracer | Encs]],
+    exit(P, kill).
+
+agent_processes_are_bounded() ->
+    {ok, _} = esc_trace:configure(config(#{safety => #{max_heap_words => 123456}})),
+    #{tracer := Tracer, encoders := Encs} = esc_trace:status(),
+    [begin
+         {message_queue_data, off_heap} = erlang:process_info(X, message_queue_data),
+         {max_heap_size, #{size := 123456, kill := true}} = erlang:process_info(X, max_heap_size),
+         {flags, []} = erlang:trace_info(X, flags)
+     end || X <- [Tracer, whereis(esc_trace) | Encs]].
+
+rate_limit_samples_then_suspends() ->
+    {ok, _} = esc_trace:configure(config(#{safety => #{max_events_per_s => 2000}, tick_ms => 100,
+                                           retry_ms => 600000})),
+    Noisy = spawn_link(?MODULE, storm_loop, [fun ?MODULE:hot/1, infinity]),
+    Msgs = collect(fun(Ms) -> lists:member(2004, codes(Ms)) end, 8000),
+    Codes = codes(Msgs),
+    ?assert(lists:member(2003, Codes)),           % sampled first
+    ?assert(lists:member(2004, Codes)),           % then suspended
+    ?assertEqual({traced, false}, erlang:trace_info({tt_work, noisy, 1}, traced)),
+    %% other functions are still recorded in full while the noisy one is suspended
+    drain(),
+    3 = tt_work:quiet(3),
+    Msgs2 = collect(fun(Ms) -> has('RETURN', {tt_work, quiet, 1}, events(Ms)) end, 2000),
+    ?assert(has('RETURN', {tt_work, quiet, 1}, events(Msgs2))),
+    #{degraded := Degr, mode := suspended} = esc_trace:status(),
+    ?assertMatch(#{{tt_work, noisy, 1} := {suspended, _}}, Degr),
+    unlink(Noisy), exit(Noisy, kill).
+
+mailbox_guard_sheds_and_reports() ->
+    %% A tiny mailbox limit and one slow encoder make the tracer shed under a storm.
+    {ok, _} = esc_trace:configure(config(#{safety => #{max_mailbox => 200, max_events_per_s => 100000000},
+                                           encoders => 1, max_encoder_queue => 1, tick_ms => 100})),
+    Storms = [spawn_link(?MODULE, storm_loop, [fun ?MODULE:hot/1, infinity]) || _ <- [1, 2]],
+    Msgs = collect(fun(Ms) -> lists:member(2006, codes(Ms)) andalso
+                                  [x || #{dropped_total := D} <- stats(Ms), D > 0] =/= [] end, 8000),
+    [begin unlink(S), exit(S, kill) end || S <- Storms],
+    ?assert(lists:member(2006, codes(Msgs))),
+    ?assert([x || #{dropped_total := D} <- stats(Msgs), D > 0] =/= []),
+    %% the loss also travels with the batches
+    ?assert(lists:sum([D || #{msg := {events, #{dropped := D}}} <- Msgs]) > 0),
+    #{tracer := Tracer} = esc_trace:status(),
+    {message_queue_len, Q} = erlang:process_info(Tracer, message_queue_len),
+    ?assert(Q < 100000).
+
+heap_limit_stops_recording_cleanly() ->
+    {ok, _} = esc_trace:configure(config(#{safety => #{max_heap_words => 3000},
+                                           capture => #{items => 100000, depth => 100},
+                                           encoders => 1})),
+    #{encoders := [Enc]} = esc_trace:status(),
+    Big = lists:seq(1, 50000),
+    Big = tt_work:big(Big),
+    Msgs = collect(fun(Ms) -> lists:member(2008, codes(Ms)) end, 5000),
+    ?assert(lists:member(2008, codes(Msgs))),
+    ?assertNot(is_process_alive(Enc)),
+    wait(fun() -> whereis(esc_trace) =:= undefined end, 1000),
+    assert_clean().
+
+emergency_stop() ->
+    {ok, _} = esc_trace:configure(config(#{})),
+    {ok, P} = tt_acct:start(1),
+    ok = tt_acct:deposit(P, 1),
+    ok = esc_trace:emergency_stop(),
+    Msgs = collect(fun(Ms) -> lists:member(2009, codes(Ms)) end, 2000),
+    ?assert(lists:member(2009, codes(Msgs))),
+    wait(fun() -> whereis(esc_trace) =:= undefined end, 1000),
+    assert_clean(),
+    exit(P, kill).
+
+foreign_tracer_is_reported() ->
+    Victim = spawn(fun() -> receive stop -> ok end end),
+    Foreign = spawn(fun() -> receive stop -> ok end end),
+    1 = erlang:trace(Victim, true, [send, {tracer, Foreign}]),
+    try
+        {ok, _} = esc_trace:configure(config(#{})),
+        Msgs = collect(fun(Ms) -> lists:member(2002, codes(Ms)) end, 2000),
+        [Notice] = [N || #{code := 2002} = N <- notices(Msgs)],
+        ?assertEqual('WARNING', maps:get(severity, Notice)),
+        ?assertNotEqual(nomatch, binary:match(maps:get(message, Notice), pidstr(Victim))),
+        %% the foreign tracer keeps its process; ours did not take it over, and stop leaves it alone
+        ?assertEqual({tracer, Foreign}, erlang:trace_info(Victim, tracer)),
+        esc_trace:stop(),
+        ?assertEqual({tracer, Foreign}, erlang:trace_info(Victim, tracer))
+    after
+        erlang:trace(Victim, false, [all]),
+        Victim ! stop, Foreign ! stop
+    end.
+
+stats_every_second() ->
+    {ok, _} = esc_trace:configure(config(#{})),
+    _ = [tt_work:quiet(I) || I <- lists:seq(1, 100)],
+    Msgs = collect(fun(Ms) -> length(stats(Ms)) >= 2 end, 3500),
+    [S1, S2 | _] = stats(Msgs),
+    ?assert(maps:get(events_total, S2) >= 200),
+    ?assertEqual(<<"full">>, maps:get(mode, S1)),
+    ?assert(maps:get(node_memory_bytes, S1) > 0),
+    ?assert(maps:get(memory_bytes, S1) > 0).
+
+reconfigure_replaces_plan() ->
+    {ok, #{modules := M1}} = esc_trace:configure(config(#{})),
+    ?assert(lists:member(<<"tt_acct">>, M1)),
+    {ok, #{modules := M2}} = esc_trace:configure(config(#{modules => [<<"tt_work">>]})),
+    ?assertEqual([<<"tt_work">>], M2),
+    ?assertEqual({traced, false}, erlang:trace_info({tt_acct, add, 2}, traced)),
+    ?assertEqual({traced, local}, erlang:trace_info({tt_work, quiet, 1}, traced)),
+    {ok, #{modules := [], not_loaded := [<<"no_such_mod">>]}} =
+        esc_trace:configure(config(#{modules => [<<"no_such_mod">>, <<"esc_trace">>]})),
+    Msgs = collect(fun(Ms) -> length([x || 2001 <- codes(Ms)]) >= 2 end, 2000),
+    ?assert(length([x || 2001 <- codes(Msgs)]) >= 2).
+
+%% ---------------------------------------------------------------- storm
+
+%% A process calling a traced function in a tight loop for 10 s: the node's memory stays bounded,
+%% the agent degrades and says so, nothing crashes, and recording goes on afterwards.
+storm_test_() ->
+    {setup, fun setup/0, fun cleanup/1,
+     {timeout, 60, fun storm/0}}.
+
+storm() ->
+    {ok, _} = esc_trace:configure(config(#{})),
+    Mem0 = erlang:memory(total),
+    Storm = spawn(?MODULE, storm_loop, [fun ?MODULE:hot/1, erlang:monotonic_time(millisecond) + 10000]),
+    Ref = erlang:monitor(process, Storm),
+    #{tracer := Tracer, encoders := Encs} = esc_trace:status(),
+    {Peak, Msgs} = storm_watch(Ref, Mem0, []),
+    Codes = codes(Msgs),
+    io:format(user, "~nstorm: node memory before ~.1f MB, peak ~.1f MB; notices ~w; ~s~n",
+              [Mem0 / 1048576, Peak / 1048576, lists:usort(Codes), storm_summary(stats(Msgs))]),
+    ?assert(Peak - Mem0 < 400 * 1048576),
+    ?assert(lists:member(2003, Codes) orelse lists:member(2004, Codes)),
+    [?assert(is_process_alive(X)) || X <- [Tracer, whereis(esc_trace) | Encs]],
+    %% recording continues: a GenServer started now is fully recorded
+    drain(),
+    {ok, P} = tt_acct:start(3),
+    ok = tt_acct:deposit(P, 4),
+    After = collect(fun(Ms) -> length(of_kind('STATE', events(Ms))) >= 3 end, 3000),
+    ?assert(length([x || #{kind := 'STATE', pid := Pid} <- events(After), Pid =:= pidstr(P)]) >= 3),
+    exit(P, kill).
+
+storm_watch(Ref, Peak, Acc) ->
+    receive
+        {'DOWN', Ref, process, _, _} -> {max(Peak, erlang:memory(total)), Acc};
+        {esc_send, Io} ->
+            M = esc_proto:decode_msg(iolist_to_binary(Io), 'AgentMessage'),
+            %% keep notices and stats only, so the test's own heap does not distort the peak
+            Keep = case M of #{msg := {events, _}} -> Acc; _ -> [M | Acc] end,
+            storm_watch(Ref, max(Peak, erlang:memory(total)), Keep)
+    after 50 ->
+        storm_watch(Ref, max(Peak, erlang:memory(total)), Acc)
+    end.
+
+storm_summary(Stats) ->
+    io_lib:format("max events/s ~b, dropped ~b, sampled ~b, max mailbox ~b, modes ~p",
+                  [lists:max([0 | [E || #{events_per_s := E} <- Stats]]),
+                   lists:max([0 | [D || #{dropped_total := D} <- Stats]]),
+                   lists:max([0 | [D || #{sampled_total := D} <- Stats]]),
+                   lists:max([0 | [D || #{mailbox_peak := D} <- Stats]]),
+                   lists:usort([M || #{mode := M} <- Stats])]).
+
+-spec storm_loop(fun((integer()) -> integer()), integer() | infinity) -> ok.
+storm_loop(F, Until) ->
+    storm_loop(F, Until, 0).
+
+storm_loop(F, Until, N) ->
+    F(N),
+    case N band 1023 of
+        0 when Until =/= infinity ->
+            case erlang:monotonic_time(millisecond) >= Until of
+                true -> ok;
+                false -> storm_loop(F, Until, N + 1)
+            end;
+        _ -> storm_loop(F, Until, N + 1)
+    end.
+
+-spec hot(integer()) -> integer().
+hot(N) -> tt_work:noisy(N).
+
+-spec cold(integer()) -> integer().
+cold(N) -> tt_work:quiet(N).
+
+wait(Fun, Timeout) ->
+    Deadline = erlang:monotonic_time(millisecond) + Timeout,
+    wait_loop(Fun, Deadline).
+
+wait_loop(Fun, Deadline) ->
+    case Fun() of
+        true -> ok;
+        false ->
+            case erlang:monotonic_time(millisecond) > Deadline of
+                true -> ?assert(Fun());
+                false -> timer:sleep(10), wait_loop(Fun, Deadline)
+            end
+    end.
