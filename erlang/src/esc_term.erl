@@ -8,6 +8,8 @@
 
 -export_type([limits/0, term_msg/0]).
 
+-include("esc_proto.hrl").
+
 -type limits() :: #{depth => pos_integer(), items => pos_integer(),
                     binary_bytes => pos_integer(), budget => pos_integer()}.
 -type term_msg() :: #{value => {atom(), term()}}.
@@ -22,15 +24,17 @@
 default_limits() ->
     #{depth => 8, items => 32, binary_bytes => 256, budget => 2000}.
 
-%% Fills missing or zero limits (the wire's "0 = default") with the defaults.
+%% Fills missing or zero limits (the wire's "0 = default") with the defaults. Depth is clamped to
+%% what the adapter's decoder accepts (ESC_MAX_CAPTURE_DEPTH, generated with the schema).
 -spec limits(map()) -> limits().
 limits(Given) ->
-    maps:fold(fun(K, Default, Acc) ->
-                      case maps:get(K, Given, 0) of
-                          N when is_integer(N), N > 0 -> Acc#{K => N};
-                          _ -> Acc#{K => Default}
-                      end
-              end, #{}, default_limits()).
+    L = maps:fold(fun(K, Default, Acc) ->
+                          case maps:get(K, Given, 0) of
+                              N when is_integer(N), N > 0 -> Acc#{K => N};
+                              _ -> Acc#{K => Default}
+                          end
+                  end, #{}, default_limits()),
+    L#{depth := min(maps:get(depth, L), ?ESC_MAX_CAPTURE_DEPTH)}.
 
 -spec capture(term()) -> term_msg().
 capture(Term) ->

@@ -171,21 +171,24 @@ callback_call(Pid, {M, F, Args}, #{cb_mods := Cbs}) ->
         _ -> ok
     end.
 
-callback_abort(Pid, {M, F, _}, #{cb_mods := Cbs}) ->
+callback_abort(Pid, {M, F, A}, #{cb_mods := Cbs}) ->
     case Cbs of
-        #{M := true} -> _ = pop(Pid, F), ok;
+        #{M := true} -> case is_callback(F, A) of true -> _ = pop(Pid, F), ok; false -> ok end;
         _ -> ok
     end.
 
-callback_return(Pid, {M, F, _} = MFA, Value, Ts, #{cb_mods := Cbs} = Ctx, B) ->
-    case Cbs of
-        #{M := true} ->
-            case pop(Pid, F) of
-                {ok, Msg, From} ->
-                    case new_state(F, Value) of
-                        {ok, S} -> state_event(Pid, MFA, atom_to_binary(F, utf8), Msg, From, S, Ts, Ctx, B);
-                        none -> B
-                    end;
+is_callback(init, 1) -> true;
+is_callback(handle_call, 3) -> true;
+is_callback(handle_cast, 2) -> true;
+is_callback(handle_info, 2) -> true;
+is_callback(handle_continue, 2) -> true;
+is_callback(_, _) -> false.
+
+callback_return(Pid, {M, F, A} = MFA, Value, Ts, #{cb_mods := Cbs} = Ctx, B) ->
+    case maps:is_key(M, Cbs) andalso is_callback(F, A) andalso pop(Pid, F) of
+        {ok, Msg, From} ->
+            case new_state(F, Value) of
+                {ok, S} -> state_event(Pid, MFA, atom_to_binary(F, utf8), Msg, From, S, Ts, Ctx, B);
                 none -> B
             end;
         _ -> B
@@ -243,10 +246,12 @@ push(Pid, Entry) ->
     {V, Pending, Up} = pstate(Pid),
     put({esc_p, Pid}, {V, [Entry | lists:sublist(Pending, 7)], Up}).
 
+%% The innermost pending callback of that name (events lost to sampling or drops can leave others).
 pop(Pid, F) ->
-    case pstate(Pid) of
-        {V, [{F, Msg, From} | Rest], Up} -> put({esc_p, Pid}, {V, Rest, Up}), {ok, Msg, From};
-        {V, _, Up} -> put({esc_p, Pid}, {V, [], Up}), none
+    {V, Pending, Up} = pstate(Pid),
+    case lists:keytake(F, 1, Pending) of
+        {value, {F, Msg, From}, Rest} -> put({esc_p, Pid}, {V, Rest, Up}), {ok, Msg, From};
+        false -> none
     end.
 
 %% ---------------------------------------------------------------- processes
@@ -257,8 +262,9 @@ upgrade(Pid, #{upgrade := true, tracer := Tracer}) when node(Pid) =:= node() ->
         {_, _, true} -> ok;
         {V, P, false} ->
             put({esc_p, Pid}, {V, P, true}),
-            _ = (catch erlang:trace(Pid, true, [send, 'receive', procs, strict_monotonic_timestamp,
-                                                {tracer, Tracer}])),
+            %% set_on_spawn: children of project processes are recorded from their first message.
+            _ = (catch erlang:trace(Pid, true, [send, 'receive', procs, set_on_spawn,
+                                                strict_monotonic_timestamp, {tracer, Tracer}])),
             ok
     end;
 upgrade(_Pid, _Ctx) ->

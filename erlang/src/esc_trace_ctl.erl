@@ -43,7 +43,9 @@ init({Owner, Config}) ->
     _ = (catch erlang:trace(self(), false, [all])),
     process_flag(trap_exit, true),
     Safety = safety(Config),
-    process_flag(max_heap_size, #{size => maps:get(max_heap_words, Safety), kill => true, error_logger => true}),
+    %% The controller holds the plan: its own bound does not shrink with max_heap_words.
+    process_flag(max_heap_size, #{size => max(maps:get(max_heap_words, Safety), 4000000), kill => true,
+                                  error_logger => true}),
     erlang:monitor(process, Owner),
     Cnt = atomics:new(?C_SIZE, [{signed, false}]),
     Tab = ets:new(esc_trace_mfa, [public, set, {write_concurrency, true}]),
@@ -408,7 +410,8 @@ limits(Config) ->
 info(#s{mods = Mods, cfg = Config}) ->
     Requested = [to_atom(M) || M <- maps:get(modules, Config, [])],
     #{modules => [atom_to_binary(M, utf8) || M <- lists:sort(maps:keys(Mods))],
-      not_loaded => [atom_to_binary(M, utf8) || M <- Requested, not maps:is_key(M, Mods)]}.
+      not_loaded => [atom_to_binary(M, utf8) || M <- Requested, not maps:is_key(M, Mods),
+                                                not esc_trace_plan:refused(M)]}.
 
 say(#s{ctx = Ctx}, Severity, Code, Message) ->
     _ = esc_trace_sink:notice(Ctx, Severity, Code, Message),

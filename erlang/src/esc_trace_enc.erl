@@ -16,6 +16,8 @@
 
 -export_type([limits/0]).
 
+-include("esc_proto.hrl").
+
 %% {Depth, Items, BinaryBytes, Budget}: a tuple so the hot path reads it with element/2 only.
 -type limits() :: {pos_integer(), pos_integer(), pos_integer(), pos_integer()}.
 
@@ -30,7 +32,8 @@ limits(Given) ->
                       N when is_integer(N), N > 0 -> N;
                       _ -> maps:get(K, Def)
                   end end,
-    {G(depth), G(items), G(binary_bytes), G(budget)}.
+    %% Depth is clamped like esc_term does, to what the adapter's decoder accepts.
+    {min(G(depth), ?ESC_MAX_CAPTURE_DEPTH), G(items), G(binary_bytes), G(budget)}.
 
 %% Encoded Term message (a binary) for Term under Limits.
 -spec term(term(), limits()) -> binary().

@@ -301,6 +301,20 @@ describe('wire codec across Erlang and TypeScript (real BEAM)', function () {
       assert.deepStrictEqual(normalize(type, back), normalize(type, batch));
     });
 
+    it('esc_proto accepts unpacked and mixed packed/unpacked repeated scalars (as proto3 parsers must)', async () => {
+      // EventBatch.seq (field 1): 5 and 6 unpacked, then [7, 8] packed, then 9 unpacked; pids (field 9) in between.
+      const w = protobuf.Writer.create();
+      w.uint32(8).uint64(5).uint32(8).uint64(6);
+      w.uint32(74).string('<0.1.0>');
+      w.uint32(10).fork().uint64(7).uint64(8).ldelim();
+      w.uint32(8).uint64(9);
+      w.uint32(40).int32(3); // kind (field 5) unpacked: EXCEPTION
+      const back = elixirscope.EventBatch.decode(await erlangRoundTrip('EventBatch', w.finish()));
+      assert.deepStrictEqual(back.seq.map(Number), [5, 6, 7, 8, 9]);
+      assert.deepStrictEqual(back.pids, ['<0.1.0>']);
+      assert.deepStrictEqual(back.kind, [elixirscope.EventKind.EXCEPTION]);
+    });
+
     it('esc_proto:decode_msg on corrupted frames raises only error({esc_proto, _}) (600 mutations)', async () => {
       const type = lookupType('AgentMessage');
       const codec = staticCodec('AgentMessage');

@@ -76,7 +76,7 @@ class RawAdapter {
   }
 
   async listen(): Promise<number> {
-    this.server = net.createServer((socket) => this.resolveAccepted(new FrameQueue(socket, (b) => elixirscope.AgentMessage.decode(b))));
+    this.server = net.createServer((socket) => this.resolveAccepted(new FrameQueue<elixirscope.AgentMessage>(socket, (b) => elixirscope.AgentMessage.decode(b))));
     this.server.listen(0, '127.0.0.1');
     await once(this.server, 'listening');
     this.port = (this.server.address() as net.AddressInfo).port;
@@ -104,7 +104,7 @@ class RawAdapter {
 async function rawAgent(port: number): Promise<{ socket: net.Socket; frames: FrameQueue<elixirscope.AdapterMessage> }> {
   const socket = net.connect(port, '127.0.0.1');
   await once(socket, 'connect');
-  return { socket, frames: new FrameQueue(socket, (b) => elixirscope.AdapterMessage.decode(b)) };
+  return { socket, frames: new FrameQueue<elixirscope.AdapterMessage>(socket, (b) => elixirscope.AdapterMessage.decode(b)) };
 }
 
 function helloFrame(token: string, protocolVersion = PROTOCOL_VERSION): Buffer {
@@ -231,6 +231,18 @@ describe('agent connection: authentication and bad frames (real agent, real sock
       assert.ok((await conn.request({ ping: {} })).ok, 'the first agent is unaffected');
     });
 
+    it('(c3) a client that sends no complete frame within 5 s is rejected as "no Hello within 5 s"', async function () {
+      this.timeout(20_000);
+      const { server, port } = await newServer();
+      const { socket, frames } = await rawAgent(port);
+      socket.write(Buffer.concat([header(100), Buffer.alloc(10)])); // a frame that never completes
+      const started = Date.now();
+      const [reason] = await withTimeout(once(server, 'rejected'), 8000, 'the handshake timeout');
+      assert.strictEqual(reason, 'no Hello within 5 s');
+      assert.ok(Date.now() - started >= 4500, 'not before the timeout');
+      await withTimeout(frames.closed, 5000, 'the adapter to close the socket');
+    });
+
     it('(f) a malformed frame after the handshake: AgentConnection emits protocolError and stays usable', async () => {
       const { server, port } = await newServer();
       const { socket, frames } = await rawAgent(port);
@@ -290,7 +302,7 @@ describe('agent connection: authentication and bad frames (real agent, real sock
       q.socket.write(encodeFrame(Buffer.from([0x12, 0x05, 0x08])));
       const n = await q.next(5000, 'the Notice');
       assert.strictEqual(n.notice?.code, NOTICE_MALFORMED_COMMAND, `expected Notice 2100, got ${JSON.stringify(n)}`);
-      assert.match(n.notice!.message, /^malformed command frame of 3 bytes dropped/);
+      assert.match(n.notice!.message ?? '', /^malformed command frame of 3 bytes dropped/);
       await ping(q, 2);
       // An empty frame decodes to an AdapterMessage with nothing set: unknown, reported, connection kept.
       q.socket.write(encodeFrame(new Uint8Array(0)));
@@ -309,6 +321,14 @@ describe('agent connection: authentication and bad frames (real agent, real sock
     it('(e) a frame header over the agent\'s 16 MB cap: the agent closes the connection, cleans up, the node keeps running', async () => {
       const { q } = await connectToRaw();
       await ping(q, 1);
+      // A frame exactly at the cap is still read (and, being garbage, reported): the cap is not lower.
+      const atCap = Buffer.alloc(AGENT_FRAME_CAP, 0);
+      atCap.set([0x12, 0xff, 0xff, 0xff, 0x7f]); // field 2 claims 256 MiB
+      q.socket.write(encodeFrame(atCap));
+      const n = await q.next(10_000, 'the Notice for the frame at the cap');
+      assert.strictEqual(n.notice?.code, NOTICE_MALFORMED_COMMAND, `expected Notice 2100, got ${JSON.stringify(n).slice(0, 300)}`);
+      assert.match(n.notice!.message ?? '', new RegExp(`^malformed command frame of ${AGENT_FRAME_CAP} bytes dropped`));
+      await ping(q, 2);
       q.socket.write(header(AGENT_FRAME_CAP + 1));
       await withTimeout(q.closed, 10_000, 'the agent to close the connection');
       await waitForNoConn();
@@ -317,6 +337,7 @@ describe('agent connection: authentication and bad frames (real agent, real sock
       // The agent can connect again (nothing stale left behind).
       const again = await connectToRaw();
       await ping(again.q, 5);
+      if (process.env.ESC_TEST_VERBOSE) console.log(peer.stderr);
     });
   });
 });
