@@ -262,3 +262,4 @@ export async function run(): Promise<BenchRow[]> {
   store.dispose();
   return rows;
 }
+export const __Workload = Workload;

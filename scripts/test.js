@@ -63,7 +63,7 @@ must('prerequisites', 'node', ['scripts/check-prereqs.js']);
 require('./ensure-deps')(root);
 must('build', 'npm', ['run', '--silent', 'build']);
 must('lint', 'npx', ['eslint', '.']);
-if (fs.existsSync('scripts/sync-manifest.js')) must('manifest matches the launch schema', 'node', ['--import', 'tsx', 'scripts/sync-manifest.js', '--check']);
+must('package.json contributions match the launch schema', 'npm', ['run', '--silent', 'check-manifest']);
 
 suite('unit tests', 'npx', ['mocha'], mochaCounts);
 

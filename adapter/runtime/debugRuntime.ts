@@ -2,6 +2,7 @@
 // agent, and keeps what it records. A plain event emitter; it knows nothing of DAP or VS Code.
 import { EventEmitter } from 'events';
 import * as path from 'path';
+import type { RecordingLimits, TraceScope } from '../config/validate';
 import { Errors, ScopeFailure } from '../errors';
 import { elixirscope } from '../gen/wire';
 import { AgentConnection } from './agentConnection';
@@ -17,16 +18,20 @@ export interface LaunchOptions {
   task: string;
   taskArgs: string[];
   env: Record<string, string>;
-  /** Module patterns to record; empty = the project's own applications. */
-  trace: string[];
+  /** What to record: the project's own modules and/or module patterns. */
+  trace: TraceScope;
+  /** Modules to record line by line. */
+  lineProbes: string[];
+  recording: RecordingLimits;
 }
 
 export interface AttachOptions {
   /** The running node, "app@host". */
   node: string;
   cookie?: string;
-  /** Module patterns to record; empty = the node's own applications. */
-  trace: string[];
+  /** What to record: the node's own applications and/or module patterns. */
+  trace: TraceScope;
+  recording: RecordingLimits;
 }
 
 export type OutputCategory = 'stdout' | 'stderr' | 'console' | 'important';
@@ -97,8 +102,8 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
 
     const agent = await this.awaitAgent(server, node);
     this.attachAgent(agent);
-    const patterns = tracePatterns(opts.trace);
-    const apps = opts.trace.length === 0 ? ownApps(opts.projectDir, mixEnv) : [];
+    const patterns = tracePatterns(opts.trace.patterns);
+    const apps = opts.trace.projectModules ? ownApps(opts.projectDir, mixEnv) : [];
     await agent.request({
       configure: {
         apps: apps.map((a) => a.name),
@@ -119,10 +124,10 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
     const result = await helper.attach(opts.node, opts.cookie, agentEbin(), port, server.token, (t) => this.log.log('info', `attach helper: ${t.trimEnd()}`));
     const agent = await server.waitForAgent();
     this.attachAgent(agent);
-    const patterns = tracePatterns(opts.trace);
+    const patterns = tracePatterns(opts.trace.patterns);
     await agent.request({
       configure: {
-        apps: opts.trace.length === 0 ? result.ownApps : [],
+        apps: opts.trace.projectModules ? result.ownApps : [],
         modules: patterns.modules,
         prefixes: patterns.prefixes,
       },

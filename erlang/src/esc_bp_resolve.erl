@@ -1,0 +1,396 @@
+%% Resolution of a source breakpoint (file + line) to the code that runs there, on the node.
+%%
+%% Why on the node: only the node knows which modules came out of a source file (nested modules,
+%% several modules per file, protocol implementations, code compiled elsewhere) and what their
+%% debug info says. We read the `compile` info (source path) of the .beam files and the debug info
+%% (`debug_info_v1` chunk, through its backend: elixir_erl for Elixir, erl_abstract_code for
+%% Erlang) as Erlang abstract code, which has the same shape for both languages: one clause per
+%% function clause, the clause's annotation is its head line, body expressions carry their lines.
+%%
+%% A line is either a clause head (the breakpoint stops at function entry: a call trace pattern
+%% on that function, filtered to that clause) or a body statement (needs a line probe, see
+%% esc_probe). The lines "with code" of a body are exactly where esc_probe would put probes
+%% (esc_probe_ast). A line without code moves to the nearest line with code of the clause it is
+%% in (ties go to the later line); outside any clause, to a line with code at most 3 lines away.
+%%
+%% At launch the project's ebin may not be on the code path yet when the adapter first asks: the
+%% adapter passes the ebin folders (`ebin_dirs`); they and the non-OTP part of the code path are
+%% indexed by source path. The index is cached per .beam file (mtime + size), so repeated
+%% resolutions only stat the files; debug info is cached per .beam file too.
+-module(esc_bp_resolve).
+
+-export([resolve/2, resolve/3, modules_for_source/2, minfo/1, minfo/2,
+         function_info/3, source_name/2, clear_cache/0]).
+
+-export_type([target/0, resolved/0, failure/0, minfo/0, finfo/0, cinfo/0, lang/0]).
+
+-type lang() :: elixir | erlang.
+%% One place a breakpoint applies: a clause head (call trace) or a body statement (line probe).
+-type target() :: #{module := module(), function := atom(), arity := arity(),
+                    clause := pos_integer(), line := pos_integer(), kind := head | body}.
+-type resolved() :: #{file := binary(), requested_line := pos_integer(), line := pos_integer(),
+                      moved := boolean(), kind := head | body, targets := [target()],
+                      modules := [module()]}.
+%% Why a breakpoint cannot be placed; message is for the user, as is.
+-type failure() :: #{reason := not_compiled | no_debug_info | no_code | not_found,
+                     message := binary()}.
+-type cinfo() :: #{index := pos_integer(), line := non_neg_integer(), last := non_neg_integer(),
+                   lines := [pos_integer()], form := tuple()}.
+-type finfo() :: #{name := atom(), arity := arity(), clauses := [cinfo()], default_wrapper := boolean()}.
+-type minfo() :: #{module := module(), source := binary(), lang := lang(), beam := string() | none,
+                   forms := [tuple()], functions := [finfo()]}.
+
+-define(OUTSIDE_WINDOW, 3).
+-define(SKIP_FUNS, [module_info, '__info__', '__struct__', '__impl__', '__protocol__',
+                    '__deriving__', 'impl_for', 'impl_for!', '$handle_undefined_function']).
+
+%% ------------------------------------------------------------------ resolution
+
+-spec resolve(iodata(), pos_integer()) -> {ok, resolved()} | {error, failure()}.
+resolve(File, Line) -> resolve(File, Line, #{}).
+
+%% Opts: ebin_dirs => [Dir] (extra folders to search; the adapter passes the project's ebins).
+-spec resolve(iodata(), pos_integer(), map()) -> {ok, resolved()} | {error, failure()}.
+resolve(File0, Line, Opts) when is_integer(Line), Line > 0 ->
+    File = norm(File0),
+    case modules_for_source(File, Opts) of
+        [] ->
+            {error, #{reason => not_compiled,
+                      message => fmt("No compiled module comes from ~ts. Compile the project (mix compile) "
+                                     "and make sure its ebin folder is on the node's code path.",
+                                     [File])}};
+        Found ->
+            Infos = [minfo(M, Beam) || {M, Beam} <- Found],
+            case [I || {ok, I} <- Infos] of
+                [] ->
+                    Mods = [M || {M, _} <- Found],
+                    {error, #{reason => no_debug_info,
+                              message => fmt("~ts ~s compiled without debug info, so breakpoints cannot be "
+                                             "placed. Recompile with debug info (Mix's default in dev: "
+                                             "check `debug_info: false` in mix.exs or @compile attributes; "
+                                             "erlc +debug_info).",
+                                             [names(Mods), case Mods of [_] -> "was"; _ -> "were" end])}};
+                MInfos ->
+                    place(File, Line, MInfos)
+            end
+    end.
+
+place(File, Line, MInfos) ->
+    Cands = lists:append([candidates(MI) || MI <- MInfos]),
+    case pick(Line, Cands) of
+        none ->
+            {error, #{reason => no_code,
+                      message => fmt("No code at or near line ~b of ~ts (nearest lines with code: ~s).",
+                                     [Line, File, nearest_text(Line, Cands)])}};
+        L ->
+            At = [C || {CL, _, _} = C <- Cands, CL =:= L],
+            Heads = [T || {_, head, T} <- At],
+            {Kind, Ts} = case Heads of
+                             [] -> {body, [T || {_, body, T} <- At]};
+                             _ -> {head, drop_default_wrappers(Heads, MInfos)}
+                         end,
+            {ok, #{file => File, requested_line => Line, line => L, moved => L =/= Line, kind => Kind,
+                   targets => Ts, modules => lists:usort([maps:get(module, T) || T <- Ts])}}
+    end.
+
+%% {Line, Kind, Target} for every clause head and body statement of every module.
+candidates(#{module := M, functions := Fs}) ->
+    lists:append(
+      [[{HL, head, target(M, F, A, I, HL, head)} || HL > 0] ++
+       [{L, body, target(M, F, A, I, L, body)} || L <- Ls]
+       || #{name := F, arity := A, clauses := Cs} <- Fs, not lists:member(F, ?SKIP_FUNS),
+          #{index := I, line := HL, lines := Ls} <- Cs]).
+
+target(M, F, A, I, L, Kind) ->
+    #{module => M, function => F, arity => A, clause => I, line => L, kind => Kind}.
+
+%% The line a breakpoint at Line lands on, or none.
+pick(Line, Cands) ->
+    Lines = lists:usort([L || {L, _, _} <- Cands]),
+    case lists:member(Line, Lines) of
+        true -> Line;
+        false ->
+            %% Inside a clause (head line .. last line + 1 for `end`): nearest line of that clause.
+            Ranges = clause_ranges(Cands),
+            Inside = [R || {Lo, Hi, _} = R <- Ranges, Lo =< Line, Line =< Hi + 1],
+            Pool = case Inside of
+                       [] -> [L || L <- Lines, abs(L - Line) =< ?OUTSIDE_WINDOW];
+                       _ -> lists:usort(lists:append([Ls || {_, _, Ls} <- Inside]))
+                   end,
+            case Pool of
+                [] -> none;
+                _ -> element(2, lists:min([{abs(L - Line), -L} || L <- Pool])) * -1
+            end
+    end.
+
+clause_ranges(Cands) ->
+    Groups = lists:foldl(fun({L, _, #{module := M, function := F, arity := A, clause := I}}, Acc) ->
+                                 maps:update_with({M, F, A, I}, fun(Ls) -> [L | Ls] end, [L], Acc)
+                         end, #{}, Cands),
+    [{lists:min(Ls), lists:max(Ls), lists:usort(Ls)} || Ls <- maps:values(Groups)].
+
+nearest_text(Line, Cands) ->
+    Lines = lists:usort([L || {L, _, _} <- Cands]),
+    Before = [L || L <- Lines, L < Line],
+    After = [L || L <- Lines, L > Line],
+    Parts = [integer_to_list(lists:max(Before)) || Before =/= []] ++ [integer_to_list(hd(After)) || After =/= []],
+    case Parts of [] -> "none"; _ -> lists:join(" and ", Parts) end.
+
+%% Functions with default arguments: Elixir generates f/0, f/1 that call f/2, all on the def
+%% line; the breakpoint belongs on the full-arity function.
+drop_default_wrappers(Heads, MInfos) ->
+    Wrappers = maps:from_list([{{M, F, A}, true} || #{module := M, functions := Fs} <- MInfos,
+                                                    #{name := F, arity := A, default_wrapper := true} <- Fs]),
+    case [T || #{module := M, function := F, arity := A} = T <- Heads, not maps:is_key({M, F, A}, Wrappers)] of
+        [] -> Heads;
+        Real -> Real
+    end.
+
+%% ------------------------------------------------------------------ source index
+
+%% Modules compiled from File, with the .beam path they come from (none: loaded from memory).
+-spec modules_for_source(iodata(), map()) -> [{module(), string() | none}].
+modules_for_source(File0, Opts) ->
+    File = norm(File0),
+    _ = esc_bp_store:ensure(),
+    Dirs = lists:usort([to_list(D) || D <- maps:get(ebin_dirs, Opts, [])] ++ project_path()),
+    Entries = lists:append([index_dir(D) || D <- Dirs]),
+    Found = match_source(File, [{M, P, S} || {P, M, S} <- Entries]),
+    Loaded = case Found of
+                 [] -> match_source(File, loaded_sources());
+                 _ -> []
+             end,
+    Pairs = [{M, prefer_loaded(M, P)} || {M, P, _} <- Found ++ Loaded],
+    lists:ukeysort(1, Pairs).
+
+%% Exact path match first; otherwise the longest unique suffix match of at least two path
+%% components (the node may see the project under another root, e.g. in a container).
+match_source(File, Entries) ->
+    case [E || {_, _, S} = E <- Entries, S =:= File] of
+        [] ->
+            Parts = lists:reverse(filename:split(File)),
+            Scored = [{common(Parts, lists:reverse(filename:split(S))), E} || {_, _, S} = E <- Entries],
+            Best = lists:max([0 | [N || {N, _} <- Scored]]),
+            Winners = [E || {N, E} <- Scored, N =:= Best],
+            Sources = lists:usort([S || {_, _, S} <- Winners]),
+            case Best >= 2 andalso length(Sources) =:= 1 of
+                true -> Winners;
+                false -> []
+            end;
+        Exact -> Exact
+    end.
+
+common([X | A], [X | B]) -> 1 + common(A, B);
+common(_, _) -> 0.
+
+prefer_loaded(M, Path) ->
+    case code:is_loaded(M) of
+        {file, F} when is_list(F) -> F;
+        _ -> Path
+    end.
+
+index_dir(Dir) ->
+    case file:list_dir(Dir) of
+        {ok, Files} ->
+            [E || F <- Files, filename:extension(F) =:= ".beam",
+                  E <- index_file(filename:join(Dir, F))];
+        _ -> []
+    end.
+
+index_file(Path) ->
+    case file:read_file_info(Path, [{time, posix}]) of
+        {ok, Info} ->
+            Stamp = {element(6, Info), element(2, Info)},   % mtime, size
+            case ets:lookup(esc_bp_index, Path) of
+                [{_, Stamp, M, S}] -> [{Path, M, S}];
+                _ ->
+                    case beam_lib:chunks(Path, [compile_info]) of
+                        {ok, {M, [{compile_info, CI}]}} ->
+                            S = case proplists:get_value(source, CI) of
+                                    undefined -> <<>>;
+                                    Src -> norm(Src)
+                                end,
+                            ets:insert(esc_bp_index, {Path, Stamp, M, S}),
+                            [{Path, M, S}];
+                        _ -> []
+                    end
+            end;
+        _ -> []
+    end.
+
+loaded_sources() ->
+    Sys = system_dirs(),
+    [{M, P, norm(S)}
+     || {M, P0} <- code:all_loaded(), not is_system(P0, Sys),
+        P <- [case P0 of _ when is_list(P0) -> P0; _ -> none end],
+        S <- [proplists:get_value(source, try M:module_info(compile) catch _:_ -> [] end)],
+        S =/= undefined].
+
+project_path() ->
+    Sys = system_dirs(),
+    [D || D <- code:get_path(), not is_system(D, Sys)].
+
+is_system(Path, Sys) when is_list(Path) -> lists:any(fun(S) -> lists:prefix(S, Path) end, Sys);
+is_system(_, _) -> true.
+
+system_dirs() ->
+    Elixir = [filename:dirname(D) || A <- [elixir, eex, mix, logger, iex, ex_unit],
+                                     is_list(D = code:lib_dir(A))],
+    lists:usort([code:lib_dir() | Elixir]).
+
+%% ------------------------------------------------------------------ debug info
+
+%% Debug info of a module (loaded, or found on the code path), with its functions and clauses.
+-spec minfo(module()) -> {ok, minfo()} | {error, failure()}.
+minfo(M) ->
+    Beam = case code:which(M) of
+               P when is_list(P) -> P;
+               _ -> none
+           end,
+    minfo(M, Beam).
+
+-spec minfo(module(), string() | none) -> {ok, minfo()} | {error, failure()}.
+minfo(M, none) ->
+    {error, #{reason => no_debug_info,
+              message => fmt("~s has no .beam file on this node (loaded from memory), so its debug info "
+                             "cannot be read.", [name(M)])}};
+minfo(M, Beam) ->
+    _ = esc_bp_store:ensure(),
+    Stamp = case file:read_file_info(Beam, [{time, posix}]) of
+                {ok, I} -> {element(6, I), element(2, I)};
+                _ -> none
+            end,
+    Key = {M, Beam},
+    case ets:lookup(esc_bp_forms, Key) of
+        [{_, Stamp, Info}] when Stamp =/= none -> {ok, Info};
+        _ ->
+            case read_debug_info(M, Beam) of
+                {ok, Info} ->
+                    ets:insert(esc_bp_forms, {Key, Stamp, Info}),
+                    {ok, Info};
+                Err -> Err
+            end
+    end.
+
+read_debug_info(M, Beam) ->
+    NoDbg = {error, #{reason => no_debug_info,
+                      message => fmt("~s was compiled without debug info, so breakpoints cannot be placed in "
+                                     "it. Recompile it with debug info.", [name(M)])}},
+    case beam_lib:chunks(Beam, [debug_info, compile_info]) of
+        {ok, {Mod, [{debug_info, {debug_info_v1, Backend, Data}}, {compile_info, CI}]}} ->
+            Lang = case Backend of elixir_erl -> elixir; _ -> erlang end,
+            case catch backend_forms(Backend, Mod, Data) of
+                {ok, Forms} when is_list(Forms) ->
+                    Src = case proplists:get_value(source, CI) of undefined -> <<>>; S -> norm(S) end,
+                    {ok, #{module => Mod, source => Src, lang => Lang, beam => Beam, forms => Forms,
+                           functions => functions(Forms)}};
+                _ -> NoDbg
+            end;
+        {ok, _} -> NoDbg;
+        {error, beam_lib, {missing_chunk, _, _}} ->
+            %% Pre-OTP-20 style abstract_code chunk.
+            case beam_lib:chunks(Beam, [abstract_code, compile_info]) of
+                {ok, {Mod, [{abstract_code, {raw_abstract_v1, Forms}}, {compile_info, CI}]}} ->
+                    Src = case proplists:get_value(source, CI) of undefined -> <<>>; S -> norm(S) end,
+                    {ok, #{module => Mod, source => Src, lang => erlang, beam => Beam, forms => Forms,
+                           functions => functions(Forms)}};
+                _ -> NoDbg
+            end;
+        {error, beam_lib, _} ->
+            {error, #{reason => not_found, message => fmt("Cannot read ~ts.", [Beam])}}
+    end.
+
+backend_forms(Backend, Mod, Data) ->
+    case code:ensure_loaded(Backend) of
+        {module, _} -> Backend:debug_info(erlang_v1, Mod, Data, []);
+        _ -> {error, no_backend}
+    end.
+
+functions(Forms) ->
+    [fun_info(F, A, Cs) || {function, _, F, A, Cs} <- Forms].
+
+fun_info(F, A, Cs) ->
+    Clauses = [clause_info(I, C) || {I, C} <- lists:zip(lists:seq(1, length(Cs)), Cs)],
+    #{name => F, arity => A, clauses => Clauses, default_wrapper => default_wrapper(F, A, Cs)}.
+
+clause_info(I, {clause, Anno, _, _, _} = C) ->
+    HL = max(0, case erl_anno:line(Anno) of L when is_integer(L) -> L; _ -> 0 end),
+    {_, Sites} = esc_probe_ast:clause(C, HL, fun(_, _) -> none end),
+    Lines = lists:usort([L || #{line := L} <- Sites]),
+    #{index => I, line => HL, last => lists:max([HL | all_lines(C)]), lines => Lines, form => C}.
+
+all_lines(T) when is_tuple(T), tuple_size(T) >= 2 ->
+    L = esc_probe_ast:line(T),
+    [L || L > 0] ++ lists:append([all_lines(X) || X <- tl(tl(tuple_to_list(T)))]);
+all_lines(Xs) when is_list(Xs) -> lists:append([all_lines(X) || X <- Xs]);
+all_lines(_) -> [].
+
+%% An Elixir default-argument wrapper: every clause's body is one local call to the same name
+%% with more arguments.
+default_wrapper(F, A, Cs) ->
+    lists:all(fun({clause, _, _, [], [{call, _, {atom, _, F2}, Args}]}) -> F2 =:= F andalso length(Args) > A;
+                 (_) -> false
+              end, Cs).
+
+%% A function's clauses (by debug info), or an error.
+-spec function_info(module(), atom(), arity()) -> {ok, minfo(), finfo()} | {error, failure()}.
+function_info(M, F, A) ->
+    case minfo(M) of
+        {ok, #{functions := Fs} = MI} ->
+            case [FI || #{name := F2, arity := A2} = FI <- Fs, F2 =:= F, A2 =:= A] of
+                [FI] -> {ok, MI, FI};
+                [] -> {error, #{reason => not_found,
+                                message => fmt("~s has no function ~s/~b.", [name(M), F, A])}}
+            end;
+        Err -> Err
+    end.
+
+%% The source name of a variable of the abstract code: Elixir's `_amount@1` is `amount`,
+%% `__from@1` is `_from`, compiler temporaries (`_@1`) have none. Erlang names are themselves.
+-spec source_name(lang(), atom()) -> binary() | none.
+source_name(_, '_') -> none;
+source_name(elixir, V) ->
+    S = atom_to_binary(V, utf8),
+    case binary:matches(S, <<"@">>) of
+        [] -> S;
+        Ms ->
+            {At, _} = lists:last(Ms),
+            case S of
+                <<"_", Rest/binary>> when At > 1 -> binary:part(Rest, 0, At - 1);
+                _ -> none
+            end
+    end;
+source_name(erlang, V) -> atom_to_binary(V, utf8).
+
+-spec clear_cache() -> ok.
+clear_cache() ->
+    _ = esc_bp_store:ensure(),
+    ets:delete_all_objects(esc_bp_index),
+    ets:delete_all_objects(esc_bp_forms),
+    ok.
+
+%% ------------------------------------------------------------------ helpers
+
+norm(P) ->
+    Abs = filename:absname(to_list(P)),
+    unicode:characters_to_binary(filename:join(normalize(filename:split(Abs), []))).
+
+normalize([], Acc) -> lists:reverse(Acc);
+normalize(["." | T], Acc) -> normalize(T, Acc);
+normalize([".." | T], [_Root] = Acc) -> normalize(T, Acc);
+normalize([".." | T], [_ | Acc]) -> normalize(T, Acc);
+normalize([H | T], Acc) -> normalize(T, [H | Acc]).
+
+to_list(B) when is_binary(B) -> unicode:characters_to_list(B);
+to_list(L) when is_list(L) -> unicode:characters_to_list(L);
+to_list(A) when is_atom(A) -> atom_to_list(A).
+
+name(M) ->
+    case atom_to_list(M) of
+        "Elixir." ++ Rest -> Rest;
+        S -> S
+    end.
+
+names(Ms) -> lists:join(", ", [name(M) || M <- Ms]).
+
+fmt(F, A) -> unicode:characters_to_binary(io_lib:format(F, A)).

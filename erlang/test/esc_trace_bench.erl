@@ -1,0 +1,154 @@
+%% Benchmark of the recording engine, run by bench/agent.bench.ts (which parses the ROW lines).
+%% Everything is measured in one run on this node, interleaved by round, and reported as medians:
+%% - a hot gen_server:call on a small-map state, untraced (baseline);
+%% - the same with its callback module fully recorded by esc_trace (call/return, state, messages);
+%% - the same with only a never-matching match spec on handle_call/3 (a false condition);
+%% - recording throughput: raw trace messages encoded per second by one encoder process, and the
+%%   whole pipeline (traced process -> tracer -> encoders -> sink) under a tight loop.
+-module(esc_trace_bench).
+
+-export([main/0, main/1]).
+
+-define(SRV, "
+-module(tb_srv).
+-behaviour(gen_server).
+-export([start/0, init/1, handle_call/3, handle_cast/2, bump/2]).
+start() -> gen_server:start(?MODULE, #{count => 0, name => <<\"acct\">>, ops => []}, []).
+init(S) -> {ok, S}.
+handle_call({add, N}, _From, #{count := C} = S) -> {reply, C, S#{count := bump(C, N)}}.
+handle_cast(_, S) -> {noreply, S}.
+bump(C, N) -> C + N.
+").
+
+-define(WORK, "
+-module(tb_work).
+-export([f/2]).
+f(Map, N) -> maps:get(a, Map) + N.
+").
+
+-spec main() -> no_return().
+main() -> main([]).
+
+-spec main(list()) -> no_return().
+main(_Args) ->
+    try run() of
+        ok -> halt(0)
+    catch
+        C:R:St -> io:format("ERROR ~p:~p ~p~n", [C, R, St]), halt(1)
+    end.
+
+run() ->
+    Dir = filename:join(case os:getenv("TMPDIR") of false -> "/tmp"; D -> D end, "esc_trace_bench"),
+    ok = filelib:ensure_dir(filename:join(Dir, "x")),
+    load(Dir, "tb_srv", ?SRV),
+    load(Dir, "tb_work", ?WORK),
+    Calls = list_to_integer(os:getenv("AGENT_BENCH_CALLS", "200000")),
+    Rounds = list_to_integer(os:getenv("AGENT_BENCH_ROUNDS", "3")),
+    Sink = spawn(fun() -> sink(0, 0) end),
+    Results = [round_once(Calls, Sink) || _ <- lists:seq(1, Rounds)],
+    Base = median([B || {B, _, _, _} <- Results]),
+    Full = median([F || {_, F, _, _} <- Results]),
+    Never = median([N || {_, _, N, _} <- Results]),
+    Lost = lists:sum([L || {_, _, _, L} <- Results]),
+    row("GenServer.call, untraced", Base, "us/call", "", 0, "hot call, small map state"),
+    row("GenServer.call, callback module fully recorded", Full, "us/call", "untraced", Base,
+        io_lib:format("call/return+state+messages; target <= 4x; ~b events lost (counted)", [Lost])),
+    row("GenServer.call, never-matching spec on handle_call/3", Never, "us/call", "untraced", Base,
+        "target <= 1.5x"),
+    {EncRate, BytesPerEv} = encoder_throughput(),
+    row("encoder throughput (1 encoder process)", EncRate, "events/s", "", 0,
+        io_lib:format("raw trace msgs -> EventBatch bytes; ~.1f bytes/event", [BytesPerEv])),
+    {PipeRate, PipeDrop, Produced} = pipeline_throughput(Sink),
+    row("pipeline throughput (tight loop, 2 encoders)", PipeRate, "events/s", "", 0,
+        io_lib:format("traced process->tracer->encoders->sink; produced ~b/s, dropped ~b/s (counted)",
+                      [Produced, PipeDrop])),
+    ok.
+
+round_once(Calls, Sink) ->
+    {ok, P} = tb_srv:start(),
+    Base = time_calls(P, Calls),
+    %% Never-matching condition on handle_call/3 only, as the engine would set it.
+    Tracer = spawn(fun() -> sink(0, 0) end),
+    erlang:trace_pattern({tb_srv, handle_call, 3}, [{'_', [false], []}], [local]),
+    erlang:trace(all, true, [call, {tracer, Tracer}]),
+    Never = time_calls(P, Calls),
+    erlang:trace(all, false, [all]),
+    erlang:trace_pattern({tb_srv, '_', '_'}, false, [local]),
+    exit(Tracer, kill),
+    %% Fully recorded by the engine; the rate limit is lifted so nothing is sampled.
+    {ok, _} = esc_trace:configure(#{modules => [<<"tb_srv">>], sink => Sink,
+                                    safety => #{max_events_per_s => 1000000000, max_mailbox => 1000000}}),
+    tb_srv:bump(0, 0),             % warm: first call upgrades nothing in this process
+    _ = gen_server:call(P, {add, 0}),
+    timer:sleep(50),
+    Full = time_calls(P, Calls),
+    #{dropped := Lost} = esc_trace:status(),
+    esc_trace:stop(),
+    exit(P, kill),
+    {Base, Full, Never, Lost}.
+
+time_calls(P, N) ->
+    _ = [gen_server:call(P, {add, 1}) || _ <- lists:seq(1, 1000)],
+    T0 = erlang:monotonic_time(nanosecond),
+    call_loop(P, N),
+    (erlang:monotonic_time(nanosecond) - T0) / N / 1000.
+
+call_loop(_P, 0) -> ok;
+call_loop(P, N) -> _ = gen_server:call(P, {add, 1}), call_loop(P, N - 1).
+
+%% One encoder's capacity: batches of 512 typical raw messages (call with a map and an integer,
+%% return), encoded to EventBatch bytes and handed to a counting fun.
+encoder_throughput() ->
+    Cnt = atomics:new(8, [{signed, false}]),
+    Bytes = counters:new(1, []),
+    Ctx = #{sink => fun(B) -> counters:add(Bytes, 1, iolist_size(B)) end, limits => esc_trace_enc:limits(#{}),
+            start_mono => erlang:monotonic_time(nanosecond), start_uniq => erlang:unique_integer([monotonic]),
+            counters => Cnt, mfa_tab => ets:new(t, [public]), cb_mods => #{}, agent => #{}, upgrade => false},
+    Pids = [spawn(fun() -> ok end) || _ <- lists:seq(1, 8)],
+    Arg = #{a => 1, b => <<"some text">>, c => [1, 2, 3]},
+    Batch = lists:append([[{trace_ts, lists:nth(1 + I rem 8, Pids), call, {tb_work, f, [Arg, I]}, ts()},
+                           {trace_ts, lists:nth(1 + I rem 8, Pids), return_from, {tb_work, f, 2}, I + 1, ts()}]
+                          || I <- lists:seq(1, 256)]),
+    N = 400,
+    T0 = erlang:monotonic_time(nanosecond),
+    _ = [esc_trace_batch:handle(Batch, Ctx) || _ <- lists:seq(1, N)],
+    Secs = (erlang:monotonic_time(nanosecond) - T0) / 1.0e9,
+    Events = N * length(Batch),
+    {round(Events / Secs), counters:get(Bytes, 1) / Events}.
+
+ts() -> {erlang:monotonic_time(nanosecond), erlang:unique_integer([monotonic])}.
+
+%% The whole pipeline for 3 s: one process calling a traced function in a tight loop.
+pipeline_throughput(Sink) ->
+    {ok, _} = esc_trace:configure(#{modules => [<<"tb_work">>], sink => Sink,
+                                    safety => #{max_events_per_s => 1000000000}}),
+    #{encoded := E0, events_in := I0, dropped := D0} = esc_trace:status(),
+    Loop = spawn(fun() -> work(#{a => 1, b => <<"some text">>, c => [1, 2, 3]}, 0) end),
+    timer:sleep(3000),
+    exit(Loop, kill),
+    #{encoded := E1, events_in := I1, dropped := D1} = esc_trace:status(),
+    esc_trace:stop(),
+    {round((E1 - E0) / 3), round((D1 - D0) / 3), round((I1 - I0) / 3)}.
+
+work(M, N) -> tb_work:f(M, N), work(M, N + 1).
+
+sink(N, B) ->
+    receive
+        {esc_send, Io} -> sink(N + 1, B + iolist_size(Io));
+        {get, From} -> From ! {sink, N, B}, sink(N, B)
+    end.
+
+median(L) -> lists:nth((length(L) + 1) div 2, lists:sort(L)).
+
+row(Name, Value, Unit, BaseName, Base, Note) ->
+    io:format("ROW ~ts|~p|~ts|~ts|~p|~ts~n", [Name, Value, Unit, BaseName, Base, Note]).
+
+load(Dir, Name, Src) ->
+    Erl = filename:join(Dir, Name ++ ".erl"),
+    ok = file:write_file(Erl, Src),
+    {ok, Mod, Bin} = compile:file(Erl, [debug_info, binary, return_errors]),
+    File = filename:join(Dir, Name ++ ".beam"),
+    ok = file:write_file(File, Bin),
+    true = code:add_patha(Dir),
+    {module, Mod} = code:load_binary(Mod, File, Bin),
+    ok.
