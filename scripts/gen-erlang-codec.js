@@ -235,11 +235,11 @@ dec_len_msg(Bin, Dec) ->
     {Dec(Data), Rest}.
 
 dec_double(<<F:64/little-float, Rest/binary>>) -> {F, Rest};
-dec_double(<<_:64, Rest/binary>>) -> {nan, Rest};
+dec_double(<<_:64, _/binary>>) -> error({esc_proto, non_finite_double});
 dec_double(_) -> error({esc_proto, truncated_fixed64}).
 
 dec_float(<<F:32/little-float, Rest/binary>>) -> {F, Rest};
-dec_float(<<_:32, Rest/binary>>) -> {nan, Rest};
+dec_float(<<_:32, _/binary>>) -> error({esc_proto, non_finite_float});
 dec_float(_) -> error({esc_proto, truncated_fixed32}).
 
 dec_fixed(Bin, Size, Sign) ->

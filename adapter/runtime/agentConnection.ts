@@ -82,6 +82,7 @@ export class AgentConnection extends EventEmitter<AgentConnectionEvents> {
     try {
       frames = this.decoder.push(chunk);
     } catch (err) {
+      if (err instanceof FrameTooLargeError) for (const f of err.frames) this.onFrame(f);
       const msg = err instanceof FrameTooLargeError ? err.message : String(err);
       this.emit('protocolError', `${msg}; connection closed`);
       this.socket.destroy();

@@ -52,8 +52,16 @@ export class AgentServer extends EventEmitter<AgentServerEvents> {
       this.emit('rejected', reason);
       socket.destroy();
     };
-    const timer = setTimeout(() => reject('no Hello within 5 s'), HANDSHAKE_TIMEOUT_MS);
+    const timer = setTimeout(() => {
+      socket.off('close', onEarlyClose);
+      reject('no Hello within 5 s');
+    }, HANDSHAKE_TIMEOUT_MS);
     socket.on('error', () => undefined);
+    const onEarlyClose = () => {
+      clearTimeout(timer);
+      this.emit('rejected', 'connection closed before sending a Hello');
+    };
+    socket.once('close', onEarlyClose);
     const onData = (chunk: Buffer) => {
       let frames: Buffer[];
       try {
@@ -61,12 +69,14 @@ export class AgentServer extends EventEmitter<AgentServerEvents> {
       } catch (err) {
         clearTimeout(timer);
         socket.off('data', onData);
+        socket.off('close', onEarlyClose);
         reject((err as Error).message);
         return;
       }
       if (frames.length === 0) return;
       clearTimeout(timer);
       socket.off('data', onData);
+      socket.off('close', onEarlyClose);
       const [first, ...rest] = frames;
       const verdict = this.authenticate(first);
       if (typeof verdict === 'string') {

@@ -4,7 +4,8 @@
 export const DEFAULT_FRAME_CAP = 16 * 1024 * 1024;
 
 export class FrameTooLargeError extends Error {
-  constructor(readonly size: number, readonly cap: number) {
+  /** `frames`: the complete frames that preceded the oversized header in the same push. */
+  constructor(readonly size: number, readonly cap: number, readonly frames: Buffer[] = []) {
     super(`frame of ${size} bytes exceeds the ${cap}-byte cap`);
   }
 }
@@ -16,7 +17,10 @@ export class FrameDecoder {
 
   constructor(private readonly cap: number = DEFAULT_FRAME_CAP) {}
 
-  /** Adds a chunk; returns the frames it completed. Throws FrameTooLargeError on an oversized header. */
+  /**
+   * Adds a chunk; returns the frames it completed. Throws FrameTooLargeError on an oversized header,
+   * carrying the good frames that came before it so they are not lost.
+   */
   push(chunk: Buffer): Buffer[] {
     this.chunks.push(chunk);
     this.buffered += chunk.length;
@@ -25,7 +29,7 @@ export class FrameDecoder {
       if (this.buffered < 4) break;
       const head = this.peek(4);
       const size = head.readUInt32BE(0);
-      if (size > this.cap) throw new FrameTooLargeError(size, this.cap);
+      if (size > this.cap) throw new FrameTooLargeError(size, this.cap, frames);
       if (this.buffered < 4 + size) break;
       const frame = this.take(4 + size);
       frames.push(frame.subarray(4));

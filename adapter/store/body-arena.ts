@@ -3,43 +3,46 @@
 
 export class BodyArena {
   private readonly chunks: (Uint8Array | undefined)[];
-  /** Virtual offset where the next body goes; only grows. */
-  private writePos = 0;
+  /** Chunk being filled (virtual id; slot = id % maxChunks) and the offset in it. */
+  private chunkId = 0;
+  private at = 0;
 
   constructor(readonly chunkBytes: number, readonly maxChunks: number) {
     this.chunks = new Array(maxChunks).fill(undefined);
   }
 
-  /** Virtual offset a body of `len` bytes would start at (bodies never straddle two chunks). */
-  placement(len: number): number {
-    const within = this.writePos % this.chunkBytes;
-    return within + len > this.chunkBytes ? this.writePos + (this.chunkBytes - within) : this.writePos;
+  /**
+   * Virtual chunk id a body of `len` bytes would go to (bodies never straddle chunks). The store
+   * evicts until that chunk is free: chunkOf(oldest retained body) > id - maxChunks.
+   */
+  chunkFor(len: number): number {
+    return this.at + len > this.chunkBytes && this.at > 0 ? this.chunkId + 1 : this.chunkId;
   }
 
-  /** Whether a body of `len` bytes can be written while the oldest live body starts at `oldestPos`. */
-  fits(len: number, oldestPos: number): boolean {
-    const end = this.placement(len) + len;
-    return Math.floor(Math.max(end - 1, 0) / this.chunkBytes) - Math.floor(oldestPos / this.chunkBytes) < this.maxChunks;
+  chunkOf(pos: number): number {
+    return Math.floor(pos / this.chunkBytes);
   }
 
-  /** Copies `src` in; the caller has evicted enough (see fits). Returns the virtual offset. */
-  append(src: Uint8Array): number {
-    const len = src.length;
-    const pos = this.placement(len);
+  /** Copies src[off, off + len) in (len <= chunkBytes); the caller has evicted enough. Returns the virtual offset. */
+  append(src: Uint8Array, off: number, len: number): number {
+    if (this.at + len > this.chunkBytes && this.at > 0) {
+      this.chunkId++;
+      this.at = 0;
+    }
+    const pos = this.chunkId * this.chunkBytes + this.at;
     if (len > 0) {
-      const id = Math.floor(pos / this.chunkBytes);
-      const slot = id % this.maxChunks;
+      const slot = this.chunkId % this.maxChunks;
       let chunk = this.chunks[slot];
       if (chunk === undefined) chunk = this.chunks[slot] = new Uint8Array(this.chunkBytes);
-      const at = pos - id * this.chunkBytes;
-      if (len <= 32) {
-        // Small bodies: a loop beats set()'s call overhead.
-        for (let i = 0; i < len; i++) chunk[at + i] = src[i];
+      const at = this.at;
+      if (len <= 64) {
+        // Small bodies: a loop beats subarray() + set().
+        for (let i = 0; i < len; i++) chunk[at + i] = src[off + i];
       } else {
-        chunk.set(src, at);
+        chunk.set(src.subarray(off, off + len), at);
       }
+      this.at = at + len;
     }
-    this.writePos = pos + len;
     return pos;
   }
 
@@ -53,9 +56,9 @@ export class BodyArena {
     return chunk.subarray(at, at + len);
   }
 
-  /** Next write position (virtual); the oldest position when the store is empty. */
+  /** Next write position (virtual). */
   get position(): number {
-    return this.writePos;
+    return this.chunkId * this.chunkBytes + this.at;
   }
 
   allocatedBytes(): number {

@@ -13,7 +13,7 @@
 
 import { EventColumns } from './event-columns';
 import { IndexList } from './index-list';
-import { Kind, isSteppable } from './event-kind';
+import { Kind, steppableTable } from './event-kind';
 import { Interner, ProcState } from './processes';
 
 import { GhostFrames } from './ghost-frames';
@@ -25,12 +25,18 @@ export interface RingAccess {
   slot(g: number): number;
 }
 
-const PID_SCALE = 4294967296;
+// Module-local copies: hot code reads these on every event (imported bindings go through accessors).
+const CALL = Kind.CALL, RETURN = Kind.RETURN, EXCEPTION = Kind.EXCEPTION, LINE = Kind.LINE, SEND = Kind.SEND, RECEIVE = Kind.RECEIVE;
+const SPAWN = Kind.SPAWN, EXIT = Kind.EXIT, STATE = Kind.STATE, LINK = Kind.LINK, UNLINK = Kind.UNLINK, PROCESS = Kind.PROCESS;
+const STEPPABLE = steppableTable();
 
 export class Correlator {
   private readonly ghosts = new GhostFrames();
-  /** Unreceived sends by (receiver, msg_hash), oldest first; a bare number when only one waits (no array per send). */
-  private readonly sendQueues = new Map<number, number | number[]>();
+  /**
+   * Unreceived sends per receiver (global pid id) by msg_hash, oldest first; a bare number when only one
+   * waits (no array per send). Keys stay small integers (phash2 < 2^27) so the maps box nothing.
+   */
+  private readonly sendQueues: Map<number, number | number[]>[] = [];
   /** Unanswered GenServer.call requests by call tag. */
   private readonly callTags = new Map<number, number>();
   readonly hits = new IndexList();
@@ -49,7 +55,7 @@ export class Correlator {
     c.match[s] = -1;
     c.peer[s] = -1;
     switch (kind) {
-      case Kind.CALL:
+      case CALL:
         c.depth[s] = L + 1;
         c.link[s] = top;
         c.lineAt[s] = curLine;
@@ -57,8 +63,8 @@ export class Correlator {
         p.stackMfa.push(c.mfa[s]);
         p.stackLine.push(-1);
         break;
-      case Kind.RETURN:
-      case Kind.EXCEPTION: {
+      case RETURN:
+      case EXCEPTION: {
         if (L === 0) {
           // Its call happened before recording began.
           c.depth[s] = 0;
@@ -85,14 +91,14 @@ export class Correlator {
         p.stackLine.length = j;
         break;
       }
-      case Kind.LINE:
+      case LINE:
         c.depth[s] = L;
         c.link[s] = top;
         c.lineAt[s] = g;
         if (L > 0) p.stackLine[L - 1] = g;
         else p.line0 = g;
         break;
-      case Kind.EXIT:
+      case EXIT:
         // The process is gone: every open frame ends here.
         for (let i = 0; i < L; i++) this.setMatch(stack[i], g);
         stack.length = 0;
@@ -109,14 +115,14 @@ export class Correlator {
         c.lineAt[s] = curLine;
     }
     switch (kind) {
-      case Kind.SEND: {
+      case SEND: {
         const other = c.other[s];
         const h = c.msgHash[s];
         if (other !== 0 && h !== 0) {
-          const key = (other - 1) * PID_SCALE + h;
-          const q = this.sendQueues.get(key);
-          if (q === undefined) this.sendQueues.set(key, g);
-          else if (typeof q === 'number') this.sendQueues.set(key, [q, g]);
+          const m = this.queuesOf(other - 1);
+          const q = m.get(h);
+          if (q === undefined) m.set(h, g);
+          else if (typeof q === 'number') m.set(h, [q, g]);
           else q.push(g);
         }
         const tag = c.callTag[s];
@@ -132,11 +138,10 @@ export class Correlator {
         }
         break;
       }
-      case Kind.RECEIVE: {
+      case RECEIVE: {
         const h = c.msgHash[s];
         if (h !== 0) {
-          const key = c.pid[s] * PID_SCALE + h;
-          const snd = this.takeOldest(key);
+          const snd = this.takeOldest(c.pid[s], h);
           if (snd >= 0) {
             c.match[s] = snd;
             c.match[this.ring.slot(snd)] = g;
@@ -144,10 +149,10 @@ export class Correlator {
         }
         break;
       }
-      case Kind.STATE:
+      case STATE:
         p.states.push(g);
         break;
-      case Kind.SPAWN: {
+      case SPAWN: {
         const other = c.other[s];
         if (other !== 0) {
           const child = this.interner.procs[other - 1];
@@ -156,12 +161,12 @@ export class Correlator {
         }
         break;
       }
-      case Kind.LINK:
-      case Kind.UNLINK: {
+      case LINK:
+      case UNLINK: {
         const other = c.other[s];
         if (other !== 0) {
           const peer = this.interner.procs[other - 1];
-          if (kind === Kind.LINK) {
+          if (kind === LINK) {
             p.links.add(peer.id);
             peer.links.add(p.id);
           } else {
@@ -171,11 +176,11 @@ export class Correlator {
         }
         break;
       }
-      case Kind.PROCESS:
+      case PROCESS:
         onProcessEvent(p, g);
         break;
     }
-    if (isSteppable(kind)) p.steps.pushStep(g, c.depth[s]);
+    if (STEPPABLE[kind & 15] === 1) p.steps.pushStep(g, c.depth[s]);
     if (c.hit[s] !== 0) this.hits.push(g);
   }
 
@@ -184,32 +189,41 @@ export class Correlator {
     const c = this.ring.cols;
     const kind = c.kind[s];
     const p = this.interner.procs[c.pid[s]];
-    if (kind === Kind.CALL) {
+    if (kind === CALL) {
       const m = c.match[s];
       if (m === -1 || m > g) this.ghosts.add(g, c.mfa[s], c.link[s], m, c.lineAt[s], c.depth[s], g + 1);
-    } else if (kind === Kind.SEND) {
+    } else if (kind === SEND) {
       if (c.match[s] === -1 && c.other[s] !== 0 && c.msgHash[s] !== 0) {
-        const key = (c.other[s] - 1) * PID_SCALE + c.msgHash[s];
-        const q = this.sendQueues.get(key);
-        if (q === g || (typeof q === 'object' && q[0] === g)) this.takeOldest(key);
+        const q = this.queuesOf(c.other[s] - 1).get(c.msgHash[s]);
+        if (q === g || (typeof q === 'object' && q[0] === g)) this.takeOldest(c.other[s] - 1, c.msgHash[s]);
       }
       const tag = c.callTag[s];
       if (tag !== 0 && this.callTags.get(tag) === g) this.callTags.delete(tag);
     }
-    if (isSteppable(kind)) p.steps.evictBelow(g + 1);
-    if (kind === Kind.STATE) p.states.evictBelow(g + 1);
+    if (STEPPABLE[kind & 15] === 1) p.steps.evictBelow(g + 1);
+    if (kind === STATE) p.states.evictBelow(g + 1);
     if (c.hit[s] !== 0) this.hits.evictBelow(g + 1);
   }
 
-  private takeOldest(key: number): number {
-    const q = this.sendQueues.get(key);
+  private queuesOf(pid: number): Map<number, number | number[]> {
+    let m = this.sendQueues[pid];
+    if (m === undefined) {
+      while (this.sendQueues.length <= pid) this.sendQueues.push(new Map());
+      m = this.sendQueues[pid];
+    }
+    return m;
+  }
+
+  private takeOldest(pid: number, h: number): number {
+    const m = this.queuesOf(pid);
+    const q = m.get(h);
     if (q === undefined) return -1;
     if (typeof q === 'number') {
-      this.sendQueues.delete(key);
+      m.delete(h);
       return q;
     }
     const g = q.shift()!;
-    if (q.length === 1) this.sendQueues.set(key, q[0]);
+    if (q.length === 1) m.set(h, q[0]);
     return g;
   }
 
@@ -252,6 +266,8 @@ export class Correlator {
 
   /** Bookkeeping sizes, for tests and the memory report. */
   sizes(): { ghosts: number; sendQueues: number; callTags: number } {
-    return { ghosts: this.ghosts.size, sendQueues: this.sendQueues.size, callTags: this.callTags.size };
+    let sendQueues = 0;
+    for (const m of this.sendQueues) sendQueues += m.size;
+    return { ghosts: this.ghosts.size, sendQueues, callTags: this.callTags.size };
   }
 }

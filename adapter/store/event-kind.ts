@@ -9,6 +9,11 @@ export type Kind = elixirscope.EventKind;
 const STEPPABLE = new Uint8Array(16);
 for (const k of [Kind.CALL, Kind.RETURN, Kind.EXCEPTION, Kind.LINE, Kind.SEND, Kind.RECEIVE, Kind.SPAWN, Kind.EXIT, Kind.STATE]) STEPPABLE[k] = 1;
 
+/** A copy of the steppable-kind table, for hot loops (indexed by kind & 15). */
+export function steppableTable(): Uint8Array {
+  return STEPPABLE.slice();
+}
+
 export function isSteppable(kind: number): boolean {
   return STEPPABLE[kind & 15] === 1;
 }

@@ -3,13 +3,14 @@
 
 import { EventEmitter } from 'events';
 import { elixirscope } from '../gen/wire';
+import { BatchReader, MalformedFrame } from './batch-reader';
 import { BodyArena } from './body-arena';
 import { RecordingLimits, ResolvedLimits, resolveLimits } from './config';
 import { Correlator, RingAccess } from './correlator';
 import { EventColumns } from './event-columns';
 import { Kind } from './event-kind';
 import { Interner, ProcState } from './processes';
-import { ReorderBuffer } from './reorder-buffer';
+import { ReorderBuffer, StagedBatch } from './reorder-buffer';
 import { toNumber } from './wire-numbers';
 
 /** The oldest history was overwritten (ring full by events or bytes). */
@@ -65,9 +66,6 @@ export interface MemoryReport {
   total: number;
 }
 
-const EMPTY = new Uint8Array(0);
-/** bodyPos marker for a body that did not fit an arena chunk. */
-const OVERSIZED = -1;
 const BODY_CACHE = 512;
 
 export class RecordingStore extends EventEmitter<StoreEventMap> implements RingAccess {
@@ -79,6 +77,7 @@ export class RecordingStore extends EventEmitter<StoreEventMap> implements RingA
   readonly cols: EventColumns;
   private readonly arena: BodyArena;
   private readonly reorder = new ReorderBuffer();
+  private readonly reader = new BatchReader();
   readonly interner = new Interner();
   readonly correlator: Correlator;
   private evictedTotal = 0;
@@ -106,60 +105,133 @@ export class RecordingStore extends EventEmitter<StoreEventMap> implements RingA
   // ───────────── ingest ─────────────
 
   /**
-   * Ingests one agent frame (raw AgentMessage bytes, or an already decoded message). Event batches go
-   * into the recording; the decoded message is returned either way so the caller can handle hello,
-   * replies, notices and stats. Throws only on undecodable bytes (the caller reports a malformed frame).
+   * Ingests one agent frame: the raw bytes of an AgentMessage. Event batches are read by the fast
+   * column reader straight into the recording and `undefined` is returned; any other message (hello,
+   * reply, notice, stats) is decoded with the generated code and returned for the caller to handle.
+   * Throws on undecodable bytes (the caller reports a malformed frame and goes on).
    */
-  ingest(frame: Uint8Array | elixirscope.AgentMessage): elixirscope.AgentMessage {
-    const msg = frame instanceof Uint8Array ? elixirscope.AgentMessage.decode(frame) : frame;
-    if (msg.events) this.ingestBatch(msg.events);
-    return msg;
+  ingest(frame: Uint8Array): elixirscope.AgentMessage | undefined {
+    let isBatch: boolean;
+    try {
+      isBatch = this.reader.read(frame);
+    } catch (e) {
+      if (e instanceof MalformedFrame) {
+        this.protocolErrors++;
+        this.emit('protocolError', `malformed EventBatch: ${e.message}`);
+        return undefined;
+      }
+      throw e;
+    }
+    if (!isBatch) return elixirscope.AgentMessage.decode(frame);
+    const r = this.reader;
+    const n = r.n;
+    const cnt = r.count;
+    const problem = this.validateColumns(n, [cnt[1], cnt[2], cnt[3], cnt[4]], [cnt[5], cnt[6], cnt[11], cnt[7], cnt[8], cnt[9]], r.pids.length, r.mfas.length, r.pid, r.mfa, cnt[5] === n, r.other, cnt[7] === n);
+    if (r.dropped > 0) this.noteAgentDropped(r.dropped);
+    if (n === 0) return undefined;
+    if (problem !== undefined) {
+      this.protocolErrors++;
+      this.emit('protocolError', problem);
+      return undefined;
+    }
+    this.mapTables(r.pids, r.mfas);
+    // Absent proto3 columns are all zeros.
+    const z = zeros(n);
+    this.stage({
+      n,
+      seq: r.seq,
+      mono: r.mono,
+      uniq: r.uniq,
+      kind: r.kind,
+      hit: cnt[6] === n ? r.hit : z,
+      msgHash: cnt[8] === n ? r.msgHash : z,
+      callTag: cnt[9] === n ? r.callTag : z,
+      pid: r.pid,
+      mfa: cnt[5] === n ? r.mfa : z,
+      other: cnt[7] === n ? r.other : z,
+      pidMap: this.pidMap,
+      mfaMap: this.mfaMap,
+      buf: frame,
+      bodyOff: cnt[11] === n ? r.bodyOff : z,
+      bodyLen: cnt[11] === n ? r.bodyLen : z,
+    });
+    return undefined;
   }
 
-  /** Ingests one EventBatch; returns how many events it staged (0 when the batch was rejected). */
+  /** Ingests an already decoded AgentMessage (slower than raw bytes); returns whether it was an event batch. */
+  ingestMessage(msg: elixirscope.AgentMessage.$Properties): boolean {
+    if (!msg.events) return false;
+    this.ingestBatch(msg.events);
+    return true;
+  }
+
+  /** Ingests one decoded EventBatch; returns how many events it staged (0 when rejected). */
   ingestBatch(b: elixirscope.EventBatch.$Properties): number {
     const n = b.seq?.length ?? 0;
     const dropped = toNumber(b.dropped ?? 0);
-    if (dropped > 0) {
-      this.agentDroppedTotal += dropped;
-      this.emit('agentDropped', { dropped, droppedTotal: this.agentDroppedTotal });
-    }
+    if (dropped > 0) this.noteAgentDropped(dropped);
     if (n === 0) return 0;
-    const problem = this.validate(b, n);
+    const len = (c: ArrayLike<unknown> | null | undefined) => c?.length ?? 0;
+    const problem = this.validateColumns(n, [len(b.mono), len(b.uniq), len(b.pid), len(b.kind)], [len(b.mfa), len(b.hit), len(b.body), len(b.other), len(b.msgHash), len(b.callTag)], len(b.pids), len(b.mfas), b.pid ?? [], b.mfa ?? [], len(b.mfa) === n, b.other ?? [], len(b.other) === n);
     if (problem !== undefined) {
       this.protocolErrors++;
       this.emit('protocolError', problem);
       return 0;
     }
-    if (typeof b.seq![0] !== 'number' || typeof b.mono![0] !== 'number' || typeof b.uniq![0] !== 'number') {
-      // Decoded elsewhere with Long objects: convert (slow path).
-      b = { ...b, seq: b.seq!.map(toNumber), mono: b.mono!.map(toNumber), uniq: b.uniq!.map(toNumber) };
+    const num = (c: ArrayLike<unknown>) => (typeof c[0] === 'number' ? (c as ArrayLike<number>) : Array.from(c, toNumber));
+    // Bodies into one buffer (one allocation per batch), like a frame.
+    const bodies = b.body ?? [];
+    let total = 0;
+    for (const x of bodies) total += x.length;
+    const buf = new Uint8Array(total);
+    const off = new Uint32Array(n);
+    const blen = new Uint32Array(n);
+    let at = 0;
+    for (let i = 0; i < bodies.length; i++) {
+      buf.set(bodies[i], at);
+      off[i] = at;
+      blen[i] = bodies[i].length;
+      at += bodies[i].length;
     }
-    const pids = b.pids!;
-    if (this.pidMap.length < pids.length) this.pidMap = new Uint32Array(pids.length * 2);
-    for (let i = 0; i < pids.length; i++) this.pidMap[i] = this.interner.pidId(pids[i]);
-    const mfas = b.mfas ?? [];
-    if (this.mfaMap.length < mfas.length) this.mfaMap = new Uint32Array(mfas.length * 2);
-    for (let i = 0; i < mfas.length; i++) this.mfaMap[i] = i === 0 ? 0 : this.interner.mfaId(mfas[i]);
-    this.reorder.add({
+    this.mapTables(b.pids ?? [], b.mfas ?? []);
+    const orZ = (c: number[] | null | undefined) => (c && c.length === n ? c : zeros(n));
+    this.stage({
       n,
-      seq: b.seq!,
-      mono: b.mono!,
-      uniq: b.uniq!,
+      seq: num(b.seq!),
+      mono: num(b.mono!),
+      uniq: num(b.uniq!),
       kind: b.kind!,
-      hit: orZeros(b.hit, n),
-      msgHash: orZeros(b.msgHash, n),
-      callTag: orZeros(b.callTag, n),
-      body: b.body ?? [],
+      hit: orZ(b.hit),
+      msgHash: orZ(b.msgHash),
+      callTag: orZ(b.callTag),
       pid: b.pid!,
-      mfa: orZeros(b.mfa, n),
-      other: orZeros(b.other, n),
+      mfa: orZ(b.mfa),
+      other: orZ(b.other),
       pidMap: this.pidMap,
       mfaMap: this.mfaMap,
+      buf,
+      bodyOff: off,
+      bodyLen: blen,
     });
+    return n;
+  }
+
+  private noteAgentDropped(dropped: number): void {
+    this.agentDroppedTotal += dropped;
+    this.emit('agentDropped', { dropped, droppedTotal: this.agentDroppedTotal });
+  }
+
+  private mapTables(pids: string[], mfas: elixirscope.Mfa.$Properties[]): void {
+    if (this.pidMap.length < pids.length) this.pidMap = new Uint32Array(pids.length * 2);
+    for (let i = 0; i < pids.length; i++) this.pidMap[i] = this.interner.pidId(pids[i]);
+    if (this.mfaMap.length < mfas.length) this.mfaMap = new Uint32Array(mfas.length * 2);
+    for (let i = 0; i < mfas.length; i++) this.mfaMap[i] = i === 0 ? 0 : this.interner.mfaId(mfas[i]);
+  }
+
+  private stage(b: StagedBatch): void {
+    this.reorder.add(b);
     this.commitUpTo(this.reorder.maxMono - this.limits.reorderWindowNs);
     if (this.reorder.pending > 0) this.armTimer();
-    return n;
   }
 
   /** Commits every pending event now (end of input, idle, tests). */
@@ -178,19 +250,19 @@ export class RecordingStore extends EventEmitter<StoreEventMap> implements RingA
     this.removeAllListeners();
   }
 
-  private validate(b: elixirscope.EventBatch.$Properties, n: number): string | undefined {
-    for (const [name, col] of [['mono', b.mono], ['uniq', b.uniq], ['pid', b.pid], ['kind', b.kind]] as const) {
-      if (!col || col.length !== n) return `EventBatch column ${name} has ${col?.length ?? 0} entries, expected ${n}`;
-    }
-    for (const [name, col] of [['mfa', b.mfa], ['hit', b.hit], ['body', b.body], ['other', b.other], ['msg_hash', b.msgHash], ['call_tag', b.callTag]] as const) {
-      if (col && col.length !== 0 && col.length !== n) return `EventBatch column ${name} has ${col.length} entries, expected ${n}`;
-    }
-    const np = b.pids?.length ?? 0;
-    const nm = b.mfas?.length ?? 0;
+  /**
+   * Checks a batch against the schema's invariants: required columns have n entries, optional ones n
+   * or none, table indexes are in range.
+   */
+  private validateColumns(n: number, required: number[], optional: number[], np: number, nm: number, pid: ArrayLike<number>, mfa: ArrayLike<number>, hasMfa: boolean, other: ArrayLike<number>, hasOther: boolean): string | undefined {
+    const reqNames = ['mono', 'uniq', 'pid', 'kind'];
+    const optNames = ['mfa', 'hit', 'body', 'other', 'msg_hash', 'call_tag'];
+    for (let i = 0; i < required.length; i++) if (required[i] !== n) return `EventBatch column ${reqNames[i]} has ${required[i]} entries, expected ${n}`;
+    for (let i = 0; i < optional.length; i++) if (optional[i] !== 0 && optional[i] !== n) return `EventBatch column ${optNames[i]} has ${optional[i]} entries, expected ${n}`;
     for (let i = 0; i < n; i++) {
-      if (b.pid![i] >= np) return `EventBatch event ${i}: pid index ${b.pid![i]} outside the ${np}-entry pid table`;
-      if (b.mfa && b.mfa.length && b.mfa[i] !== 0 && b.mfa[i] >= nm) return `EventBatch event ${i}: mfa index ${b.mfa[i]} outside the ${nm}-entry MFA table`;
-      if (b.other && b.other.length && b.other[i] > np) return `EventBatch event ${i}: other ${b.other[i]} outside the pid table`;
+      if (pid[i] >= np) return `EventBatch event ${i}: pid index ${pid[i]} outside the ${np}-entry pid table`;
+      if (hasMfa && mfa[i] !== 0 && mfa[i] >= nm) return `EventBatch event ${i}: mfa index ${mfa[i]} outside the ${nm}-entry MFA table`;
+      if (hasOther && other[i] > np) return `EventBatch event ${i}: other ${other[i]} outside the pid table`;
     }
     return undefined;
   }
@@ -229,24 +301,27 @@ export class RecordingStore extends EventEmitter<StoreEventMap> implements RingA
       this.lastMono = mono;
       this.lastUniq = uniq;
     }
-    const body = r.body[s];
-    let len = body.length;
-    let oversized = false;
+    const fullLen = r.bodyLen[s];
+    let len = fullLen;
     if (len > this.arena.chunkBytes) {
-      oversized = true;
+      // Kept as a marker (bodyLen > chunkBytes, no bytes): visible in views, never silent.
       this.oversized++;
       len = 0;
     }
     const c = this.cols;
     if (this.tail - this.head >= c.cap) {
       if (c.cap < this.limits.maxEvents) {
-        this.headSlot = c.grow(Math.min(this.limits.maxEvents, c.cap * 2), this.headSlot, this.tail - this.head);
+        // Grow 4× (fewer big copies), up to the limit.
+        this.headSlot = c.grow(Math.min(this.limits.maxEvents, c.cap * 4), this.headSlot, this.tail - this.head);
       } else {
         this.evictOne();
       }
     }
-    while (this.tail > this.head && !this.arena.fits(len, this.oldestBodyPos())) this.evictOne();
-    const pos = this.arena.append(oversized ? EMPTY : body);
+    // Bytes: only when the body opens a new chunk can that chunk still hold retained bodies.
+    const chunk = this.arena.chunkFor(len);
+    const maxChunks = this.arena.maxChunks;
+    while (this.tail > this.head && chunk - this.arena.chunkOf(c.bodyPos[this.headSlot]) >= maxChunks) this.evictOne();
+    const pos = this.arena.append(r.bufOf(s), r.bodyOff[s], len);
     const g = this.tail;
     const sl = this.slot(g);
     c.seq[sl] = r.seq[s];
@@ -258,19 +333,14 @@ export class RecordingStore extends EventEmitter<StoreEventMap> implements RingA
     c.other[sl] = r.other[s];
     c.msgHash[sl] = r.msgHash[s];
     c.callTag[sl] = r.callTag[s];
-    c.bodyPos[sl] = oversized ? OVERSIZED : pos;
-    c.bodyLen[sl] = oversized ? body.length : len;
+    c.bodyPos[sl] = pos;
+    c.bodyLen[sl] = fullLen;
     this.tail = g + 1;
     this.correlator.commit(g, sl, this.onProcessEvent);
   }
 
   private oldestBodyPos(): number {
-    // Oversized markers hold no bytes; any retained event's position bounds the live span from below.
-    for (let g = this.head; g < this.tail; g++) {
-      const p = this.cols.bodyPos[this.slot(g)];
-      if (p !== OVERSIZED) return p;
-    }
-    return this.arena.position;
+    return this.tail > this.head ? this.cols.bodyPos[this.headSlot] : this.arena.position;
   }
 
   private evictOne(): void {
@@ -333,7 +403,7 @@ export class RecordingStore extends EventEmitter<StoreEventMap> implements RingA
 
   /** Whether the body of g was too large to keep. */
   bodyOversized(g: number): boolean {
-    return this.cols.bodyPos[this.slot(g)] === OVERSIZED;
+    return this.cols.bodyLen[this.slot(g)] > this.arena.chunkBytes;
   }
 
   /**
@@ -346,7 +416,7 @@ export class RecordingStore extends EventEmitter<StoreEventMap> implements RingA
     if (cached !== undefined) return cached;
     const s = this.slot(g);
     const pos = this.cols.bodyPos[s];
-    if (pos === OVERSIZED) return undefined;
+    if (this.cols.bodyLen[s] > this.arena.chunkBytes) return undefined;
     // Copy: decoded `bytes` fields are views into the buffer, and arena chunks get reused.
     const bytes = this.arena.view(pos, this.cols.bodyLen[s]).slice();
     const body = elixirscope.EventBody.decode(bytes);
@@ -375,10 +445,6 @@ export class RecordingStore extends EventEmitter<StoreEventMap> implements RingA
     for (const p of this.interner.procs) indexes += p.steps.bytes() + p.states.bytes();
     return { columns, arenaAllocated, arenaLive, indexes, total: columns + arenaAllocated + indexes };
   }
-}
-
-function orZeros(col: ArrayLike<number> | null | undefined, n: number): ArrayLike<number> {
-  return col && col.length === n ? col : zeros(n);
 }
 
 let zeroBuf = new Uint32Array(1024);

@@ -1,5 +1,6 @@
 // Staging area between decoded batches and the ring: holds events until the reorder window has passed
 // and hands them over in (mono, uniq, seq) order, since several agent encoders interleave batches.
+// Bodies stay in the frames they arrived in (kept alive while any of their events is pending).
 
 export interface StagedBatch {
   n: number;
@@ -10,20 +11,21 @@ export interface StagedBatch {
   hit: ArrayLike<number>;
   msgHash: ArrayLike<number>;
   callTag: ArrayLike<number>;
-  body: ArrayLike<Uint8Array | undefined>;
   /** Batch-local indexes, mapped to global ids through pidMap/mfaMap (other = pid index + 1, 0 = none). */
   pid: ArrayLike<number>;
   mfa: ArrayLike<number>;
   other: ArrayLike<number>;
   pidMap: ArrayLike<number>;
   mfaMap: ArrayLike<number>;
+  /** Body i is buf[bodyOff[i], bodyOff[i] + bodyLen[i]). */
+  buf: Uint8Array;
+  bodyOff: ArrayLike<number>;
+  bodyLen: ArrayLike<number>;
 }
-
-const EMPTY: Uint8Array = new Uint8Array(0);
 
 export class ReorderBuffer {
   private cap = 0;
-  /** Slots [0, used) hold staged events; ord[ordStart, ordEnd) lists the pending ones in order. */
+  /** Slots [0, used) hold staged events; ord[ordStart, ordEnd) lists the pending ones in order (ordEnd = used). */
   private used = 0;
   seq = new Float64Array(0);
   mono = new Float64Array(0);
@@ -35,11 +37,18 @@ export class ReorderBuffer {
   other = new Uint32Array(0);
   msgHash = new Uint32Array(0);
   callTag = new Uint32Array(0);
-  body: Uint8Array[] = [];
+  frame = new Uint32Array(0);
+  bodyOff = new Uint32Array(0);
+  bodyLen = new Uint32Array(0);
   private ord = new Int32Array(0);
   private ordStart = 0;
   private ordEnd = 0;
   private scratch = new Int32Array(0);
+  private remap = new Int32Array(0);
+  /** Frames holding pending bodies: frames[i] has id frameBase + i and frameLeft[i] pending events. */
+  private frames: Uint8Array[] = [];
+  private frameLeft: number[] = [];
+  private frameBase = 0;
   /** Highest mono seen: the window is measured back from it. */
   maxMono = -Infinity;
 
@@ -47,33 +56,47 @@ export class ReorderBuffer {
     return this.ordEnd - this.ordStart;
   }
 
+  /** The frame buffer holding the body of slot s. */
+  bufOf(s: number): Uint8Array {
+    return this.frames[this.frame[s] - this.frameBase];
+  }
+
   /** Stages one batch. */
   add(b: StagedBatch): void {
     const n = b.n;
     if (n === 0) return;
     this.ensure(n);
+    const fid = this.frameBase + this.frames.length;
+    this.frames.push(b.buf);
+    this.frameLeft.push(n);
     const s0 = this.used;
     let sorted = true;
+    const pidMap = b.pidMap;
+    const mfaMap = b.mfaMap;
+    let maxMono = this.maxMono;
     for (let i = 0; i < n; i++) {
       const s = s0 + i;
+      const mono = b.mono[i];
       this.seq[s] = b.seq[i];
-      this.mono[s] = b.mono[i];
+      this.mono[s] = mono;
       this.uniq[s] = b.uniq[i];
-      this.pid[s] = b.pidMap[b.pid[i]];
+      this.pid[s] = pidMap[b.pid[i]];
       this.kind[s] = b.kind[i];
       const m = b.mfa[i];
-      this.mfa[s] = m === 0 ? 0 : b.mfaMap[m];
+      this.mfa[s] = m === 0 ? 0 : mfaMap[m];
       this.hit[s] = b.hit[i];
       const o = b.other[i];
-      this.other[s] = o === 0 ? 0 : b.pidMap[o - 1] + 1;
+      this.other[s] = o === 0 ? 0 : pidMap[o - 1] + 1;
       this.msgHash[s] = b.msgHash[i];
       this.callTag[s] = b.callTag[i];
-      this.body[s] = b.body[i] ?? EMPTY;
+      this.frame[s] = fid;
+      this.bodyOff[s] = b.bodyOff[i];
+      this.bodyLen[s] = b.bodyLen[i];
       if (sorted && i > 0 && this.before(s, s - 1)) sorted = false;
-      if (b.mono[i] > this.maxMono) this.maxMono = b.mono[i];
+      if (mono > maxMono) maxMono = mono;
     }
+    this.maxMono = maxMono;
     this.used += n;
-    // New slots in order.
     let fresh = this.scratchOf(n);
     for (let i = 0; i < n; i++) fresh[i] = s0 + i;
     if (!sorted) fresh = fresh.sort((x, y) => (this.before(x, y) ? -1 : this.before(y, x) ? 1 : 0));
@@ -105,8 +128,8 @@ export class ReorderBuffer {
   }
 
   /**
-   * Hands pending events with mono <= threshold to `sink` in order (slot numbers; read the columns),
-   * and forgets them. Returns how many.
+   * Hands pending events with mono <= threshold to `sink` in order (slot numbers; read the columns and
+   * bufOf(slot) during the call), and forgets them. Returns how many.
    */
   drain(threshold: number, sink: (slot: number) => void): number {
     const ord = this.ord;
@@ -115,10 +138,18 @@ export class ReorderBuffer {
     while (i < end && this.mono[ord[i]] <= threshold) {
       const s = ord[i++];
       sink(s);
-      this.body[s] = EMPTY; // release the frame buffer the body view points into
+      this.frameLeft[this.frame[s] - this.frameBase]--;
     }
     const count = i - this.ordStart;
     this.ordStart = i;
+    // Release frames whose events were all committed (oldest first).
+    let k = 0;
+    while (k < this.frames.length && this.frameLeft[k] === 0) k++;
+    if (k > 0) {
+      this.frames.splice(0, k);
+      this.frameLeft.splice(0, k);
+      this.frameBase += k;
+    }
     if (this.ordStart === this.ordEnd) this.ordStart = this.ordEnd = this.used = 0;
     return count;
   }
@@ -140,7 +171,7 @@ export class ReorderBuffer {
   }
 
   /**
-   * Room for n more slots. Pending events are compacted in place to the front (slot order, so
+   * Room for n more slots. Pending events are compacted in place to the front (in slot order, so
    * copying forward is safe) and the arrays grow only when pending events fill half of them: no
    * garbage in steady state.
    */
@@ -148,7 +179,8 @@ export class ReorderBuffer {
     if (this.used + n <= this.cap) return;
     const live = this.ordEnd - this.ordStart;
     if (live > 0) {
-      const remap = this.remapOf(this.used);
+      if (this.remap.length < this.used) this.remap = new Int32Array(this.cap);
+      const remap = this.remap;
       remap.fill(-1, 0, this.used);
       for (let i = this.ordStart; i < this.ordEnd; i++) remap[this.ord[i]] = 0;
       let w = 0;
@@ -159,11 +191,10 @@ export class ReorderBuffer {
       }
       for (let i = this.ordStart; i < this.ordEnd; i++) this.ord[i - this.ordStart] = remap[this.ord[i]];
     }
-    for (let s = live; s < this.used; s++) this.body[s] = EMPTY;
     this.ordStart = 0;
     this.ordEnd = live;
     this.used = live;
-    if (live + n > this.cap >> 1) this.resize(Math.max(1024, (live + n) * 2));
+    if (live + n > this.cap >> 1) this.resize(Math.max(4096, (live + n) * 2));
   }
 
   private moveSlot(from: number, to: number): void {
@@ -177,31 +208,30 @@ export class ReorderBuffer {
     this.other[to] = this.other[from];
     this.msgHash[to] = this.msgHash[from];
     this.callTag[to] = this.callTag[from];
-    this.body[to] = this.body[from];
-  }
-
-  private remap = new Int32Array(0);
-  private remapOf(n: number): Int32Array {
-    if (this.remap.length < n) this.remap = new Int32Array(n);
-    return this.remap;
+    this.frame[to] = this.frame[from];
+    this.bodyOff[to] = this.bodyOff[from];
+    this.bodyLen[to] = this.bodyLen[from];
   }
 
   private resize(newCap: number): void {
-    const f64 = (a: Float64Array) => { const r = new Float64Array(newCap); r.set(a.subarray(0, this.used)); return r; };
-    const u32 = (a: Uint32Array) => { const r = new Uint32Array(newCap); r.set(a.subarray(0, this.used)); return r; };
+    const used = this.used;
+    const f64 = (a: Float64Array) => { const r = new Float64Array(newCap); r.set(a.subarray(0, used)); return r; };
+    const u32 = (a: Uint32Array) => { const r = new Uint32Array(newCap); r.set(a.subarray(0, used)); return r; };
     this.seq = f64(this.seq);
     this.mono = f64(this.mono);
     this.uniq = f64(this.uniq);
     this.pid = u32(this.pid);
     const kind = new Uint8Array(newCap);
-    kind.set(this.kind.subarray(0, this.used));
+    kind.set(this.kind.subarray(0, used));
     this.kind = kind;
     this.mfa = u32(this.mfa);
     this.hit = u32(this.hit);
     this.other = u32(this.other);
     this.msgHash = u32(this.msgHash);
     this.callTag = u32(this.callTag);
-    for (let i = this.body.length; i < newCap; i++) this.body.push(EMPTY);
+    this.frame = u32(this.frame);
+    this.bodyOff = u32(this.bodyOff);
+    this.bodyLen = u32(this.bodyLen);
     const ord = new Int32Array(newCap);
     ord.set(this.ord.subarray(0, this.ordEnd));
     this.ord = ord;

@@ -36,7 +36,8 @@
                      message := binary()}.
 -type cinfo() :: #{index := pos_integer(), line := non_neg_integer(), last := non_neg_integer(),
                    lines := [pos_integer()], form := tuple()}.
--type finfo() :: #{name := atom(), arity := arity(), clauses := [cinfo()], default_wrapper := boolean()}.
+-type finfo() :: #{name := atom(), arity := arity(), clauses := [cinfo()], default_wrapper := boolean(),
+                   foreign := boolean()}.
 -type minfo() :: #{module := module(), source := binary(), lang := lang(), beam := string() | none,
                    forms := [tuple()], functions := [finfo()]}.
 
@@ -98,7 +99,7 @@ candidates(#{module := M, functions := Fs}) ->
     lists:append(
       [[{HL, head, target(M, F, A, I, HL, head)} || HL > 0] ++
        [{L, body, target(M, F, A, I, L, body)} || L <- Ls]
-       || #{name := F, arity := A, clauses := Cs} <- Fs, not lists:member(F, ?SKIP_FUNS),
+       || #{name := F, arity := A, clauses := Cs, foreign := false} <- Fs, not lists:member(F, ?SKIP_FUNS),
           #{index := I, line := HL, lines := Ls} <- Cs]).
 
 target(M, F, A, I, L, Kind) ->
@@ -306,12 +307,26 @@ backend_forms(Backend, Mod, Data) ->
         _ -> {error, no_backend}
     end.
 
+%% Functions whose code comes from another file (Elixir's `use GenServer` injects callbacks quoted
+%% with `location: :keep`: their clause sits on the `use` line, their code on lines of
+%% gen_server.ex, announced by -file attributes) are marked foreign: never breakpoint targets.
 functions(Forms) ->
-    [fun_info(F, A, Cs) || {function, _, F, A, Cs} <- Forms].
+    Files = [{F, L} || {attribute, _, file, {F, L}} <- Forms],
+    Foreign = case Files of
+                  [{Main, _} | _] -> [L || {F, L} <- Files, F =/= Main];
+                  [] -> []
+              end,
+    [fun_info(F, A, Cs, Foreign) || {function, _, F, A, Cs} <- Forms].
 
-fun_info(F, A, Cs) ->
+fun_info(F, A, Cs, ForeignLines) ->
     Clauses = [clause_info(I, C) || {I, C} <- lists:zip(lists:seq(1, length(Cs)), Cs)],
-    #{name => F, arity => A, clauses => Clauses, default_wrapper => default_wrapper(F, A, Cs)}.
+    IsForeign = lists:any(fun({clause, A0, H, _G, B}) ->
+                                  Ls = case all_lines(H) of [] -> all_lines(B); HLs -> HLs end,
+                                  Ls =/= [] andalso lists:member(lists:min(Ls), ForeignLines)
+                                      andalso lists:min(Ls) =/= erl_anno:line(A0)
+                          end, Cs),
+    #{name => F, arity => A, clauses => Clauses, default_wrapper => default_wrapper(F, A, Cs),
+      foreign => IsForeign}.
 
 clause_info(I, {clause, Anno, _, _, _} = C) ->
     HL = max(0, case erl_anno:line(Anno) of L when is_integer(L) -> L; _ -> 0 end),

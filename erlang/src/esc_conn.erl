@@ -169,6 +169,9 @@ loop(#st{sock = Sock} = St) ->
         {tcp_closed, Sock} ->
             shutdown(St, closed);
         {tcp_error, Sock, Reason} ->
+            %% The socket is closing: the adapter cannot be told, so say it on the node's stderr.
+            io:format(standard_error, "[ElixirScope] connection to the debug adapter dropped: ~p~s~n",
+                      [Reason, case Reason of emsgsize -> " (frame over the 16 MB cap)"; _ -> "" end]),
             shutdown(St, Reason);
         {esc_flush, From, Ref} ->
             From ! {Ref, flushed},

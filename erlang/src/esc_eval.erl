@@ -32,7 +32,7 @@ run(Code) ->
     end.
 
 erlang_eval(Code) ->
-    {ok, Tokens, _} = erl_scan:string(binary_to_list(Code) ++ "."),
+    {ok, Tokens, _} = erl_scan:string(unicode:characters_to_list(Code) ++ "."),
     {ok, Exprs} = erl_parse:parse_exprs(Tokens),
     {value, V, _} = erl_eval:exprs(Exprs, erl_eval:new_bindings()),
     V.
@@ -40,14 +40,14 @@ erlang_eval(Code) ->
 print(Value) ->
     case code:ensure_loaded('Elixir.Kernel') of
         {module, _} -> 'Elixir.Kernel':inspect(Value, [{pretty, true}, {limit, 200}]);
-        _ -> iolist_to_binary(io_lib:format("~0tp", [Value]))
+        _ -> unicode:characters_to_binary(io_lib:format("~0tp", [Value]))
     end.
 
 error_result({Class, Reason, _Stack}) ->
     Message = case code:ensure_loaded('Elixir.Exception') of
                   {module, _} -> 'Elixir.Exception':format_banner(Class, Reason, []);
-                  _ -> iolist_to_binary(io_lib:format("~p: ~0tp", [Class, Reason]))
+                  _ -> unicode:characters_to_binary(io_lib:format("~p: ~0tp", [Class, Reason]))
               end,
     {error, #{code => 2111, message => Message}};
 error_result(Reason) ->
-    {error, #{code => 2111, message => iolist_to_binary(io_lib:format("~0tp", [Reason]))}}.
+    {error, #{code => 2111, message => unicode:characters_to_binary(io_lib:format("~0tp", [Reason]))}}.

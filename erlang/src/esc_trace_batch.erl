@@ -27,8 +27,10 @@
 %% upgrade, max_sink_queue, max_mailbox, heap.
 -spec start_link(map()) -> pid().
 start_link(Opts) ->
+    %% Low priority: when the node is busy, the user's processes come first; the tracer's
+    %% bounded queues absorb the difference and losses are counted.
     spawn_opt(?MODULE, init, [Opts],
-              [link, {message_queue_data, off_heap},
+              [link, {message_queue_data, off_heap}, {priority, maps:get(priority, Opts, low)},
                {max_heap_size, #{size => maps:get(heap, Opts), kill => true, error_logger => true}}]).
 
 -spec init(map()) -> no_return().

@@ -72,6 +72,8 @@ str(L) when is_list(L) -> unicode:characters_to_binary(L).
 
 -spec varint(non_neg_integer()) -> binary().
 varint(N) when N < 128 -> <<N>>;
+varint(N) when N < 16384 -> <<1:1, (N band 127):7, (N bsr 7)>>;
+varint(N) when N < 2097152 -> <<1:1, (N band 127):7, 1:1, ((N bsr 7) band 127):7, (N bsr 14)>>;
 varint(N) -> <<1:1, (N band 127):7, (varint(N bsr 7))/binary>>.
 
 %% A length-delimited field (wire type 2).

@@ -3,6 +3,7 @@
 %%
 %% Line protocol on stdin/stdout, one request per line, one answer line per request, in order
 %% (`gen` answers with several lines, then `end`). Every payload is base64 so lines stay ASCII.
+%% Each answer line is prefixed with "@@ " (not shown below); other stdout lines are not answers.
 %%   gen Seed Count          -> Count x "term I B64(Term message)", then "end". Generates random terms
 %%                              (kept by index), captures each with esc_term (limits too large to cut)
 %%                              and encodes it with esc_proto.
@@ -41,8 +42,10 @@ loop() ->
             end
     end.
 
+%% Answers start with "@@ " so that anything else the node prints on stdout (logger reports, for
+%% instance) is told apart from them.
 reply(IoData) ->
-    io:put_chars(standard_io, [IoData, $\n]).
+    io:put_chars(standard_io, ["@@ ", IoData, $\n]).
 
 b64(IoData) -> base64:encode(unicode:characters_to_binary(IoData)).
 b64bin(Bin) -> base64:encode(iolist_to_binary(Bin)).
@@ -170,7 +173,7 @@ fixed_terms(Env) ->
             maps:from_list([{{k, I}, [I]} || I <- lists:seq(1, 33)])],
     Funs = [fun lists:map/2, fun erlang:'+'/2, erlang:make_fun('Elixir.Foo', 'bar?', 1),
             erlang:make_fun('ñ', '日本', 0), erlang:make_fun(m, f, 255)],
-    Deep = [nest(list, 40), nest(tuple, 40), nest(map, 20), nest(mixed, 30)],
+    Deep = [nest(list, 99), nest(tuple, 99), nest(map, 99), nest(mixed, 99)], % the agent captures at most 100 levels
     Ints ++ Floats ++ Atoms ++ Bins ++ Bits ++ Lists ++ Tuples ++ Maps ++ Funs ++ Deep ++
         maps:get(pids, Env) ++ maps:get(ports, Env) ++ maps:get(refs, Env).
 

@@ -46,13 +46,18 @@ run() ->
     Rounds = list_to_integer(os:getenv("AGENT_BENCH_ROUNDS", "3")),
     Sink = spawn(fun() -> sink(0, 0) end),
     Results = [round_once(Calls, Sink) || _ <- lists:seq(1, Rounds)],
-    Base = median([B || {B, _, _, _} <- Results]),
-    Full = median([F || {_, F, _, _} <- Results]),
-    Never = median([N || {_, _, N, _} <- Results]),
-    Lost = lists:sum([L || {_, _, _, L} <- Results]),
+    Base = median([B || {B, _, _, _, _, _} <- Results]),
+    Full = median([F || {_, F, _, _, _, _} <- Results]),
+    Never = median([N || {_, _, N, _, _, _} <- Results]),
+    Lost = lists:sum([L || {_, _, _, L, _, _} <- Results]),
+    Msgs = median([M || {_, _, _, _, M, _} <- Results]),
+    LostM = lists:sum([L || {_, _, _, _, _, L} <- Results]),
     row("GenServer.call, untraced", Base, "us/call", "", 0, "hot call, small map state"),
     row("GenServer.call, callback module fully recorded", Full, "us/call", "untraced", Base,
-        io_lib:format("call/return+state+messages; target <= 4x; ~b events lost (counted)", [Lost])),
+        io_lib:format("every function call/return + state versions; target <= 4x; ~b events lost (counted)",
+                      [Lost])),
+    row("GenServer.call, fully recorded + messages", Msgs, "us/call", "untraced", Base,
+        io_lib:format("also the server's send/receive/procs; ~b events lost (counted)", [LostM])),
     row("GenServer.call, never-matching spec on handle_call/3", Never, "us/call", "untraced", Base,
         "target <= 1.5x"),
     {EncRate, BytesPerEv} = encoder_throughput(),
@@ -76,16 +81,20 @@ round_once(Calls, Sink) ->
     erlang:trace_pattern({tb_srv, '_', '_'}, false, [local]),
     exit(Tracer, kill),
     %% Fully recorded by the engine; the rate limit is lifted so nothing is sampled.
-    {ok, _} = esc_trace:configure(#{modules => [<<"tb_srv">>], sink => Sink,
-                                    safety => #{max_events_per_s => 1000000000, max_mailbox => 1000000}}),
-    tb_srv:bump(0, 0),             % warm: first call upgrades nothing in this process
+    {Full, Lost} = recorded(P, Calls, Sink, false),
+    {Msgs, LostM} = recorded(P, Calls, Sink, true),
+    exit(P, kill),
+    {Base, Full, Never, Lost, Msgs, LostM}.
+
+recorded(P, Calls, Sink, Messages) ->
+    {ok, _} = esc_trace:configure(#{modules => [<<"tb_srv">>], sink => Sink, upgrade => Messages,
+                                    safety => #{max_events_per_s => 1000000000}}),
     _ = gen_server:call(P, {add, 0}),
     timer:sleep(50),
-    Full = time_calls(P, Calls),
+    T = time_calls(P, Calls),
     #{dropped := Lost} = esc_trace:status(),
     esc_trace:stop(),
-    exit(P, kill),
-    {Base, Full, Never, Lost}.
+    {T, Lost}.
 
 time_calls(P, N) ->
     _ = [gen_server:call(P, {add, 1}) || _ <- lists:seq(1, 1000)],

@@ -233,7 +233,7 @@ describe('wire codec across Erlang and TypeScript (real BEAM)', function () {
       assert.deepStrictEqual(problems.slice(0, 1), [], `${problems.length} of ${total} terms failed; first shown`);
       const missing = KINDS.filter((k) => k !== 'truncated' && !seen.has(k));
       assert.deepStrictEqual(missing, [], 'every term kind occurs in the generated terms');
-      assert.ok(maxDepth >= 30, `deep nesting covered (deepest ${maxDepth})`);
+      assert.ok(maxDepth >= 99, `deep nesting covered (deepest ${maxDepth})`);
       console.log(`      ${total} terms round-tripped, nesting up to ${maxDepth} levels`);
     });
 
@@ -440,13 +440,33 @@ describe('wire codec across Erlang and TypeScript (real BEAM)', function () {
       assert.deepStrictEqual([e.fun!.module, e.fun!.name, e.fun!.arity, e.fun!.external, e.fun!.repr], ['lists', 'map', 2, true, 'fun lists:map/2']);
     });
 
-    it('a term captured at a depth the agent accepts (CaptureLimits.depth = 60) decodes in the adapter', async () => {
-      // The agent accepts any depth in Configure; protobufjs refuses messages nested over 100 levels
-      // (Reader.recursionLimit), and each Erlang list level is 2 message levels (Term, List).
-      const t = await peer.request(`cap 60 32 256 100000 ${b64('lists:foldl(fun(_, Acc) -> [Acc] end, x, lists:seq(1, 60))')}`);
-      const [tag, payload] = t.split(' ');
-      assert.strictEqual(tag, 'ok');
-      assert.doesNotThrow(() => elixirscope.Term.decode(unb64(payload)));
+    it('the deepest capture the agent makes (depth clamped to 100) decodes in the adapter, for lists and for maps', async () => {
+      // Each Erlang list level is 2 message levels (Term, List), each map level 3 (Term, Map, MapEntry);
+      // protobufjs refuses messages nested deeper than Reader.recursionLimit.
+      const cases: Array<[string, (t: elixirscope.ITerm) => elixirscope.ITerm | undefined]> = [
+        ['lists:foldl(fun(_, Acc) -> [Acc] end, x, lists:seq(1, 150))', (t) => t.list?.items?.[0]],
+        ['lists:foldl(fun(I, Acc) -> #{I => Acc} end, x, lists:seq(1, 150))', (t) => t.map?.entries?.[0]?.value ?? undefined],
+      ];
+      for (const [source, inner] of cases) {
+        const answer = await peer.request(`cap 1000000 32 256 100000 ${b64(source)}`);
+        const [tag, payload] = answer.split(' ');
+        assert.strictEqual(tag, 'ok', unb64Text(payload));
+        let t: elixirscope.ITerm = elixirscope.Term.decode(unb64(payload));
+        let levels = 0;
+        for (let next = inner(t); next; next = inner(t)) {
+          levels++;
+          t = next;
+        }
+        assert.strictEqual(levels, 100, `${source}: 100 levels shown`);
+        assert.strictEqual(t.truncated?.reason, elixirscope.Truncated.Reason.DEPTH, `${source}: then a DEPTH marker`);
+      }
+      // The same through the event path: an EventBody wrapping the deepest map still decodes.
+      const answer = await peer.request(`cap 1000000 32 256 100000 ${b64('lists:foldl(fun(I, Acc) -> #{I => Acc} end, x, lists:seq(1, 150))')}`);
+      const term = elixirscope.Term.decode(unb64(answer.split(' ')[1]));
+      const body = elixirscope.EventBody.encode({ state: { version: 1, callback: 'handle_call', state: term, message: term } }).finish();
+      assert.doesNotThrow(() => elixirscope.EventBody.decode(body));
+      const reply = elixirscope.AgentMessage.encode({ reply: { id: 1, eval: { value: term, printed: '' } } }).finish();
+      assert.doesNotThrow(() => elixirscope.AgentMessage.decode(reply));
     });
   });
 });

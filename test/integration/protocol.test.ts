@@ -126,7 +126,7 @@ describe('agent connection: authentication and bad frames (real agent, real sock
   });
   afterEach(async function () {
     for (const c of cleanups.splice(0).reverse()) await c();
-    if (this.currentTest?.state === 'failed' && peer.stderr) console.log(`      node stderr:\n${peer.stderr}`);
+    if (this.currentTest?.state === 'failed' && peer.log) console.log(`      node output:\n${peer.log}`);
     // Leave no connection behind for the next test.
     if (peer.alive) await peer.eval('esc_agent:stop()');
   });
@@ -337,7 +337,20 @@ describe('agent connection: authentication and bad frames (real agent, real sock
       // The agent can connect again (nothing stale left behind).
       const again = await connectToRaw();
       await ping(again.q, 5);
-      if (process.env.ESC_TEST_VERBOSE) console.log(peer.stderr);
+    });
+
+    it('(e2) the node logs why the agent dropped the connection after an oversized frame', async () => {
+      // PRODUCT §5 / issue 2: an oversized frame is "rejected with a logged reason". The inet driver
+      // reports {tcp_error, _, emsgsize} and closes the socket, so no Notice can reach the adapter:
+      // the node's own output (the Debug Console in a launch) is the only place to say why.
+      const { q } = await connectToRaw();
+      const before = peer.log.length;
+      q.socket.write(header(AGENT_FRAME_CAP + 1));
+      await withTimeout(q.closed, 10_000, 'the agent to close the connection');
+      await waitForNoConn();
+      await new Promise((r) => setTimeout(r, 200)); // let the node's output arrive
+      const said = peer.log.slice(before);
+      assert.match(said, /ElixirScope[\s\S]*(emsgsize|cap|too large)/i, `the node said: ${JSON.stringify(said)}`);
     });
   });
 });

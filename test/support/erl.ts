@@ -8,18 +8,21 @@ export const ROOT = path.resolve(__dirname, '..', '..');
 export const EBIN = path.join(ROOT, 'erlang', 'ebin');
 export const TEST_EBIN = path.join(ROOT, 'erlang', 'test-ebin');
 
-function newestMtime(dir: string, ext: string): number {
-  if (!fs.existsSync(dir)) return 0;
-  return Math.max(0, ...fs.readdirSync(dir).filter((f) => f.endsWith(ext)).map((f) => fs.statSync(path.join(dir, f)).mtimeMs));
-}
-
-/** Runs scripts/build-erlang.js when a .beam is missing or older than the Erlang sources. */
+/**
+ * Makes sure the agent's ebin exists (else runs scripts/build-erlang.js) and that the test peer's
+ * .beam is not older than its source (else compiles just the peer). The agent itself is rebuilt
+ * by the build step that precedes the test run, not here.
+ */
 export function ensureErlangBuilt(): void {
-  const peerBeam = path.join(TEST_EBIN, 'esc_codec_peer.beam');
-  const sources = Math.max(newestMtime(path.join(ROOT, 'erlang', 'src'), '.erl'), newestMtime(path.join(ROOT, 'erlang', 'src'), '.hrl'),
-    newestMtime(path.join(ROOT, 'erlang', 'test'), '.erl'));
-  const beams = Math.min(fs.existsSync(peerBeam) ? fs.statSync(peerBeam).mtimeMs : 0, newestMtime(EBIN, '.beam'));
-  if (beams < sources) execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'build-erlang.js')], { stdio: 'inherit' });
+  if (!fs.existsSync(path.join(EBIN, 'esc_term.beam'))) {
+    execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'build-erlang.js')], { stdio: 'inherit' });
+  }
+  const src = path.join(ROOT, 'erlang', 'test', 'esc_codec_peer.erl');
+  const beam = path.join(TEST_EBIN, 'esc_codec_peer.beam');
+  if (!fs.existsSync(beam) || fs.statSync(beam).mtimeMs < fs.statSync(src).mtimeMs) {
+    fs.mkdirSync(TEST_EBIN, { recursive: true });
+    execFileSync('erlc', ['+debug_info', '-I', path.join(ROOT, 'erlang', 'src'), '-o', TEST_EBIN, src], { stdio: 'inherit' });
+  }
 }
 
 export const b64 = (data: Uint8Array | string): string =>
@@ -33,6 +36,8 @@ export const unb64Text = (s: string): string => unb64(s).toString('utf8');
  */
 export class ErlPeer {
   stderr = '';
+  /** Lines the node printed on stdout that are not answers (e.g. logger reports). */
+  otherOutput = '';
   private buf = '';
   private readonly lines: string[] = [];
   private readonly waiters: Array<{ resolve: (l: string) => void; reject: (e: Error) => void }> = [];
@@ -71,12 +76,22 @@ export class ErlPeer {
     this.buf += chunk;
     let nl: number;
     while ((nl = this.buf.indexOf('\n')) >= 0) {
-      const line = this.buf.slice(0, nl);
+      const raw = this.buf.slice(0, nl);
       this.buf = this.buf.slice(nl + 1);
+      if (!raw.startsWith('@@ ')) {
+        this.otherOutput += raw + '\n';
+        continue;
+      }
+      const line = raw.slice(3);
       const w = this.waiters.shift();
       if (w) w.resolve(line);
       else this.lines.push(line);
     }
+  }
+
+  /** Everything the node printed besides answers: stderr and stray stdout. */
+  get log(): string {
+    return this.stderr + this.otherOutput;
   }
 
   /** Next answer line. */
