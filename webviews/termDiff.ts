@@ -99,7 +99,7 @@ function build(key: string, path: string, left: TermView, right: TermView, delta
     // Replaced outright (scalar change, or a container turned into something else): no key-level detail.
     return { key, path, status: 'changed', left, right };
   }
-  const children = isArrayDelta(delta) ? listChildren(path, left, right, delta) : keyedChildren(path, left, right, delta as Record<string, Delta>);
+  const children = isArrayDelta(delta) ? listChildren(path, left, right, delta as unknown as Record<string, Delta>) : keyedChildren(path, left, right, delta as Record<string, Delta>);
   const changed = children.some((c) => c.status !== 'same') || (left.omitted ?? 0) !== (right.omitted ?? 0);
   return { key, path, status: changed ? 'changed' : 'same', left, right, children };
 }

@@ -13,6 +13,8 @@ export class VirtualScroller {
   private count = 0;
   private frame = 0;
   private lastWindow: RowWindow = { first: 0, last: 0 };
+  /** Horizontal position at the last render: wide diagrams re-render to keep labels in view. */
+  private lastLeft = 0;
 
   /**
    * `scrollEl` scrolls; `spacer` is a block inside it whose height is set to count × rowHeight (plus
@@ -61,6 +63,7 @@ export class VirtualScroller {
     cancelAnimationFrame(this.frame);
     this.frame = 0;
     this.lastWindow = this.window();
+    this.lastLeft = this.scrollEl.scrollLeft;
     this.render(this.lastWindow);
   }
 
@@ -89,8 +92,10 @@ export class VirtualScroller {
     this.frame = requestAnimationFrame(() => {
       this.frame = 0;
       const w = this.window();
-      if (w.first === this.lastWindow.first && w.last === this.lastWindow.last) return;
+      const left = this.scrollEl.scrollLeft;
+      if (w.first === this.lastWindow.first && w.last === this.lastWindow.last && left === this.lastLeft) return;
       this.lastWindow = w;
+      this.lastLeft = left;
       this.render(w);
     });
   }

@@ -39,10 +39,10 @@ export const DEFAULT_REORDER_WINDOW_NS = 20_000_000;
 export const DEFAULT_FLUSH_DELAY_MS = 25;
 
 /**
- * Bytes of typed-array storage per retained event: ring columns (see event-columns.ts) plus the
- * per-process step index (8-byte index + 4-byte depth + ~1 byte of min levels).
+ * Bytes of typed-array storage per retained event: ring columns (89, see event-columns.ts) plus the
+ * per-process step index (8-byte index + 4-byte depth + min levels, with at most 2× capacity slack: 26).
  */
-export const COLUMN_BYTES_PER_EVENT = 8 + 8 + 4 + 1 + 4 + 4 + 4 + 4 + 4 + 8 + 4 + 4 + 8 + 8 + 8 + 8 + 13;
+export const COLUMN_BYTES_PER_EVENT = 8 + 8 + 4 + 1 + 4 + 4 + 4 + 4 + 4 + 8 + 4 + 4 + 8 + 8 + 8 + 8 + 26;
 
 const MAX_CHUNK = 4 * 1024 * 1024;
 const MIN_CHUNK = 4 * 1024;

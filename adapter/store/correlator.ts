@@ -7,7 +7,7 @@
 //             (lowest) frame it closes; other kinds = depth of the current frame; EXIT = 0.
 //   link[g]   CALL: the caller's CALL; other kinds: the CALL of the frame the event is in (RETURN: the frame it closes).
 //   match[g]  CALL: the RETURN/EXCEPTION/EXIT closing it (-1 while open); RETURN/EXCEPTION: the CALL;
-//             SEND: the paired RECEIVE; RECEIVE: the paired SEND.
+//             SEND: the paired RECEIVE (negative while unpaired); RECEIVE: the paired SEND.
 //   peer[g]   SEND with a call tag: the request's reply, or the reply's request.
 //   lineAt[g] the latest LINE event in the current frame (for CALL: in the caller, i.e. the call site).
 
@@ -37,6 +37,8 @@ export class Correlator {
    * waits (no array per send). Keys stay small integers (phash2 < 2^27) so the maps box nothing.
    */
   private readonly sendQueues: Map<number, number | number[]>[] = [];
+  /** Unreceived sends whose receiver is unknown (sent to a name or alias we could not resolve), by msg_hash. */
+  private readonly anyReceiver = new Map<number, number | number[]>();
   /** Unanswered GenServer.call requests by call tag. */
   private readonly callTags = new Map<number, number>();
   readonly hits = new IndexList();
@@ -116,32 +118,39 @@ export class Correlator {
     }
     switch (kind) {
       case SEND: {
-        const other = c.other[s];
-        const h = c.msgHash[s];
-        if (other !== 0 && h !== 0) {
-          const m = this.queuesOf(other - 1);
-          const q = m.get(h);
-          if (q === undefined) m.set(h, g);
-          else if (typeof q === 'number') m.set(h, [q, g]);
-          else q.push(g);
-        }
+        // The receiver: `other`; for a GenServer reply sent to an alias (OTP 24+), the requester.
+        let receiver = c.other[s] - 1;
         const tag = c.callTag[s];
         if (tag !== 0) {
           const req = this.callTags.get(tag);
           if (req !== undefined && req >= this.ring.head && c.pid[this.ring.slot(req)] !== c.pid[s]) {
+            const rs = this.ring.slot(req);
             c.peer[s] = req;
-            c.peer[this.ring.slot(req)] = g;
+            c.peer[rs] = g;
             this.callTags.delete(tag);
+            if (receiver < 0) receiver = c.pid[rs];
           } else {
             this.callTags.set(tag, g);
           }
+        }
+        const h = c.msgHash[s];
+        if (h !== 0) {
+          // Unmatched sends keep their queue in `match` (-2 - receiver; -1 = the unknown-receiver queue)
+          // so eviction finds it even after the request that named the receiver is gone.
+          const m = receiver >= 0 ? this.queuesOf(receiver) : this.anyReceiver;
+          c.match[s] = receiver >= 0 ? -2 - receiver : -1;
+          const q = m.get(h);
+          if (q === undefined) m.set(h, g);
+          else if (typeof q === 'number') m.set(h, [q, g]);
+          else q.push(g);
         }
         break;
       }
       case RECEIVE: {
         const h = c.msgHash[s];
         if (h !== 0) {
-          const snd = this.takeOldest(c.pid[s], h);
+          let snd = this.takeOldest(this.queuesOf(c.pid[s]), h);
+          if (snd < 0) snd = this.takeOldest(this.anyReceiver, h);
           if (snd >= 0) {
             c.match[s] = snd;
             c.match[this.ring.slot(snd)] = g;
@@ -156,7 +165,7 @@ export class Correlator {
         const other = c.other[s];
         if (other !== 0) {
           const child = this.interner.procs[other - 1];
-          child.parent = p.id;
+          child.parent = p.pid;
           child.spawnIndex = g;
         }
         break;
@@ -167,11 +176,11 @@ export class Correlator {
         if (other !== 0) {
           const peer = this.interner.procs[other - 1];
           if (kind === LINK) {
-            p.links.add(peer.id);
-            peer.links.add(p.id);
+            p.links.add(peer.pid);
+            peer.links.add(p.pid);
           } else {
-            p.links.delete(peer.id);
-            peer.links.delete(p.id);
+            p.links.delete(peer.pid);
+            peer.links.delete(p.pid);
           }
         }
         break;
@@ -193,9 +202,11 @@ export class Correlator {
       const m = c.match[s];
       if (m === -1 || m > g) this.ghosts.add(g, c.mfa[s], c.link[s], m, c.lineAt[s], c.depth[s], g + 1);
     } else if (kind === SEND) {
-      if (c.match[s] === -1 && c.other[s] !== 0 && c.msgHash[s] !== 0) {
-        const q = this.queuesOf(c.other[s] - 1).get(c.msgHash[s]);
-        if (q === g || (typeof q === 'object' && q[0] === g)) this.takeOldest(c.other[s] - 1, c.msgHash[s]);
+      const m = c.match[s];
+      if (m < 0 && c.msgHash[s] !== 0) {
+        const queues = m === -1 ? this.anyReceiver : this.queuesOf(-2 - m);
+        const q = queues.get(c.msgHash[s]);
+        if (q === g || (typeof q === 'object' && q[0] === g)) this.takeOldest(queues, c.msgHash[s]);
       }
       const tag = c.callTag[s];
       if (tag !== 0 && this.callTags.get(tag) === g) this.callTags.delete(tag);
@@ -203,6 +214,12 @@ export class Correlator {
     if (STEPPABLE[kind & 15] === 1) p.steps.evictBelow(g + 1);
     if (kind === STATE) p.states.evictBelow(g + 1);
     if (c.hit[s] !== 0) this.hits.evictBelow(g + 1);
+  }
+
+  /** A process was released: drop what is keyed by its id. */
+  forgetProcess(pid: number): void {
+    const m = this.sendQueues[pid];
+    if (m !== undefined) m.clear();
   }
 
   private queuesOf(pid: number): Map<number, number | number[]> {
@@ -214,8 +231,7 @@ export class Correlator {
     return m;
   }
 
-  private takeOldest(pid: number, h: number): number {
-    const m = this.queuesOf(pid);
+  private takeOldest(m: Map<number, number | number[]>, h: number): number {
     const q = m.get(h);
     if (q === undefined) return -1;
     if (typeof q === 'number') {
@@ -266,7 +282,7 @@ export class Correlator {
 
   /** Bookkeeping sizes, for tests and the memory report. */
   sizes(): { ghosts: number; sendQueues: number; callTags: number } {
-    let sendQueues = 0;
+    let sendQueues = this.anyReceiver.size;
     for (const m of this.sendQueues) sendQueues += m.size;
     return { ghosts: this.ghosts.size, sendQueues, callTags: this.callTags.size };
   }

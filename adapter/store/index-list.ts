@@ -73,16 +73,19 @@ export class IndexList {
     return this.idx.byteLength;
   }
 
-  /** Either slides live entries to the front (when at least half is dead) or doubles the arrays. */
+  /**
+   * Either slides live entries to the front (when at least a quarter is dead) or grows the arrays.
+   */
   protected makeRoom(): void {
-    if (this.start >= this.idx.length >> 1 && this.start > 0) {
+    if (this.start >= this.idx.length >> 2 && this.start > 0) {
       const n = this.end - this.start;
       this.idx.copyWithin(0, this.start, this.end);
       this.shifted(this.start, n);
       this.start = 0;
       this.end = n;
     } else {
-      const bigger = new Float64Array(this.idx.length * 2);
+      // 1.5×: with the quarter rule above, capacity stays within 2× of the live entries.
+      const bigger = new Float64Array(Math.ceil(this.idx.length * 1.5));
       bigger.set(this.idx.subarray(0, this.end));
       this.idx = bigger;
       this.grown(this.idx.length);

@@ -1,5 +1,13 @@
 // Public surface of the recording store (runtime model): create a RecordingStore, feed it agent frames,
 // drive a Navigator over it. Nothing here knows DAP or vscode; the DAP layer translates.
+//
+//   const store = new RecordingStore(launchArgs.recording);          // {maxEvents, maxBytes}
+//   store.on('historyDropped', (d) => tellUser(d));                 // oldest history overwritten
+//   const other = store.ingest(frameBytes);                         // undefined for event batches
+//   const nav = new Navigator(store);
+//   nav.on('moved', (m) => sendStopped(m.reason, m.pid));           // also when a wait resolves
+//   const r = nav.stepOver({ reverse: true, pid });                 // 'moved' | 'boundary' | 'waiting'
+//   nav.stack(pid).frames; nav.scopes(pid); nav.state(pid); nav.message(pid);
 
 export { RecordingStore } from './recording-store';
 export type { HistoryDropped, AgentLoss, Committed, StoreEventMap, StoreStats, MemoryReport } from './recording-store';

@@ -70,18 +70,24 @@ export class Navigator extends EventEmitter<NavigatorEventMap> {
   private wait: PendingWait | undefined;
   private readonly onCommitted = (_c: Committed): void => this.retryWait();
   private readonly onDropped = (_d: HistoryDropped): void => this.cursorEvicted();
+  private readonly onReleased = (id: number): void => {
+    // Nothing of that process is left, and its id may be reused: a wait on it can never be answered.
+    if (this.wait?.pid === id) this.cancelWait();
+  };
 
   constructor(readonly store: RecordingStore) {
     super();
     this.view = new RecordingView(store);
     store.on('committed', this.onCommitted);
     store.on('historyDropped', this.onDropped);
+    store.on('processReleased', this.onReleased);
   }
 
   dispose(): void {
     this.cancelWait();
     this.store.off('committed', this.onCommitted);
     this.store.off('historyDropped', this.onDropped);
+    this.store.off('processReleased', this.onReleased);
   }
 
   /** Global index of the cursor's event; -1 before the first event. */
@@ -117,6 +123,7 @@ export class Navigator extends EventEmitter<NavigatorEventMap> {
   move(kind: StepKind, o: MoveOptions = {}): MoveResult {
     this.cancelWait();
     const pid = o.pid ?? this.curPid;
+    if (pid >= 0 && this.store.interner.procs[pid] === undefined) throw new RangeError(`unknown process id ${pid}`);
     const base = this.baseFor(pid);
     if (o.reverse) {
       const t = this.backwardTarget(kind, pid, base);

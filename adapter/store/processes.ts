@@ -15,11 +15,14 @@ export class ProcState {
   callbackModule = '';
   initialCall = '';
   viaName = '';
-  /** Global id of the spawning process, or -1. */
-  parent = -1;
+  /** Pid string of the spawning process ('' = unknown). Strings, not ids: ids of gone processes are reused. */
+  parent = '';
   spawnIndex = -1;
   exitIndex = -1;
-  readonly links = new Set<number>();
+  /** Pid strings of linked processes. */
+  readonly links = new Set<string>();
+  /** Slot freed (see Interner.release); a new process may take the id. */
+  released = false;
   /** Open frames at the live end: global index of each CALL, its MFA id, and its latest LINE event (-1). */
   readonly stack: number[] = [];
   readonly stackMfa: number[] = [];
@@ -60,6 +63,11 @@ export function formatMfa(m: Mfa | undefined): string {
 export class Interner {
   private readonly pidIds = new Map<string, number>();
   readonly procs: ProcState[] = [];
+  /** Staged and retained events that refer to each pid id (as their process or as `other`). */
+  private refs = new Int32Array(64);
+  private readonly free: number[] = [];
+  /** Processes forgotten so far. */
+  released = 0;
   private readonly mfaIds = new Map<string, number>();
   /** mfas[0] is "none". */
   readonly mfas: (Mfa | undefined)[] = [undefined];
@@ -67,11 +75,47 @@ export class Interner {
   pidId(pid: string): number {
     let id = this.pidIds.get(pid);
     if (id === undefined) {
-      id = this.procs.length;
+      id = this.free.pop() ?? this.procs.length;
       this.pidIds.set(pid, id);
-      this.procs.push(new ProcState(id, pid));
+      this.procs[id] = new ProcState(id, pid);
+      if (id >= this.refs.length) {
+        const r = new Int32Array(this.refs.length * 2);
+        r.set(this.refs);
+        this.refs = r;
+      }
+      this.refs[id] = 0;
     }
     return id;
+  }
+
+  ref(id: number): void {
+    this.refs[id]++;
+  }
+
+  /** Drops one reference; true when nothing refers to the process any more. */
+  unref(id: number): boolean {
+    return --this.refs[id] === 0;
+  }
+
+  /**
+   * Whether a process nothing refers to can be forgotten without losing anything the user could still
+   * see: it exited, or it has no open frames and no naming metadata.
+   */
+  releasable(id: number): boolean {
+    const p = this.procs[id];
+    if (p.released || this.refs[id] !== 0) return false;
+    return p.exitIndex >= 0 || (p.stack.length === 0 && !p.registeredName && !p.callbackModule && !p.initialCall && !p.viaName);
+  }
+
+  /** Forgets a process (its id may be reused), so long sessions with many short-lived processes stay bounded. */
+  release(id: number): void {
+    const p = this.procs[id];
+    this.pidIds.delete(p.pid);
+    const dead = new ProcState(id, p.pid);
+    dead.released = true;
+    this.procs[id] = dead;
+    this.free.push(id);
+    this.released++;
   }
 
   lookupPid(pid: string): number | undefined {

@@ -43,6 +43,8 @@ export interface StoreEventMap {
   protocolError: [string];
   /** A process's naming metadata arrived or changed. */
   process: [ProcState];
+  /** A process with nothing retained was forgotten; its id may be reused for another process. */
+  processReleased: [number];
 }
 
 export interface StoreStats {
@@ -229,6 +231,13 @@ export class RecordingStore extends EventEmitter<StoreEventMap> implements RingA
   }
 
   private stage(b: StagedBatch): void {
+    // Count references per process (staged events included) so gone processes can be forgotten.
+    const it = this.interner;
+    for (let i = 0; i < b.n; i++) {
+      it.ref(b.pidMap[b.pid[i]]);
+      const o = b.other[i];
+      if (o !== 0) it.ref(b.pidMap[o - 1]);
+    }
     this.reorder.add(b);
     this.commitUpTo(this.reorder.maxMono - this.limits.reorderWindowNs);
     if (this.reorder.pending > 0) this.armTimer();
@@ -320,7 +329,10 @@ export class RecordingStore extends EventEmitter<StoreEventMap> implements RingA
     // Bytes: only when the body opens a new chunk can that chunk still hold retained bodies.
     const chunk = this.arena.chunkFor(len);
     const maxChunks = this.arena.maxChunks;
-    while (this.tail > this.head && chunk - this.arena.chunkOf(c.bodyPos[this.headSlot]) >= maxChunks) this.evictOne();
+    if (chunk !== this.arena.chunkFor(0)) {
+      while (this.tail > this.head && chunk - this.arena.chunkOf(c.bodyPos[this.headSlot]) >= maxChunks) this.evictOne();
+      this.arena.release(this.oldestBodyPos());
+    }
     const pos = this.arena.append(r.bufOf(s), r.bodyOff[s], len);
     const g = this.tail;
     const sl = this.slot(g);
@@ -347,10 +359,20 @@ export class RecordingStore extends EventEmitter<StoreEventMap> implements RingA
     const g = this.head;
     const s = this.headSlot;
     this.correlator.evict(g, s);
+    const c = this.cols;
+    if (this.interner.unref(c.pid[s])) this.maybeRelease(c.pid[s]);
+    if (c.other[s] !== 0 && this.interner.unref(c.other[s] - 1)) this.maybeRelease(c.other[s] - 1);
     this.head = g + 1;
     this.headSlot = s + 1 === this.cols.cap ? 0 : s + 1;
     this.evictedTotal++;
     this.evictedNow++;
+  }
+
+  private maybeRelease(id: number): void {
+    if (!this.interner.releasable(id)) return;
+    this.interner.release(id);
+    this.correlator.forgetProcess(id);
+    this.emit('processReleased', id);
   }
 
   private readonly onProcessEvent = (p: ProcState, g: number): void => {

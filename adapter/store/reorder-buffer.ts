@@ -172,8 +172,8 @@ export class ReorderBuffer {
 
   /**
    * Room for n more slots. Pending events are compacted in place to the front (in slot order, so
-   * copying forward is safe) and the arrays grow only when pending events fill half of them: no
-   * garbage in steady state.
+   * copying forward is safe) and the arrays grow only when pending events fill a quarter of them
+   * (so compaction runs rarely): no garbage in steady state.
    */
   private ensure(n: number): void {
     if (this.used + n <= this.cap) return;
@@ -194,7 +194,7 @@ export class ReorderBuffer {
     this.ordStart = 0;
     this.ordEnd = live;
     this.used = live;
-    if (live + n > this.cap >> 1) this.resize(Math.max(4096, (live + n) * 2));
+    if (live + n > this.cap >> 2) this.resize(Math.max(4096, (live + n) * 4));
   }
 
   private moveSlot(from: number, to: number): void {

@@ -29,6 +29,8 @@ export class StepIndex extends IndexList {
       const b = p >>> sh;
       const level = this.lv[k];
       if ((p & ((1 << sh) - 1)) === 0 || depth < level[b]) level[b] = depth;
+      // Not a new block and not a new minimum here: the levels above already hold something <= depth.
+      else break;
     }
   }
 
@@ -37,7 +39,7 @@ export class StepIndex extends IndexList {
     const dep = this.dep;
     const end = this.end;
     let p = Math.max(pos + 1, this.start);
-    let lim = Math.min(end, (p | (F - 1)) + 1);
+    const lim = Math.min(end, (p | (F - 1)) + 1);
     for (; p < lim; p++) if (dep[p] <= L) return p;
     const top = this.lv.length - 1;
     for (let k = 0; k <= top && p < end; k++) {
@@ -58,7 +60,7 @@ export class StepIndex extends IndexList {
     const start = this.start;
     let p = Math.min(pos, this.end) - 1;
     if (p < start) return -1;
-    let lim = Math.max(start, p & ~(F - 1));
+    const lim = Math.max(start, p & ~(F - 1));
     for (; p >= lim; p--) if (dep[p] <= L) return p;
     if (p < start) return -1;
     const top = this.lv.length - 1;

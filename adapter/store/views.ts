@@ -74,6 +74,8 @@ export interface PositionScopes extends FrameScopes {
   exception?: { class: string; reason: Term | undefined; stacktrace: Term | undefined };
   /** The event's own decoded body (message sent/received, spawn, exit, state…); undefined if too large. */
   body?: elixirscope.EventBody;
+  /** The event's body was larger than an arena chunk and not kept: say so instead of showing nothing. */
+  bodyTooLarge?: boolean;
   state?: StateInfo;
   message?: MessageInfo;
 }
@@ -193,6 +195,7 @@ export class RecordingView {
     const out: PositionScopes = { index: g, kind: kindName(kind), ...(top ? this.frameScopes(top) : { locals: [] }) };
     const body = st.body(g);
     out.body = body;
+    if (st.bodyOversized(g)) out.bodyTooLarge = true;
     if (kind === Kind.RETURN && body?.return) out.returnValue = body.return.value ?? undefined;
     if (kind === Kind.EXCEPTION && body?.exception) {
       out.exception = { class: body.exception.class ?? '', reason: body.exception.reason ?? undefined, stacktrace: body.exception.stacktrace ?? undefined };
@@ -237,6 +240,22 @@ export class RecordingView {
       if (st.kind(e) === Kind.RECEIVE) return { message: st.body(e)?.receive?.message ?? undefined, source: 'receive', index: e, callback: '' };
     }
     return undefined;
+  }
+
+  /** Breakpoint hits (global indexes) in [from, to), at most `limit`, oldest first. */
+  hits(from = this.store.head, to = this.store.tail, limit = 1000): number[] {
+    const h = this.store.correlator.hits;
+    const out: number[] = [];
+    for (let p = h.lowerBound(from); p < h.end && h.at(p) < to && out.length < limit; p++) out.push(h.at(p));
+    return out;
+  }
+
+  /** STATE events (global indexes) of a process, oldest first: the state-diff timeline. */
+  stateIndexes(pid: number, limit = 10_000): number[] {
+    const l = this.store.process(pid).states;
+    const out: number[] = [];
+    for (let p = Math.max(l.start, l.end - limit); p < l.end; p++) out.push(l.at(p));
+    return out;
   }
 
   /** Threads: every process with retained events. */

@@ -18,8 +18,12 @@
 %%      sets erlang:trace_pattern(MFA, match_specs(Prepared, MFA, Base), [local]) where Base is
 %%      the match spec it would use anyway ([] when the function is not recorded, e.g.
 %%      esc_trace_plan:ms_full() when it is). The result starts with the breakpoint clauses and
-%%      ends with Base, so recording is unchanged. Patterns must be re-set when the module is
-%%      reloaded (the engine's reload detection does it) and whenever the breakpoint set changes.
+%%      ends with Base, so recording is unchanged. sync_patterns(Old, New, BaseFun) does exactly
+%%      that (and gives functions only Old needed back to their Base). Patterns must be re-set
+%%      whenever the breakpoint set changes and after the engine re-applies its own patterns to
+%%      a reloaded module (instrumenting a module for line probes is such a reload). Processes
+%%      need the `call` trace flag (the engine sets it on all processes). A module that is not
+%%      loaded yet gets its patterns when it loads (the engine's new-module poll).
 %%   3. A call that hits arrives as {trace_ts, Pid, call, {M, F, Args}, Tag, Ts} (one element
 %%      more than an untagged call) with Tag = {esc_bp, Ids} (the VM checked everything) or
 %%      {esc_bp_check, Ids} (the agent must check). on_hit(Prepared, Msg, Counts) returns what to
@@ -30,7 +34,7 @@
 %%      exits).
 -module(esc_bp).
 
--export([prepare/2, patterns/1, match_specs/3, on_hit/3, parse_function/1]).
+-export([prepare/2, patterns/1, match_specs/3, sync_patterns/3, on_hit/3, parse_function/1]).
 
 -export_type([spec/0, prepared/0, entry/0]).
 
@@ -39,7 +43,7 @@
 -type spec() :: #{id := pos_integer(), file => binary(), line => pos_integer(), function => binary(),
                   condition => binary(), hit_condition => binary(), log_message => binary()}.
 %% One place the breakpoint applies: a function clause (clause 0 = any clause) or a line probe.
--type entry() :: #{mfa := mfa(), clause := non_neg_integer(), cond := esc_bp_cond:condition() | none,
+-type entry() :: #{mfa := mfa(), clause := non_neg_integer(), condition := esc_bp_cond:condition() | none,
                    probe => esc_probe:probe()}.
 -type prepared() :: #{id := pos_integer(), kind := head | body | function, line := non_neg_integer(),
                       file := binary(), moved := boolean(), message := binary(),
@@ -102,13 +106,13 @@ head_entry(#{module := M, function := F, arity := A, clause := I}, Cond) ->
     {ok, Lang, Clauses} = esc_bp_bind:clauses(M, F, A),
     {I, _, Form} = lists:keyfind(I, 1, Clauses),
     #{names := Names} = esc_bp_cond:head(Lang, Form),
-    #{mfa => {M, F, A}, clause => I, cond => compile(Cond, Names)}.
+    #{mfa => {M, F, A}, clause => I, condition => compile(Cond, Names)}.
 
 body_entries(#{module := M, function := F, arity := A, clause := I}, L, Cond, Opts) ->
     case esc_probe:instrument(M, maps:with([owner], Opts)) of
         {ok, _} ->
             [#{mfa => Stub, clause => I, probe => P,
-               cond => compile(Cond, probe_names(Names))}
+               condition => compile(Cond, probe_names(Names))}
              || #{function := F2, arity := A2, clause := I2, stub := Stub, names := Names} = P
                     <- esc_probe:probes_at(M, L), F2 =:= F, A2 =:= A, I2 =:= I];
         {error, #{reason := R, message := Msg}} -> throw({R, Msg})
@@ -128,9 +132,9 @@ compile(Ast, Names) ->
 %% Entries whose condition does not compile (a name the clause does not bind) are dropped; if
 %% none is left the breakpoint is unverified with the compiler's message.
 finish(Kind, #{file := File, line := L, moved := Moved}, Entries, Base) ->
-    case [E || #{cond := C} = E <- Entries, not is_tuple(C) orelse element(1, C) =/= error] of
+    case [E || #{condition := C} = E <- Entries, not is_tuple(C) orelse element(1, C) =/= error] of
         [] ->
-            case [Msg || #{cond := {error, Msg}} <- Entries] of
+            case [Msg || #{condition := {error, Msg}} <- Entries] of
                 [Msg | _] -> throw({invalid_condition, Msg});
                 [] -> throw({no_code, <<"No probe could be placed on this line.">>})
             end;
@@ -161,12 +165,12 @@ function_entries(M, F, A, Cond) ->
     case esc_bp_bind:clauses(M, F, A) of
         {ok, Lang, Clauses} ->
             [#{mfa => {M, F, A}, clause => I,
-               cond => compile(Cond, maps:get(names, esc_bp_cond:head(Lang, Form)))}
+               condition => compile(Cond, maps:get(names, esc_bp_cond:head(Lang, Form)))}
              || {I, _, Form} <- Clauses];
         {error, #{message := Msg}} when Cond =/= none ->
             throw({no_debug_info, iolist_to_binary([Msg, " Conditions need the clause's variable names."])});
         {error, _} ->
-            [#{mfa => {M, F, A}, clause => 0, cond => none}]
+            [#{mfa => {M, F, A}, clause => 0, condition => none}]
     end.
 
 arity_text(any) -> "";
@@ -188,7 +192,7 @@ parse_function(Spec) ->
                  _ -> case lists:member($:, Body) of
                           true -> split_last(Body, $:);
                           false -> case split_last(Body, $.) of
-                                       {ok, Mod, Fun} -> {ok, "Elixir." ++ Mod, Fun};
+                                       {ok, EMod, EFun} -> {ok, "Elixir." ++ EMod, EFun};
                                        E -> E
                                    end
                       end
@@ -213,6 +217,23 @@ split_last(S, Sep) ->
 -spec patterns([prepared()]) -> [mfa()].
 patterns(Prepared) ->
     lists:usort([MFA || #{entries := Es} <- Prepared, #{mfa := MFA} <- Es]).
+
+%% Convenience for the engine: sets the pattern of every function New needs, and gives back to
+%% their Base pattern the functions only Old needed. BaseFun(MFA) is the engine's own match spec
+%% for MFA ([] = not recorded; then the pattern is removed). Probe stubs are global patterns (the
+%% probe is a remote call), the rest local. Call it whenever the breakpoint set changes and after
+%% a module with breakpoints is reloaded.
+-spec sync_patterns([prepared()], [prepared()], fun((mfa()) -> list())) -> ok.
+sync_patterns(Old, New, BaseFun) ->
+    Needed = patterns(New),
+    [set_pattern(MFA, BaseFun(MFA)) || MFA <- patterns(Old), not lists:member(MFA, Needed)],
+    [set_pattern(MFA, match_specs(New, MFA, BaseFun(MFA))) || MFA <- Needed],
+    ok.
+
+set_pattern({M, F, _} = MFA, Ms) ->
+    Flags = case esc_probe:describe(M, F) of {ok, _} -> [global]; error -> [local] end,
+    _ = erlang:trace_pattern(MFA, case Ms of [] -> false; _ -> Ms end, Flags),
+    ok.
 
 %% The match specification for MFA: breakpoint clauses first, then Base (what the engine would
 %% set without breakpoints; [] = not recorded). A hit's body is [{message, {esc_bp, Ids}} | the
@@ -244,7 +265,7 @@ ids(Entries) -> lists:usort([Id || {Id, _} <- Entries]).
 
 probe_ms(Arity, Entries, BaseActions) ->
     Head = [list_to_atom([$$ | integer_to_list(K)]) || K <- lists:seq(1, Arity)],
-    combine(Head, [[]], [{Id, C} || {Id, #{cond := C}} <- Entries], BaseActions).
+    combine(Head, [[]], [{Id, C} || {Id, #{condition := C}} <- Entries], BaseActions).
 
 %% For each clause up to the last targeted one: the targeted clause's breakpoint clauses, then
 %% (when a later clause is targeted) a blocker, so arguments that select this clause never reach
@@ -253,7 +274,7 @@ probe_ms(Arity, Entries, BaseActions) ->
 call_ms({M, F, A}, Entries, Base, BaseActions) ->
     case lists:any(fun({_, #{clause := C}}) -> C =:= 0 end, Entries) of
         true ->
-            combine(['_' || _ <- lists:seq(1, A)], [[]], [{Id, C} || {Id, #{cond := C}} <- Entries], BaseActions);
+            combine(['_' || _ <- lists:seq(1, A)], [[]], [{Id, C} || {Id, #{condition := C}} <- Entries], BaseActions);
         false ->
             {ok, Lang, Clauses} = esc_bp_bind:clauses(M, F, A),
             Last = lists:max([C || {_, #{clause := C}} <- Entries]),
@@ -263,7 +284,7 @@ call_ms({M, F, A}, Entries, Base, BaseActions) ->
 clauses_ms([], _Lang, _Entries, _Base, _BaseActions, _Last, _Exact) -> [];
 clauses_ms([{I, _, Form} | Rest], Lang, Entries, Base, BaseActions, Last, Exact) ->
     #{head := Head, guards := Guards, exact := HExact} = esc_bp_cond:head(Lang, Form),
-    Here = [{Id, C} || {Id, #{clause := CI, cond := C}} <- Entries, CI =:= I],
+    Here = [{Id, C} || {Id, #{clause := CI, condition := C}} <- Entries, CI =:= I],
     Mine = case Here of
                [] -> [];
                _ when Exact, HExact -> combine(Head, Guards, Here, BaseActions);
@@ -290,7 +311,9 @@ combine(Head, Guards, Bps, BaseActions) ->
     case AllMs andalso length(Bps) =< ?MAX_COMBINED of
         true ->
             Subsets = lists:sort(fun(A, B) -> length(A) >= length(B) end, subsets(Bps)),
-            [{Head, G ++ [maps:get(ms, C) || {_, C} <- S, C =/= none], Tag(esc_bp, lists:usort([Id || {Id, _} <- S]))}
+            %% Conditions first: they are usually false, and a test that raises (e.g. map_get
+            %% before the clause's own type tests) fails the clause just the same.
+            [{Head, [maps:get(ms, C) || {_, C} <- S, C =/= none] ++ G, Tag(esc_bp, lists:usort([Id || {Id, _} <- S]))}
              || S <- Subsets, G <- Guards];
         false ->
             [{Head, G, Tag(esc_bp_check, lists:usort([Id || {Id, _} <- Bps]))} || G <- Guards]
@@ -346,7 +369,7 @@ bindings_of(none) -> [];
 bindings_of(#{bindings := B}) -> B.
 
 hit(#{entries := Es}, MFA, Mode, Bound) ->
-    lists:any(fun(#{mfa := M, clause := CI, cond := C} = E) ->
+    lists:any(fun(#{mfa := M, clause := CI, condition := C} = E) ->
                       M =:= MFA andalso
                           (maps:is_key(probe, E) orelse CI =:= 0 orelse
                            (Bound =/= none andalso CI =:= maps:get(clause, Bound))) andalso

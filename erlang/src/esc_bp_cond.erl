@@ -81,14 +81,35 @@ syntax_message(Meta, Msg, Token) ->
 %% Compiles a parsed condition for a clause whose source names are Available: a match-spec guard
 %% when the subset allows, and a fun (validated by Elixir's compiler) always when Elixir is there.
 -spec compile(term(), #{binary() => term()} | [binary()]) -> {ok, condition()} | {error, binary()}.
-compile(Ast, Names) when is_map(Names) ->
-    Ms = case guard(Ast, Names) of {ok, G} -> G; _ -> none end,
-    case compile_fun(Ast, maps:keys(Names)) of
-        {ok, Fn} -> {ok, #{source => to_bin('Elixir.Macro':to_string(Ast)), ast => Ast, ms => Ms, fn => Fn}};
-        {error, _} = E -> E
+compile(Ast0, Names) when is_map(Names) ->
+    Ast = erlang_vars(Ast0, Names),
+    case guard(Ast, Names) of
+        {unbound, Name} ->
+            Avail = [N || N <- lists:sort(maps:keys(Names)), binary:first(N) =/= $_],
+            {error, fmt("undefined variable ~s (variables here: ~s)",
+                        [Name, case Avail of [] -> "none"; _ -> lists:join(", ", Avail) end])};
+        G ->
+            Ms = case G of {ok, Guard} -> Guard; _ -> none end,
+            case compile_fun(Ast, maps:keys(Names)) of
+                {ok, Fn} -> {ok, #{source => to_bin('Elixir.Macro':to_string(Ast)), ast => Ast, ms => Ms, fn => Fn}};
+                {error, _} = E -> E
+            end
     end;
 compile(Ast, Names) when is_list(Names) ->
     compile(Ast, maps:from_list([{N, none} || N <- Names])).
+
+%% In an Erlang source the names are Erlang variables (`Y > 10`), which Elixir reads as aliases:
+%% a one-part alias that names a binding becomes that variable.
+erlang_vars({'__aliases__', Meta, [Name]} = A, Names) when is_atom(Name) ->
+    case maps:is_key(atom_to_binary(Name, utf8), Names) of
+        true -> {Name, Meta, nil};
+        false -> A
+    end;
+erlang_vars({A, M, Args}, Names) when is_list(Args) ->
+    {erlang_vars(A, Names), M, [erlang_vars(X, Names) || X <- Args]};
+erlang_vars({A, B}, Names) -> {erlang_vars(A, Names), erlang_vars(B, Names)};
+erlang_vars(L, Names) when is_list(L) -> [erlang_vars(X, Names) || X <- L];
+erlang_vars(X, _Names) -> X.
 
 compile_fun(Ast, Available) ->
     Used = [N || N <- free_vars(Ast), lists:member(N, Available)],
@@ -132,7 +153,8 @@ truthy(nil) -> false;
 truthy(_) -> true.
 
 %% The match-spec guard for a condition over Names (source name → match-spec expression).
--spec guard(term(), #{binary() => term()}) -> {ok, term()} | unsupported.
+%% {unbound, Name}: the expression is in the guard subset but uses a name the clause does not bind.
+-spec guard(term(), #{binary() => term()}) -> {ok, term()} | unsupported | {unbound, atom()}.
 guard(Ast, Names) ->
     try
         G = ms(Ast, Names),
@@ -140,7 +162,13 @@ guard(Ast, Names) ->
                  true -> G;
                  false -> {'andalso', {'=/=', G, false}, {'=/=', G, nil}}
              end}
-    catch throw:_ -> unsupported
+    catch
+        throw:{unbound, Name} ->
+            case lists:member(Name, [self, node]) of
+                true -> unsupported;
+                false -> {unbound, Name}
+            end;
+        throw:_ -> unsupported
     end.
 
 boolean_valued({'__block__', _, [X]}) -> boolean_valued(X);
@@ -436,15 +464,23 @@ gd_pat({tuple, _, Es}, E, St) ->
     St2 = test({'==', {size, E}, length(Es)}, test({is_tuple, E}, St)),
     {_, St3} = lists:foldl(fun(P, {I, S}) -> {I + 1, gd_pat(P, {element, I, E}, S)} end, {1, St2}, Es),
     St3;
+gd_pat({map, _, []}, E, St) ->
+    test({is_map, E}, St);
 gd_pat({map, _, Assocs}, E, St) ->
+    %% map_get raises on a non-map or a missing key, which fails the match-spec clause: only a
+    %% key whose value is not tested further needs its own is_map_key test.
     lists:foldl(fun({map_field_exact, _, K, V}, S) ->
                         case const(K) of
                             {ok, KV} ->
-                                gd_pat(V, {map_get, {const, KV}, E}, test({is_map_key, {const, KV}, E}, S));
+                                Get = {map_get, {const, KV}, E},
+                                case V of
+                                    {var, _, _} -> gd_pat(V, Get, test({is_map_key, {const, KV}, E}, S));
+                                    _ -> gd_pat(V, Get, S)
+                                end;
                             error -> inexact(), S
                         end;
                    (_, S) -> inexact(), S
-                end, test({is_map, E}, St), Assocs);
+                end, St, Assocs);
 gd_pat({match, _, A, B}, E, St) ->
     gd_pat(B, E, gd_pat(A, E, St));
 gd_pat(P, E, St) ->
@@ -592,10 +628,36 @@ format_log(Parts, Bindings) ->
     iolist_to_binary([case P of
                           {expr, Src, Ast} ->
                               try render(interp(Ast, B))
-                              catch _:_ -> [<<"<error: ">>, Src, <<">">>]
+                              catch _:_ ->
+                                      case log_fun(Ast, B) of
+                                          {ok, V} -> render(V);
+                                          error -> [<<"<error: ">>, Src, <<">">>]
+                                      end
                               end;
                           Text -> Text
                       end || P <- Parts]).
+
+%% A part outside the interpreted subset (`Enum.count(list)`): compiled once per set of names
+%% (cached in the calling process's dictionary) and run over the bindings.
+log_fun(Ast, B) ->
+    Key = {esc_bp_log_fun, Ast, lists:sort(maps:keys(B))},
+    Compiled = case get(Key) of
+                   undefined ->
+                       Ast2 = erlang_vars(Ast, B),
+                       C = case {code:ensure_loaded('Elixir.Code'), guard(Ast2, maps:map(fun(_, _) -> '$1' end, B))} of
+                               {_, {unbound, _}} -> {error, unbound};
+                               {{module, _}, _} -> compile_fun(Ast2, maps:keys(B));
+                               _ -> {error, no_elixir}
+                           end,
+                       put(Key, C),
+                       C;
+                   C -> C
+               end,
+    case Compiled of
+        {ok, {Fun, Names}} ->
+            try {ok, Fun([maps:get(N, B) || N <- Names])} catch _:_ -> error end;
+        _ -> error
+    end.
 
 render(V) when is_binary(V) ->
     case unicode:characters_to_binary(V) of

@@ -19,7 +19,7 @@
 %% resolutions only stat the files; debug info is cached per .beam file too.
 -module(esc_bp_resolve).
 
--export([resolve/2, resolve/3, modules_for_source/2, minfo/1, minfo/2,
+-export([resolve/2, resolve/3, modules_for_source/2, minfo/1, minfo/2, beam_path/1,
          function_info/3, source_name/2, clear_cache/0]).
 
 -export_type([target/0, resolved/0, failure/0, minfo/0, finfo/0, cinfo/0, lang/0]).
@@ -42,7 +42,8 @@
                    forms := [tuple()], functions := [finfo()]}.
 
 -define(OUTSIDE_WINDOW, 3).
--define(SKIP_FUNS, [module_info, '__info__', '__struct__', '__impl__', '__protocol__',
+-define(SKIP_FUNS, [module_info, '__info__', '__struct__', '__impl__', '__protocol__', struct_impl_for,
+                    behaviour_info,
                     '__deriving__', 'impl_for', 'impl_for!', '$handle_undefined_function']).
 
 %% ------------------------------------------------------------------ resolution
@@ -244,11 +245,21 @@ system_dirs() ->
 %% Debug info of a module (loaded, or found on the code path), with its functions and clauses.
 -spec minfo(module()) -> {ok, minfo()} | {error, failure()}.
 minfo(M) ->
-    Beam = case code:which(M) of
-               P when is_list(P) -> P;
-               _ -> none
-           end,
-    minfo(M, Beam).
+    minfo(M, beam_path(M)).
+
+%% Where M's .beam is: the loaded one, else the code path, else the index (ebin folders the
+%% adapter passed that are not on the code path yet).
+-spec beam_path(module()) -> string() | none.
+beam_path(M) ->
+    case code:which(M) of
+        P when is_list(P) -> P;
+        _ ->
+            _ = esc_bp_store:ensure(),
+            case ets:match(esc_bp_index, {'$1', '_', M, '_'}) of
+                [[P] | _] -> P;
+                [] -> none
+            end
+    end.
 
 -spec minfo(module(), string() | none) -> {ok, minfo()} | {error, failure()}.
 minfo(M, none) ->

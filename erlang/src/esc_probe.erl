@@ -22,7 +22,8 @@
 -module(esc_probe).
 
 -export([instrument/1, instrument/2, restore/1, restore_all/0, instrumented/0, probes/1,
-         probes_at/2, describe/2, bindings/2, enable/2, disable/1, stub_name/1, line_event/1]).
+         probes_at/2, describe/2, bindings/2, enable/2, disable/1, enable_all/2, stub_name/1,
+         line_event/1]).
 
 -export_type([probe/0]).
 
@@ -45,12 +46,38 @@ instrument(M, Opts) ->
         error -> ok
     end,
     case ets:lookup(esc_probe_mods, M) of
-        [{_, #{probes := Ps}}] -> {ok, Ps};
+        [{_, #{probes := Ps} = Info}] ->
+            case reloaded(M, Info) of
+                false -> {ok, Ps};
+                true ->
+                    %% The user reloaded/recompiled M since: the new code is the original now.
+                    forget(M, Info),
+                    do_instrument(M)
+            end;
         [] -> do_instrument(M)
     end.
 
+%% True when M's loaded code is no longer the instrumented version we loaded.
+reloaded(M, #{md5 := Md5}) ->
+    (catch M:module_info(md5)) =/= Md5.
+
+forget(M, #{stub := Stub, probes := Ps}) ->
+    [catch disable(P) || P <- Ps],
+    ets:delete(esc_probe_mods, M),
+    [ets:delete(esc_probe_ids, {Stub, F}) || #{stub := {_, F, _}} <- Ps],
+    ok.
+
 do_instrument(M) ->
-    case code:ensure_loaded(M) of
+    Loaded = case code:ensure_loaded(M) of
+                 {module, M} -> {module, M};
+                 _ ->
+                     %% Not on the code path yet (launch): load it from the ebin the adapter named.
+                     case esc_bp_resolve:beam_path(M) of
+                         none -> {error, nofile};
+                         Beam -> code:load_abs(filename:rootname(Beam))
+                     end
+             end,
+    case Loaded of
         {module, M} ->
             case code:which(M) of
                 Path when is_list(Path) -> do_instrument(M, Path);
@@ -66,9 +93,16 @@ do_instrument(M, Path) ->
     case beam_lib:md5(Orig) of
         {ok, {M, Loaded}} ->
             case esc_bp_resolve:minfo(M, Path) of
-                {ok, #{forms := Forms, lang := Lang, source := Src, functions := Fs}} ->
-                    Foreign = [{F, A} || #{name := F, arity := A, foreign := true} <- Fs],
-                    build(M, Path, Orig, Forms, Lang, Src, Foreign);
+                {ok, #{forms := Forms0, lang := Lang, source := Src, functions := Fs}} ->
+                    case [x || {attribute, _, on_load, _} <- Forms0] of
+                        [] ->
+                            Foreign = [{F, A} || #{name := F, arity := A, foreign := true} <- Fs],
+                            build(M, Path, Orig, strip_transforms(Forms0), Lang, Src, Foreign);
+                        _ ->
+                            err(on_load, "~s has an on_load hook (e.g. it loads a NIF); reloading it with line "
+                                         "probes would run the hook again, so body-line breakpoints are not "
+                                         "supported in it (function-entry breakpoints are).", [name(M)])
+                    end;
                 {error, _} = E -> E
             end;
         _ ->
@@ -101,6 +135,17 @@ build(M, Path, Orig, Forms, Lang, Src, Foreign) ->
         {_, {error, Errs, _}} ->
             err(compile_failed, "Could not compile the probe stubs of ~s: ~0tp.", [name(M), Errs])
     end.
+
+%% The debug info holds the code after parse transforms: they must not run twice.
+strip_transforms(Forms) ->
+    lists:filtermap(fun({attribute, A, compile, Opts}) ->
+                            L = [O || O <- lists:flatten([Opts]), not is_transform(O)],
+                            case L of [] -> false; _ -> {true, {attribute, A, compile, L}} end;
+                       (_) -> true
+                    end, Forms).
+
+is_transform({parse_transform, _}) -> true;
+is_transform(_) -> false.
 
 %% Loads Bin as M, keeping the file name (code:which/1 unchanged). Old code is purged softly
 %% first: a process still running M's old code is never killed.
@@ -221,6 +266,16 @@ line_event(Pid, Stub, F, Args, Tag, Ts) ->
 enable(#{stub := MFA}, Ms) ->
     erlang:trace_pattern(MFA, Ms, [global]).
 
+%% Every probe of an instrumented module at once (line-by-line recording of `lineProbes` modules:
+%% Ms = true records every line; false turns them all off). Breakpoint patterns set afterwards on
+%% single stub functions (esc_bp:match_specs/3 with Base = [{'_', [], []}]) take precedence.
+-spec enable_all(module(), list() | boolean()) -> non_neg_integer().
+enable_all(M, Ms) ->
+    case probes(M) of
+        [] -> 0;
+        _ -> erlang:trace_pattern({stub_name(M), '_', '_'}, Ms, [global])
+    end.
+
 -spec disable(probe()) -> non_neg_integer().
 disable(#{stub := MFA}) ->
     erlang:trace_pattern(MFA, false, [global]).
@@ -231,11 +286,12 @@ disable(#{stub := MFA}) ->
 -spec restore(module()) -> ok | {error, term()}.
 restore(M) ->
     case catch ets:lookup(esc_probe_mods, M) of
-        [{_, #{orig := Orig, path := Path, stub := Stub, probes := Ps}}] ->
+        [{_, #{orig := Orig, path := Path, stub := Stub, probes := Ps} = Info}] ->
             [catch disable(P) || P <- Ps],
-            R = case code:module_status(M) of
-                    not_loaded -> ok;
-                    _ -> retry_load(M, Path, Orig, 20)
+            %% Not loaded any more, or reloaded by the user since: nothing of ours to undo.
+            R = case code:is_loaded(M) =/= false andalso not reloaded(M, Info) of
+                    false -> ok;
+                    true -> retry_load(M, Path, Orig, 20)
                 end,
             case R of
                 ok ->

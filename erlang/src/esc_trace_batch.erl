@@ -43,6 +43,11 @@ loop(Ctx) ->
         {esc_batch, Msgs} ->
             guard(Ctx),
             handle(Msgs, Ctx),
+            %% Everything of the batch is garbage now: collecting is cheap and returns the heap.
+            case process_info(self(), total_heap_size) of
+                {total_heap_size, W} when W > 500000 -> erlang:garbage_collect();
+                _ -> ok
+            end,
             loop(Ctx);
         {esc_initial_state, Pid, Mod, State, Ts} ->
             initial_state(Pid, Mod, State, Ts, Ctx),
@@ -147,6 +152,7 @@ event({trace_ts, Pid, exit, Reason, Ts}, Ctx, B) ->
     {R0, R0Sz} = esc_trace_enc:term_io(Reason, limits(Ctx)),
     {R, RSz} = esc_trace_enc:field_io(1, R0, R0Sz),
     erase({esc_p, Pid}),
+    forget(Pid),
     add(Pid, Ts, ?EXIT, none, body(8, R, RSz), 0, 0, 0, B1);
 event({trace_ts, Pid, Link, Peer, Ts}, Ctx, B) when Link =:= link; Link =:= unlink ->
     B1 = announce(Pid, Ts, Ctx, B),
@@ -278,11 +284,32 @@ announce(Pid, Ts, _Ctx, B) ->
     case get({esc_seen, Pid}) of
         true -> B;
         undefined ->
-            put({esc_seen, Pid}, true),
+            remember(Pid),
             {Reg, Initial, Cb} = describe(Pid),
             Inner = <<(esc_trace_enc:field_str(1, Reg))/binary, (esc_trace_enc:field_str(2, Cb))/binary,
                       (esc_trace_enc:field_str(3, Initial))/binary>>,
             add(Pid, Ts, ?PROCESS, none, body(11, Inner, byte_size(Inner)), 0, 0, 0, B)
+    end.
+
+%% Announced pids are remembered in the process dictionary; exits forget them, and when many
+%% accumulate (processes without exit events) the dead ones are forgotten in one sweep.
+-define(MAX_SEEN, 100000).
+
+remember(Pid) ->
+    put({esc_seen, Pid}, true),
+    case get(esc_seen_n) of
+        N when is_integer(N), N >= ?MAX_SEEN ->
+            Dead = [P || {{esc_seen, P}, _} <- get(), node(P) =/= node() orelse not is_process_alive(P)],
+            [begin erase({esc_seen, P}), erase({esc_p, P}) end || P <- Dead],
+            put(esc_seen_n, N - length(Dead));
+        N when is_integer(N) -> put(esc_seen_n, N + 1);
+        undefined -> put(esc_seen_n, 1)
+    end.
+
+forget(Pid) ->
+    case erase({esc_seen, Pid}) of
+        true -> put(esc_seen_n, max(0, get(esc_seen_n) - 1));
+        undefined -> ok
     end.
 
 describe(Pid) when node(Pid) =:= node() ->
@@ -319,11 +346,15 @@ from_agent(_, _) -> false.
 
 dest(To) when is_pid(To) -> list_to_binary(pid_to_list(To));
 dest(To) when is_atom(To) -> atom_to_binary(To, utf8);
+dest({Name, Node}) when is_atom(Name), is_atom(Node) ->
+    <<(atom_to_binary(Name, utf8))/binary, $@, (atom_to_binary(Node, utf8))/binary>>;
 dest(To) -> repr(To).
 
+%% Printed form of a send/link target: pids, ports and references (GenServer replies go to an alias).
 repr(P) when is_pid(P) -> list_to_binary(pid_to_list(P));
 repr(P) when is_port(P) -> list_to_binary(erlang:port_to_list(P));
-repr(T) -> iolist_to_binary(io_lib:format("~0p", [T])).
+repr(R) when is_reference(R) -> list_to_binary(erlang:ref_to_list(R));
+repr(_) -> <<"?">>.
 
 hash(Msg) -> erlang:phash2(Msg) + 1.
 
@@ -368,7 +399,10 @@ mfa_ix(MFA, #b{mfas = Mfas, mfal = L, nm = N} = B) ->
 add(Pid, {Mono, Uniq}, Kind, MFA, {BodyIo, BodySz}, Other, Hash, Tag, B) ->
     {B1, PIx} = pid_ix(Pid, B),
     {B2, MIx} = mfa_ix(MFA, B1),
-    B2#b{evs = [{Mono, Uniq, PIx, Kind, MIx, BodyIo, BodySz, Other, Hash, Tag} | B2#b.evs],
+    %% Flattened now: a batch keeps one binary per event alive instead of a deep iolist, which
+    %% keeps the encoder's live heap (and so its max_heap_size headroom) small.
+    {Field, _} = esc_trace_enc:field_io(8, BodyIo, BodySz),
+    B2#b{evs = [{Mono, Uniq, PIx, Kind, MIx, iolist_to_binary(Field), BodySz, Other, Hash, Tag} | B2#b.evs],
          n = B2#b.n + 1}.
 
 emit(#b{n = 0}, _Ctx) -> ok;
@@ -387,8 +421,7 @@ emit(#b{evs = Evs0, n = N, pidl = PidL, mfal = MfaL}, #{counters := Cnt, start_m
              Col(5, 4),
              esc_trace_enc:field_bytes(6, << <<(esc_trace_enc:varint(element(5, E)))/binary>> || E <- Evs >>),
              Zeros,
-             [begin {Io, _} = esc_trace_enc:field_io(8, Body, Sz), Io end
-              || {_, _, _, _, _, Body, Sz, _, _, _} <- Evs],
+             [Body || {_, _, _, _, _, Body, _, _, _, _} <- Evs],
              [esc_trace_enc:field_bytes(9, P) || P <- lists:reverse(PidL)],
              [<<82, 0>> | [esc_trace_enc:field_bytes(10, Mf) || Mf <- lists:reverse(MfaL)]],
              esc_trace_enc:field_varint(11, Dropped),

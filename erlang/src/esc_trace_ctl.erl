@@ -39,6 +39,7 @@ start(Owner, Config) ->
 
 %% ---------------------------------------------------------------- gen_server
 
+-spec init({pid(), map()}) -> {ok, #s{}}.
 init({Owner, Config}) ->
     _ = (catch erlang:trace(self(), false, [all])),
     process_flag(trap_exit, true),
@@ -60,6 +61,7 @@ init({Owner, Config}) ->
     Tracer = esc_trace_tracer:start_link(#{encoders => Encs, batch => maps:get(batch_size, Config, 512),
                                            max_mailbox => maps:get(max_mailbox, Safety),
                                            max_encoder_queue => maps:get(max_encoder_queue, Config, 16),
+                                           max_queue_bytes => maps:get(max_queue_bytes, Config, 64 * 1024 * 1024),
                                            counters => Cnt, mfa_tab => Tab, heap => Heap}),
     Tcw0 = erlang:system_info(trace_control_word),
     Guard = spawn(?MODULE, guard_init, [self(), Owner, Ctx0]),
@@ -72,6 +74,7 @@ init({Owner, Config}) ->
            tcw0 = Tcw0, tick_ms = TickMs, stats_at = now_ms()},
     {ok, apply_plan(Config, S)}.
 
+-spec handle_call(term(), gen_server:from(), #s{}) -> {reply, term(), #s{}} | {stop, normal, ok, #s{}}.
 handle_call(info, _From, S) ->
     {reply, {ok, info(S)}, S};
 handle_call({configure, Config}, _From, S) ->
@@ -88,9 +91,11 @@ handle_call(stop, _From, S) ->
 handle_call(_Other, _From, S) ->
     {reply, {error, unknown_request}, S}.
 
+-spec handle_cast(term(), #s{}) -> {noreply, #s{}}.
 handle_cast(_Msg, S) ->
     {noreply, S}.
 
+-spec handle_info(term(), #s{}) -> {noreply, #s{}} | {stop, normal, #s{}}.
 handle_info(tick, S) ->
     erlang:send_after(S#s.tick_ms, self(), tick),
     {noreply, tick(S)};
@@ -120,6 +125,7 @@ handle_info({'EXIT', Pid, Reason}, S) when Reason =/= normal ->
 handle_info(_Other, S) ->
     {noreply, S}.
 
+-spec terminate(term(), #s{}) -> ok.
 terminate(_Reason, S) ->
     %% Idempotent: a crash of the controller itself still removes everything it set.
     catch cleanup(S#s.tracer, maps:keys(S#s.mods), S#s.tcw0),
@@ -397,7 +403,7 @@ kill_agents(Tracer) ->
 %% ---------------------------------------------------------------- helpers
 
 safety(Config) ->
-    Given = maps:get(safety, Config, #{}),
+    Given = submap(safety, Config),
     Def = #{max_events_per_s => 200000, max_mailbox => 50000, max_heap_words => 4000000},
     maps:map(fun(K, D) -> case maps:get(K, Given, 0) of
                               N when is_integer(N), N > 0 -> N;
@@ -405,7 +411,14 @@ safety(Config) ->
                           end end, Def).
 
 limits(Config) ->
-    esc_trace_enc:limits(maps:get(capture, Config, #{})).
+    esc_trace_enc:limits(submap(capture, Config)).
+
+%% A nested message of the Configure map; absent (or undefined) means all defaults.
+submap(Key, Config) ->
+    case maps:get(Key, Config, #{}) of
+        M when is_map(M) -> M;
+        _ -> #{}
+    end.
 
 info(#s{mods = Mods, cfg = Config}) ->
     Requested = [to_atom(M) || M <- maps:get(modules, Config, [])],

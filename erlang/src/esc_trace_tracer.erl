@@ -6,9 +6,9 @@
 %% Nothing is formatted, captured or encoded here.
 %%
 %% Bounds (all counted, never silent):
-%% - its own mailbox: when longer than max_mailbox at a flush, it sheds: messages are received and
-%%   counted as dropped until the queue is below half the limit; the controller sees the overload
-%%   flag and degrades the noisiest functions;
+%% - its own mailbox: when longer than max_mailbox (or heavier than max_queue_bytes) at a flush, it
+%%   sheds: messages are received and counted as dropped until the queue is short again; the
+%%   controller sees the overload flag and degrades the noisiest functions;
 %% - each encoder's mailbox: a batch for an encoder that has more than max_encoder_queue batches
 %%   waiting is dropped and counted.
 %% It runs with max_heap_size and an off-heap message queue, and dies with the controller (link).
@@ -20,6 +20,7 @@
 
 -record(t, {buf = [] :: list(), n = 0 :: non_neg_integer(), batch :: pos_integer(),
             encs :: tuple(), nenc :: pos_integer(), max_q :: pos_integer(), max_encq :: pos_integer(),
+            max_bytes :: pos_integer(), heap_flush :: pos_integer(),
             cnt :: atomics:atomics_ref(), tab :: ets:tid() | atom(), gen = 0 :: non_neg_integer()}).
 
 %% Opts: encoders (list of pids), batch, max_mailbox, max_encoder_queue, counters, mfa_tab, heap.
@@ -41,6 +42,8 @@ init(Opts) ->
     Encs = list_to_tuple(maps:get(encoders, Opts)),
     loop(#t{batch = maps:get(batch, Opts), encs = Encs, nenc = tuple_size(Encs),
             max_q = maps:get(max_mailbox, Opts), max_encq = maps:get(max_encoder_queue, Opts),
+            max_bytes = maps:get(max_queue_bytes, Opts, 64 * 1024 * 1024),
+            heap_flush = max(10000, maps:get(heap, Opts) div 4),
             cnt = maps:get(counters, Opts), tab = maps:get(mfa_tab, Opts)}).
 
 loop(#t{buf = Buf, n = N, batch = Batch, gen = Gen} = T) ->
@@ -50,6 +53,7 @@ loop(#t{buf = Buf, n = N, batch = Batch, gen = Gen} = T) ->
             if N1 >= Batch -> loop(flush(T#t{buf = [Msg | Buf], n = N1}));
                N1 =:= 1 -> erlang:send_after(5, self(), {esc_flush, Gen}),
                            loop(T#t{buf = [Msg], n = 1});
+               N1 band 63 =:= 0 -> loop(weigh(T#t{buf = [Msg | Buf], n = N1}));
                true -> loop(T#t{buf = [Msg | Buf], n = N1})
             end;
         {esc_flush, Gen} ->
@@ -64,6 +68,14 @@ loop(#t{buf = Buf, n = N, batch = Batch, gen = Gen} = T) ->
             loop(T)
     end.
 
+%% Events with big arguments: a batch is flushed early once it weighs a quarter of the heap limit,
+%% so neither this process nor the encoder receiving it comes near max_heap_size.
+weigh(#t{heap_flush = Limit} = T) ->
+    case process_info(self(), total_heap_size) of
+        {total_heap_size, W} when W > Limit -> flush(T);
+        _ -> T
+    end.
+
 flush(#t{n = 0} = T) ->
     T;
 flush(#t{buf = Buf, n = N, cnt = Cnt, max_q = MaxQ, gen = Gen} = T) ->
@@ -71,7 +83,7 @@ flush(#t{buf = Buf, n = N, cnt = Cnt, max_q = MaxQ, gen = Gen} = T) ->
     {message_queue_len, Q} = process_info(self(), message_queue_len),
     peak(Cnt, Q),
     T2 = T#t{buf = [], n = 0, gen = Gen + 1},
-    case Q > MaxQ of
+    case Q > MaxQ orelse too_big(Q, T) of
         true ->
             drop(Buf, N, T2),
             atomics:put(Cnt, ?C_OVERLOAD, 1),
@@ -80,6 +92,14 @@ flush(#t{buf = Buf, n = N, cnt = Cnt, max_q = MaxQ, gen = Gen} = T) ->
             dispatch(Buf, T2),
             T2
     end.
+
+%% Length alone does not bound memory when messages carry big terms: with a backlog, every 8th
+%% flush also weighs the queue (process_info memory walks it, so it is not done on every flush).
+too_big(Q, #t{gen = Gen, max_bytes = MaxBytes}) when Q > 100, Gen band 7 =:= 0 ->
+    {memory, Bytes} = process_info(self(), memory),
+    Bytes > MaxBytes;
+too_big(_Q, _T) ->
+    false.
 
 dispatch(Buf, #t{nenc = 1, encs = {E}} = T) ->
     send(E, lists:reverse(Buf), T);
@@ -120,7 +140,7 @@ shed(#t{cnt = Cnt, max_q = MaxQ} = T, Dropped) ->
                     drop([Msg], 1024, T),
                     {message_queue_len, Q} = process_info(self(), message_queue_len),
                     peak(Cnt, Q),
-                    case Q < MaxQ div 2 of
+                    case Q < min(MaxQ div 2, 1000) of
                         true -> T;
                         false -> shed(T, D)
                     end;

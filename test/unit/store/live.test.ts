@@ -91,6 +91,49 @@ describe('store: eviction', () => {
   });
 });
 
+describe('store: short-lived processes', () => {
+  it('forgets exited processes once their events are evicted, and reuses their ids', () => {
+    const s = new Synth();
+    for (let i = 0; i < 200; i++) {
+      const pid = `<0.${1000 + i}.0>`;
+      s.spawn(P, pid);
+      s.call(pid, mfa('work'));
+      s.ret(pid, mfa('work'));
+      s.exit(pid);
+    }
+    const { store } = load(s, { maxEvents: 40 }, 8);
+    assert.ok(store.interner.released > 150, `released ${store.interner.released}`);
+    assert.ok(store.interner.procs.length < 40, `${store.interner.procs.length} process slots`);
+    assert.equal(store.pidId('<0.1000.0>'), undefined, 'the first worker is forgotten');
+    const last = store.process(store.pidId('<0.1199.0>')!);
+    assert.equal(last.pid, '<0.1199.0>');
+    assert.equal(last.parent, P);
+    assert.ok(last.exitIndex >= store.head);
+    assert.equal(store.pidId(P) !== undefined, true, 'the spawner stays while its events are retained');
+  });
+});
+
+describe('store: oversized bodies', () => {
+  it('keeps an event whose body exceeds an arena chunk as a visible marker', () => {
+    const s = new Synth();
+    s.line(P, 1, { small: t.int(1) }); // 0
+    s.line(P, 2, { huge: t.str('y'.repeat(50_000)) }); // 1
+    s.line(P, 3); // 2
+    const { store, nav } = load(s, { maxEvents: 100, maxBytes: 200_000 });
+    assert.ok(store.limits.chunkBytes < 50_000);
+    assert.equal(store.size, 3);
+    assert.equal(store.bodyOversized(1), true);
+    assert.equal(store.body(1), undefined);
+    assert.equal(store.stats().oversizedBodies, 1);
+    nav.goto(1);
+    assert.deepEqual(nav.scopes()!.locals, []);
+    assert.equal(nav.scopes()!.body, undefined);
+    assert.equal(nav.scopes()!.bodyTooLarge, true);
+    assert.equal(moved(nav.stepIn()), 2);
+    assert.equal(nav.scopes()!.body!.line!.line, 3);
+  });
+});
+
 describe('store: edges of the recording', () => {
   it('a step back from the first event stays there', () => {
     const s = new Synth();

@@ -126,7 +126,7 @@ describe('store: messages across processes', () => {
     s.exit(S, t.atom('killed')); // 3
     const { store, nav } = load(s);
     const child = store.process(store.pidId(S)!);
-    assert.equal(child.parent, store.pidId(C));
+    assert.equal(child.parent, C);
     assert.equal(child.spawnIndex, 0);
     assert.equal(child.exitIndex, 3);
     assert.deepEqual([1, 2].map((g) => nav.view.links(g).match), [3, 3], 'exit closes open frames');
