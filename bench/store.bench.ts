@@ -277,7 +277,7 @@ export async function run(): Promise<BenchRow[]> {
     name: `heap growth over ${SOAK_S} s ingest at capacity`,
     value: mb(growth),
     unit: 'MiB',
-    note: `${flat ? 'flat' : 'NOT flat'}: heapUsed ${mb(first).toFixed(1)} → ${mb(last).toFixed(1)} MiB (max ${mb(Math.max(...samples)).toFixed(1)}), arrayBuffers ${mb(ext[0]).toFixed(0)} → ${mb(ext[ext.length - 1]).toFixed(0)} MiB; ${soaked.toLocaleString('en-US')} events at ${(soaked / soakCpu / 1e6).toFixed(2)} M/CPU-s with eviction, ${store.stats().evictedTotal.toLocaleString('en-US')} evicted`,
+    note: `${flat ? 'flat' : 'NOT flat'}: heapUsed ${mb(first).toFixed(1)} → ${mb(last).toFixed(1)} MiB (max ${mb(Math.max(...samples)).toFixed(1)}), arrayBuffers ${mb(ext[0]).toFixed(0)} → ${mb(ext[ext.length - 1]).toFixed(0)} MiB (store ${mb(store.memory().total).toFixed(0)} MiB); ${soaked.toLocaleString('en-US')} events at ${(soaked / soakCpu / 1e6).toFixed(2)} M/CPU-s with eviction, ${store.stats().evictedTotal.toLocaleString('en-US')} evicted`,
   });
   store.dispose();
   return rows;

@@ -90,8 +90,11 @@ export function startMessageSequence(root: HTMLElement, host: HostBridge): void 
     const follow = from > 0 && live && scroller.atEnd();
     filterEvents(model, filter, rows, from);
     scroller.setCount(rows.length);
+    const before = cursorIdx;
     if (cursorSeq !== null) cursorIdx = model.eventAtCursor(cursorSeq);
     if (follow) scroller.scrollToEnd();
+    // The cursor's event arrived in this page (init on a cursor far into a paged recording).
+    else if (cursorIdx !== before && cursorIdx >= 0 && active < 0) revealCursor();
     else scroller.refresh();
     showStatus();
   }

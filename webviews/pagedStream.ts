@@ -2,6 +2,21 @@
 // asks the host for the next page until it has `total` items, and accepts live appends at the end.
 import { RequestRangeMessage, StreamItems, StreamName, WEBVIEW_PAGE_SIZE } from '../adapter/protocol/webviewData';
 
+/**
+ * Runs `fn` once the frame showing what we have is painted: background pages must not delay the first
+ * paint. rAF does not fire in a hidden webview, so a timer stands in for it there.
+ */
+export function afterPaint(fn: () => void): void {
+  let done = false;
+  const go = () => {
+    if (done) return;
+    done = true;
+    fn();
+  };
+  requestAnimationFrame(() => setTimeout(go, 0));
+  setTimeout(go, 100);
+}
+
 export class PagedStream<S extends StreamName> {
   readonly items: StreamItems[S][] = [];
   total = 0;
@@ -16,6 +31,7 @@ export class PagedStream<S extends StreamName> {
     private readonly request: (m: RequestRangeMessage) => void,
     private readonly onAdded: (from: number) => void,
     private readonly pageSize = WEBVIEW_PAGE_SIZE,
+    private readonly defer: (fn: () => void) => void = afterPaint,
   ) {}
 
   get complete(): boolean {
@@ -56,8 +72,12 @@ export class PagedStream<S extends StreamName> {
 
   private fetchMore(): void {
     if (this.pendingId !== undefined || this.stalled || this.complete) return;
-    this.pendingId = this.nextId++;
-    const from = this.items.length;
-    this.request({ type: 'requestRange', stream: this.stream, requestId: this.pendingId, from, to: Math.min(this.total, from + this.pageSize) });
+    const id = (this.pendingId = this.nextId++);
+    this.defer(() => {
+      // A reset in between made this request obsolete.
+      if (this.pendingId !== id) return;
+      const from = this.items.length;
+      this.request({ type: 'requestRange', stream: this.stream, requestId: id, from, to: Math.min(this.total, from + this.pageSize) });
+    });
   }
 }

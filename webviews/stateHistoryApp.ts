@@ -20,6 +20,8 @@ export function startStateHistory(root: HTMLElement, host: HostBridge): void {
   let cursorSeq: number | null = null;
   let cursor = -1;
   let live = false;
+  /** Until the user picks a version, the selection follows the cursor (also as later pages arrive). */
+  let followCursor = true;
 
   const stream = new PagedStream<'versions'>('versions', (m) => host.post(m), (from) => added(from));
   const versions: StateVersion[] = stream.items;
@@ -42,6 +44,7 @@ export function startStateHistory(root: HTMLElement, host: HostBridge): void {
   let postTimer: ReturnType<typeof setTimeout> | undefined;
   function pick(i: number, how: 'click' | 'key' | 'pin'): void {
     if (i < 0 || i >= versions.length) return;
+    followCursor = false;
     if (how === 'pin') {
       base = base === i ? undefined : i;
       redraw();
@@ -78,8 +81,13 @@ export function startStateHistory(root: HTMLElement, host: HostBridge): void {
   }
 
   function added(from: number): void {
+    const before = cursor;
     if (cursorSeq !== null) locateCursor();
     if (selected < 0 && versions.length > 0) selected = cursor >= 0 ? cursor : versions.length - 1;
+    else if (followCursor && cursor >= 0 && cursor !== before) {
+      selected = cursor;
+      timeline.reveal(cursor);
+    }
     timeline.setCount(versions.length);
     if (from === 0 && selected >= 0) timeline.reveal(selected);
     redraw();
@@ -95,6 +103,7 @@ export function startStateHistory(root: HTMLElement, host: HostBridge): void {
         live = m.live;
         cursorSeq = m.cursorSeq ?? null;
         selected = -1;
+        followCursor = true;
         base = undefined;
         cursor = -1;
         stream.reset(m.items, m.total);
@@ -108,6 +117,7 @@ export function startStateHistory(root: HTMLElement, host: HostBridge): void {
         break;
       case 'cursor': {
         cursorSeq = m.seq;
+        followCursor = true;
         locateCursor();
         // Follow the Debug pane: its version becomes the selection (without echoing a moveCursor back).
         if (cursor >= 0) {

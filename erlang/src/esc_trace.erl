@@ -42,6 +42,13 @@
 %%   max_queue_bytes (64 MiB: the tracer's queue by weight, not only by length),
 %%   tick_ms (250), retry_ms (5000: suspended functions retried), upgrade (true: add
 %%   send/receive/procs flags to processes running project code)
+%% Breakpoint hooks (esc_bp), both optional:
+%%   hit_fun => fun((TaggedCallMsg) -> none | #{hits := [Id], clause, line, bindings := [{Name, Value}]})
+%%       runs in the encoder for calls tagged by a breakpoint match spec; fills EventBatch.hit,
+%%       EventBody.hits and CallEvent clause/line/bindings;
+%%   on_patterns => fun((Modules, BaseFun) -> _) runs in the controller right after the engine
+%%       (re)set the patterns of Modules (plan, late load, reload, degradation); BaseFun(MFA) is the
+%%       engine's own spec, e.g. fun(Mods, Base) -> esc_bp:sync_patterns([], Prepared, Base) end.
 %%
 %% Notice codes sent through the sink (AgentMessage.notice), 2000–2099:
 %%   2000  configure failed (reported by esc_conn in the Reply)
@@ -59,7 +66,7 @@
 %%   2013  tail-recursive loop functions recorded call-only (no return values)
 -module(esc_trace).
 
--export([start/1, configure/1, stop/0, emergency_stop/0, status/0]).
+-export([start/1, configure/1, stop/0, emergency_stop/0, status/0, base_ms/1]).
 
 %% Starts the engine (the caller becomes its owner) or replaces the plan of the running one.
 -spec start(map()) -> {ok, #{modules := [binary()], not_loaded := [binary()]}} | {error, term()}.
@@ -108,6 +115,14 @@ emergency_stop() ->
             end,
             erlang:demonitor(Ref, [flush]),
             ok
+    end.
+
+%% The match spec the engine gives MFA ([] = not recorded), for esc_bp:sync_patterns/3 when the
+%% breakpoint set changes. (Inside the on_patterns hook use the BaseFun it is given instead.)
+-spec base_ms(mfa()) -> list().
+base_ms(MFA) ->
+    try gen_server:call(esc_trace, {base_ms, MFA}, 5000)
+    catch exit:_ -> []
     end.
 
 %% Engine status (mode, modules, degraded functions, counters, processes); `stopped` if not running.

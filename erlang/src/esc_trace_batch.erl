@@ -85,6 +85,7 @@ handle(Msgs, Ctx) ->
 %% The function a raw trace message is about (for rate accounting), or none.
 -spec mfa_of(tuple()) -> mfa() | none.
 mfa_of({trace_ts, _, call, {M, F, Args}, _}) -> {M, F, length(Args)};
+mfa_of({trace_ts, _, call, {M, F, Args}, _, _}) -> {M, F, length(Args)};
 mfa_of({trace_ts, _, return_from, MFA, _, _}) -> MFA;
 mfa_of({trace_ts, _, exception_from, MFA, _, _}) -> MFA;
 mfa_of(_) -> none.
@@ -92,12 +93,15 @@ mfa_of(_) -> none.
 %% ---------------------------------------------------------------- events
 
 event({trace_ts, Pid, call, {M, F, Args} = Call, Ts}, Ctx, B) ->
-    B1 = announce(Pid, Ts, Ctx, B),
-    upgrade(Pid, Ctx),
-    callback_call(Pid, Call, Ctx),
-    MFA = {M, F, length(Args)},
-    {Body, Sz} = esc_trace_enc:terms(1, Args, limits(Ctx)),
-    add(Pid, Ts, ?CALL, MFA, body(1, Body, Sz), 0, 0, 0, count(MFA, B1));
+    call_event(Pid, Call, Ts, {M, F, length(Args)}, none, Ctx, B);
+event({trace_ts, Pid, call, {M, F, Args} = Call, _Tag, Ts} = Msg, Ctx, B) ->
+    %% A call tagged by a breakpoint's match spec (esc_bp): the hit_fun of the engine's config
+    %% decides which breakpoints it hit and binds the clause's names.
+    Hit = case maps:get(hit_fun, Ctx, undefined) of
+              undefined -> none;
+              HitFun -> try HitFun(Msg) catch _:_ -> none end
+          end,
+    call_event(Pid, Call, Ts, {M, F, length(Args)}, Hit, Ctx, B);
 event({trace_ts, Pid, return_from, MFA, Value, Ts}, Ctx, B) ->
     B1 = announce(Pid, Ts, Ctx, B),
     {V, VSz} = esc_trace_enc:term_io(Value, limits(Ctx)),
@@ -162,6 +166,34 @@ event({trace_ts, Pid, Link, Peer, Ts}, Ctx, B) when Link =:= link; Link =:= unli
     add(Pid, Ts, Kind, none, body(10, O, byte_size(O)), Other, 0, 0, B2);
 event(_Other, _Ctx, B) ->
     B.
+
+call_event(Pid, {_, _, Args} = Call, Ts, MFA, Hit, Ctx, B) ->
+    B1 = announce(Pid, Ts, Ctx, B),
+    upgrade(Pid, Ctx),
+    callback_call(Pid, Call, Ctx),
+    L = limits(Ctx),
+    {ArgsIo, ArgsSz} = esc_trace_enc:terms(1, Args, L),
+    case Hit of
+        #{hits := [First | _] = Ids} ->
+            Extra = hit_fields(Hit, L),
+            {Call1, C1Sz} = esc_trace_enc:field_io(1, [ArgsIo | Extra], ArgsSz + iolist_size(Extra)),
+            Hits = esc_trace_enc:packed(20, Ids),
+            add(Pid, Ts, ?CALL, MFA, {[Call1 | Hits], C1Sz + byte_size(Hits)}, 0, 0, 0, First, count(MFA, B1));
+        _ ->
+            add(Pid, Ts, ?CALL, MFA, body(1, ArgsIo, ArgsSz), 0, 0, 0, count(MFA, B1))
+    end.
+
+%% CallEvent.clause (2), bindings (3: Binding{name, value}) and line (4) of a breakpoint hit.
+hit_fields(Hit, L) ->
+    Clause = esc_trace_enc:field_varint(2, maps:get(clause, Hit, 0)),
+    Bindings = [begin
+                    {V, VSz} = esc_trace_enc:term_io(Value, L),
+                    {Vf, VfSz} = esc_trace_enc:field_io(2, V, VSz),
+                    N = esc_trace_enc:field_str(1, esc_trace_enc:str(Name)),
+                    element(1, esc_trace_enc:field_io(3, [N | Vf], byte_size(N) + VfSz))
+                end || {Name, Value} <- maps:get(bindings, Hit, [])],
+    Line = esc_trace_enc:field_varint(4, maps:get(line, Hit, 0)),
+    [Clause, Bindings | Line].
 
 %% ---------------------------------------------------------------- GenServer state history
 
@@ -396,13 +428,16 @@ mfa_ix(MFA, #b{mfas = Mfas, mfal = L, nm = N} = B) ->
              {B#b{mfas = Mfas#{MFA => N}, mfal = [esc_trace_enc:mfa(M, F, A) | L], nm = N + 1}, N}
     end.
 
-add(Pid, {Mono, Uniq}, Kind, MFA, {BodyIo, BodySz}, Other, Hash, Tag, B) ->
+add(Pid, Ts, Kind, MFA, Body, Other, Hash, Tag, B) ->
+    add(Pid, Ts, Kind, MFA, Body, Other, Hash, Tag, 0, B).
+
+add(Pid, {Mono, Uniq}, Kind, MFA, {BodyIo, BodySz}, Other, Hash, Tag, Hit, B) ->
     {B1, PIx} = pid_ix(Pid, B),
     {B2, MIx} = mfa_ix(MFA, B1),
     %% Flattened now: a batch keeps one binary per event alive instead of a deep iolist, which
     %% keeps the encoder's live heap (and so its max_heap_size headroom) small.
     {Field, _} = esc_trace_enc:field_io(8, BodyIo, BodySz),
-    B2#b{evs = [{Mono, Uniq, PIx, Kind, MIx, iolist_to_binary(Field), BodySz, Other, Hash, Tag} | B2#b.evs],
+    B2#b{evs = [{Mono, Uniq, PIx, Kind, MIx, iolist_to_binary(Field), Hit, Other, Hash, Tag} | B2#b.evs],
          n = B2#b.n + 1}.
 
 emit(#b{n = 0}, _Ctx) -> ok;
@@ -413,14 +448,14 @@ emit(#b{evs = Evs0, n = N, pidl = PidL, mfal = MfaL}, #{counters := Cnt, start_m
     First = Last - N + 1,
     Dropped = atomics:exchange(Cnt, ?C_DROP_PENDING, 0),
     Col = fun(F, I) -> esc_trace_enc:packed(F, [element(I, E) || E <- Evs]) end,
-    Zeros = esc_trace_enc:field_bytes(7, binary:copy(<<0>>, N)),
+    Hits = esc_trace_enc:field_bytes(7, << <<(esc_trace_enc:varint(element(7, E)))/binary>> || E <- Evs >>),
     Batch = [esc_trace_enc:packed(1, lists:seq(First, Last)),
              esc_trace_enc:packed(2, [max(0, Mo - M0) || {Mo, _, _, _, _, _, _, _, _, _} <- Evs]),
              esc_trace_enc:packed(3, [max(0, U - U0) || {_, U, _, _, _, _, _, _, _, _} <- Evs]),
              esc_trace_enc:field_bytes(4, << <<(esc_trace_enc:varint(element(3, E)))/binary>> || E <- Evs >>),
              Col(5, 4),
              esc_trace_enc:field_bytes(6, << <<(esc_trace_enc:varint(element(5, E)))/binary>> || E <- Evs >>),
-             Zeros,
+             Hits,
              [Body || {_, _, _, _, _, Body, _, _, _, _} <- Evs],
              [esc_trace_enc:field_bytes(9, P) || P <- lists:reverse(PidL)],
              [<<82, 0>> | [esc_trace_enc:field_bytes(10, Mf) || Mf <- lists:reverse(MfaL)]],

@@ -80,6 +80,8 @@ handle_call(info, _From, S) ->
 handle_call({configure, Config}, _From, S) ->
     S2 = apply_plan(Config, reset_degradation(S#s{cfg = Config})),
     {reply, {ok, info(S2)}, S2};
+handle_call({base_ms, MFA}, _From, S) ->
+    {reply, esc_trace_plan:base_ms(MFA, S#s.mods, S#s.degr), S};
 handle_call(status, _From, #s{ctx = #{counters := Cnt}} = S) ->
     {reply, #{mode => S#s.mode, modules => maps:keys(S#s.mods), degraded => S#s.degr,
               tracer => S#s.tracer, encoders => S#s.encs, guard => S#s.guard,
@@ -139,9 +141,11 @@ apply_plan(Config, #s{mods = Old, ctx = Ctx} = S) ->
     Infos = maps:from_list([{M, esc_trace_plan:inspect(M)} || M <- Mods]),
     maps:foreach(fun(M, I) -> esc_trace_plan:set_module(M, I, S#s.degr) end, Infos),
     Cbs = maps:from_list([{M, true} || {M, #{callback_module := true}} <- maps:to_list(Infos)]),
-    [E ! {esc_ctx, #{cb_mods => Cbs, limits => limits(Config)}} || E <- S#s.encs],
+    Hooks = maps:with([hit_fun], Config),
+    [E ! {esc_ctx, Hooks#{cb_mods => Cbs, limits => limits(Config)}} || E <- S#s.encs],
     S1 = S#s{mods = Infos, matcher = matcher(Config), loaded = loaded_map(),
-             ctx = Ctx#{cb_mods => Cbs, limits => limits(Config)}},
+             ctx = maps:merge(Ctx, Hooks#{cb_mods => Cbs, limits => limits(Config)})},
+    patterns_hook(Mods, S1#s{cfg = Config}),
     S2 = set_flags(S1),
     NewCbs = [M || M <- maps:keys(Cbs), not maps:is_key(M, Old)],
     S3 = snapshot(NewCbs, S2),
@@ -226,6 +230,7 @@ poll(#s{mods = Mods, loaded = Known, matcher = Matcher} = S) ->
             [E ! {esc_ctx, #{cb_mods => Cbs}} || E <- S#s.encs],
             S1 = S#s{mods = Mods2, loaded = Now, ctx = (S#s.ctx)#{cb_mods => Cbs}},
             guard_update(S1),
+            patterns_hook(Changed, S1),
             New =/= [] andalso say(S1, 'INFO', 2012, io_lib:format("Now recording newly loaded ~s.", [names(New)])),
             Reloaded =/= [] andalso say(S1, 'INFO', 2011,
                                         io_lib:format("Reloaded ~s: recording re-applied.", [names(Reloaded)])),
@@ -292,7 +297,21 @@ act(Actions, #s{mods = Mods} = S) ->
       end, Actions),
     %% Sentinels must not be degraded functions, or reload detection would misfire.
     Mods2 = maps:map(fun(M, Info) -> Info#{sentinel => esc_trace_plan:sentinel(M, S#s.degr)} end, Mods),
-    S#s{mods = Mods2}.
+    S2 = S#s{mods = Mods2},
+    patterns_hook(lists:usort([M || A <- Actions, {M, _, _} <- [element(2, A)]]), S2),
+    S2.
+
+%% The engine just (re)set the patterns of Mods: the `on_patterns` hook of the config (breakpoints,
+%% esc_bp:sync_patterns/3) puts its clauses back in front, given the engine's own spec per MFA.
+patterns_hook([], _S) -> ok;
+patterns_hook(Mods, #s{cfg = Config, mods = Infos, degr = Degr}) ->
+    case maps:get(on_patterns, Config, undefined) of
+        Fun when is_function(Fun, 2) ->
+            try Fun(Mods, fun(MFA) -> esc_trace_plan:base_ms(MFA, Infos, Degr) end)
+            catch _:_ -> ok
+            end;
+        _ -> ok
+    end.
 
 how(full) -> "fully";
 how(L) -> io_lib:format("1 call in ~b", [1 bsl (2 * L)]).

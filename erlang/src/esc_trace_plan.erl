@@ -16,7 +16,7 @@
 -module(esc_trace_plan).
 
 -export([resolve/1, inspect/1, excluded/1, refused/1, set_module/3, clear_module/1,
-         ms_full/0, ms_call_only/0, ms_sampled/2, callbacks/0, tail_loops/1, sentinel/2]).
+         ms_full/0, ms_call_only/0, ms_sampled/2, base_ms/3, callbacks/0, tail_loops/1, sentinel/2]).
 
 -export_type([mod_info/0, level/0]).
 
@@ -149,6 +149,24 @@ ms_sampled(Level, Loop) ->
     Bit = 1 bsl (Level - 1),
     Body = case Loop of true -> []; false -> [{exception_trace}] end,
     [{'_', [{'=/=', {'band', {get_tcw}, Bit}, 0}], Body}].
+
+%% The match spec the engine itself gives MFA ([] = not recorded): what breakpoint patterns
+%% (esc_bp:match_specs/3) must end with so that recording stays as it is.
+-spec base_ms(mfa(), #{module() => mod_info()}, #{mfa() => level() | {suspended, integer()}}) -> list().
+base_ms({M, F, A} = MFA, Mods, Degr) ->
+    case Mods of
+        #{M := #{loops := Loops}} ->
+            Loop = lists:member({F, A}, Loops),
+            case {lists:member(F, ?NEVER), maps:get(MFA, Degr, full)} of
+                {true, _} -> [];
+                {false, {suspended, _}} -> [];
+                {false, suspended} -> [];
+                {false, full} when Loop -> ms_call_only();
+                {false, full} -> ms_full();
+                {false, Level} -> ms_sampled(Level, Loop)
+            end;
+        _ -> []
+    end.
 
 %% Sets every pattern of M from its info and its functions' degradation levels.
 -spec set_module(module(), mod_info(), #{mfa() => level()}) -> ok.

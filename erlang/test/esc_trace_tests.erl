@@ -175,7 +175,8 @@ engine_test_() ->
       {timeout, 20, fun emergency_stop/0},
       {timeout, 20, fun foreign_tracer_is_reported/0},
       {timeout, 20, fun stats_every_second/0},
-      {timeout, 20, fun reconfigure_replaces_plan/0}]}.
+      {timeout, 20, fun reconfigure_replaces_plan/0},
+      {timeout, 20, fun breakpoint_hooks/0}]}.
 
 call_return_exception_and_state() ->
     {ok, #{modules := Mods}} = esc_trace:configure(config(#{})),
@@ -459,6 +460,50 @@ reconfigure_replaces_plan() ->
         esc_trace:configure(config(#{modules => [<<"no_such_mod">>, <<"esc_trace">>]})),
     Msgs = collect(fun(Ms) -> length([x || 2001 <- codes(Ms)]) >= 2 end, 2000),
     ?assert(length([x || 2001 <- codes(Msgs)]) >= 2).
+
+%% The hooks esc_bp uses: on_patterns puts a tagging clause in front of the engine's own spec
+%% (and runs again when the engine re-sets the module, e.g. after a reload); hit_fun turns a
+%% tagged call into a CALL event with breakpoint ids, clause, line and bindings.
+breakpoint_hooks() ->
+    Self = self(),
+    OnPatterns = fun(Mods, Base) ->
+                         Self ! {hook, Mods},
+                         case lists:member(tt_work, Mods) of
+                             true ->
+                                 MFA = {tt_work, quiet, 1},
+                                 [{_, _, Actions} | _] = BaseMs = Base(MFA),
+                                 Tagged = [{[7], [], [{message, {const, {esc_bp, [7]}}} | Actions]} | BaseMs],
+                                 erlang:trace_pattern(MFA, Tagged, [local]);
+                             false -> ok
+                         end
+                 end,
+    HitFun = fun({trace_ts, _, call, {tt_work, quiet, [X]}, {esc_bp, Ids}, _}) ->
+                     #{hits => Ids, clause => 1, line => 42, bindings => [{<<"x">>, X}]};
+                (_) -> none
+             end,
+    {ok, _} = esc_trace:configure(config(#{on_patterns => OnPatterns, hit_fun => HitFun, tick_ms => 100})),
+    receive {hook, Mods} -> ?assert(lists:member(tt_work, Mods)) after 2000 -> ?assert(false) end,
+    ?assertEqual(esc_trace_plan:ms_full(), esc_trace:base_ms({tt_work, quiet, 1})),
+    ?assertEqual([], esc_trace:base_ms({tt_work, module_info, 0})),
+    ?assertEqual(esc_trace_plan:ms_call_only(), esc_trace:base_ms({tt_acct, loop, 1})),
+    6 = tt_work:quiet(6),
+    7 = tt_work:quiet(7),
+    Msgs = collect(fun(Ms) -> length([x || #{kind := 'RETURN', mfa := {tt_work, quiet, 1}} <- events(Ms)]) >= 2 end,
+                   2000),
+    Calls = [E || #{kind := 'CALL', mfa := {tt_work, quiet, 1}} = E <- events(Msgs)],
+    [#{body := Plain}] = [E || #{body := #{args := [A]}} = E <- Calls, val(A) =:= 6],
+    ?assertMatch(#{clause := 0, bindings := []}, Plain),
+    [#{body := Hit} = HitEv] = [E || #{body := #{args := [A]}} = E <- Calls, val(A) =:= 7],
+    ?assertMatch(#{clause := 1, line := 42, bindings := [#{name := <<"x">>}]}, Hit),
+    [#{msg := {events, Batch}} | _] = [M || #{msg := {events, #{seq := Seqs}}} = M <- Msgs,
+                                             lists:member(maps:get(seq, HitEv), Seqs)],
+    Ix = length(lists:takewhile(fun(Sq) -> Sq =/= maps:get(seq, HitEv) end, maps:get(seq, Batch))) + 1,
+    ?assertEqual(7, lists:nth(Ix, maps:get(hit, Batch))),
+    ?assertEqual([7], maps:get(hits, esc_proto:decode_msg(lists:nth(Ix, maps:get(body, Batch)), 'EventBody'))),
+    %% a reload re-sets the engine's patterns, then the hook puts the breakpoint back
+    compile_load(?WORK),
+    receive {hook, [tt_work]} -> ok after 2000 -> ?assert(false) end,
+    {match_spec, [{[7], _, _} | _]} = erlang:trace_info({tt_work, quiet, 1}, match_spec).
 
 %% ---------------------------------------------------------------- storm
 

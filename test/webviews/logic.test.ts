@@ -84,7 +84,7 @@ describe('webview logic: paged stream', () => {
   it('fetches the rest in order, ignores stale answers and fills gaps left by live appends', () => {
     const asked: RequestRangeMessage[] = [];
     const added: number[] = [];
-    const s = new PagedStream<'messages'>('messages', (m) => asked.push(m), (from) => added.push(from), 2);
+    const s = new PagedStream<'messages'>('messages', (m) => asked.push(m), (from) => added.push(from), 2, (fn) => fn());
     const msg = (seq: number) => ({ seq } as MessageEvent);
     s.reset([msg(0), msg(1)], 5);
     assert.deepStrictEqual(asked.map((a) => [a.from, a.to]), [[2, 4]]);

@@ -87,6 +87,12 @@ describe('webview: state history (Chromium)', function () {
     await v.finish();
   });
 
+  it('selects the cursor\'s version once its page arrives (cursor far into a paged recording)', async () => {
+    const v = await openView(h(), 'stateHistory', { fixture: 'big', n: 10000, firstPage: 1000, cursor: 10 + 7500 * 14 }, '.vrow');
+    await v.page.waitForSelector('.vrow.selected.cursor[data-index="7500"]');
+    await v.finish();
+  });
+
   it('stays windowed with 10,000 versions; End selects the last and moves the cursor there', async () => {
     const v = await openView(h(), 'stateHistory', { fixture: 'big', n: 10000, theme: 'dark' }, '.vrow');
     assert.ok((await v.page.$$('.vrow')).length < 80, 'only the visible window is in the DOM');

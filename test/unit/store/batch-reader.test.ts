@@ -30,7 +30,9 @@ const batchArb = fc.integer({ min: 0, max: 40 }).chain((n) =>
   }),
 );
 
-describe('store: fast batch reader', () => {
+describe('store: fast batch reader', function () {
+  // Property runs: generous under a loaded machine (the project .mocharc gives 20 s; plain mocha 2 s).
+  this.timeout(60_000);
   it('reads exactly what the generated decoder reads', () => {
     const r = new BatchReader();
     fc.assert(

@@ -11,7 +11,9 @@ import { Synth, mfa, t } from './synth';
 const P = '<0.1.0>';
 const Q = '<0.2.0>';
 
-describe('store: reorder window (property)', () => {
+describe('store: reorder window (property)', function () {
+  // Property runs: generous under a loaded machine (the project .mocharc gives 20 s; plain mocha 2 s).
+  this.timeout(60_000);
   it('batches displaced by less than the window are committed in order, none late, none lost', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 300 }), fc.integer({ min: 1, max: 20 }), fc.array(fc.nat(), { maxLength: 40 }), (n, size, swaps) => {

@@ -80,7 +80,9 @@ function viewSig(nav: Navigator): string {
   });
 }
 
-describe('store: properties', () => {
+describe('store: properties', function () {
+  // Property runs: generous under a loaded machine (the project .mocharc gives 20 s; plain mocha 2 s).
+  this.timeout(60_000);
   it('stepping forward n times and back n times returns to the same position and view', () => {
     fc.assert(
       fc.property(fc.array(opArb, { minLength: 1, maxLength: 120 }), fc.nat(), fc.integer({ min: 1, max: 40 }), (ops, startSeed, n) => {

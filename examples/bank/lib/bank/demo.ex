@@ -4,7 +4,9 @@ defmodule Bank.Demo do
   def run(rounds \\ 3, pause_ms \\ 20) do
     for round <- 1..rounds do
       {:ok, _} = Bank.Account.deposit(:a, 10 * round)
-      {:ok, _} = Bank.Account.withdraw(:b, 5 * round)
+      amount = 5 * (rem(round - 1, 10) + 1)
+      {:ok, _} = Bank.Account.withdraw(:b, amount)
+      {:ok, _} = Bank.Account.deposit(:b, amount)
       Process.sleep(pause_ms)
     end
 
