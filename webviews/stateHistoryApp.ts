@@ -23,7 +23,7 @@ export function startStateHistory(root: HTMLElement, host: HostBridge): void {
   /** Until the user picks a version, the selection follows the cursor (also as later pages arrive). */
   let followCursor = true;
 
-  const stream = new PagedStream<'versions'>('versions', (m) => host.post(m), (from) => added(from));
+  const stream = new PagedStream<'versions'>('versions', (m) => host.post(m), () => added());
   const versions: StateVersion[] = stream.items;
   const title = el('h1', 'title', undefined, 'State history');
   const status = el('span', 'status', { role: 'status' });
@@ -80,16 +80,18 @@ export function startStateHistory(root: HTMLElement, host: HostBridge): void {
     cursor = cursorSeq === null ? -1 : lastAtOrBefore(versions, cursorSeq, (v) => v.seq);
   }
 
-  function added(from: number): void {
+  function added(): void {
+    // Count first: revealing a row needs the scroll height that includes it.
+    timeline.setCount(versions.length);
     const before = cursor;
     if (cursorSeq !== null) locateCursor();
-    if (selected < 0 && versions.length > 0) selected = cursor >= 0 ? cursor : versions.length - 1;
-    else if (followCursor && cursor >= 0 && cursor !== before) {
+    if (selected < 0 && versions.length > 0) {
+      selected = cursor >= 0 ? cursor : versions.length - 1;
+      timeline.reveal(selected);
+    } else if (followCursor && cursor >= 0 && cursor !== before) {
       selected = cursor;
       timeline.reveal(cursor);
     }
-    timeline.setCount(versions.length);
-    if (from === 0 && selected >= 0) timeline.reveal(selected);
     redraw();
     performance.mark('elixirscope:render');
   }
@@ -107,7 +109,7 @@ export function startStateHistory(root: HTMLElement, host: HostBridge): void {
         base = undefined;
         cursor = -1;
         stream.reset(m.items, m.total);
-        if (m.items.length === 0) added(0);
+        if (m.items.length === 0) added();
         break;
       case 'append':
         if (m.stream === 'versions') stream.append(m.from, m.items);

@@ -61,6 +61,8 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
   private agent: AgentConnection | undefined;
   private configurationDone = false;
   private configurationSent = false;
+  /** The project's compiled-module folders (launch), for preloading and breakpoint resolution. */
+  ebinDirs: string[] = [];
 
   constructor(private readonly log: Logger = nullLogger) {
     super();
@@ -103,12 +105,15 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
     const agent = await this.awaitAgent(server, node);
     this.attachAgent(agent);
     const patterns = tracePatterns(opts.trace.patterns);
-    const apps = opts.trace.projectModules ? ownApps(opts.projectDir, mixEnv) : [];
+    const projectApps = ownApps(opts.projectDir, mixEnv);
+    this.ebinDirs = projectApps.map((a) => a.ebin);
+    const apps = opts.trace.projectModules ? projectApps : [];
     await agent.request({
       configure: {
         apps: apps.map((a) => a.name),
         modules: [...apps.flatMap((a) => a.modules), ...patterns.modules],
         prefixes: patterns.prefixes,
+        codePaths: this.ebinDirs,
       },
     });
     await this.maybeReleaseNode();

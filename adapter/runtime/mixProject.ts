@@ -36,6 +36,7 @@ export async function compileProject(dir: string, env: NodeJS.ProcessEnv, out: O
 export interface ProjectApp {
   name: string;
   modules: string[];
+  ebin: string;
 }
 
 /**
@@ -49,7 +50,7 @@ export function ownApps(dir: string, mixEnv: string): ProjectApp[] {
   return fs
     .readdirSync(lib)
     .filter((name) => !deps.has(name))
-    .map((name) => ({ name, modules: appModules(path.join(lib, name, 'ebin', `${name}.app`)) }));
+    .map((name) => ({ name, modules: appModules(path.join(lib, name, 'ebin', `${name}.app`)), ebin: path.join(lib, name, 'ebin') }));
 }
 
 /** Reads the `{modules, [...]}` entry of an .app file. */

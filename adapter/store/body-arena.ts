@@ -44,8 +44,8 @@ export class BodyArena {
     if (len > 0) {
       const chunk = this.chunk(this.chunkId);
       const at = this.at;
-      if (len <= 256) {
-        // Typical bodies: a byte loop beats subarray() + set(), which allocate a view per body.
+      if (len <= 16) {
+        // Tiny bodies: a byte loop beats the view subarray() allocates (measured: 3× slower at 89 bytes).
         for (let i = 0; i < len; i++) chunk[at + i] = src[off + i];
       } else {
         chunk.set(src.subarray(off, off + len), at);

@@ -3,7 +3,7 @@
 
 import { EventEmitter } from 'events';
 import { elixirscope } from '../gen/wire';
-import { BatchReader, MalformedFrame } from './batch-reader';
+import { BatchInput } from './batch-input';
 import { BodyArena } from './body-arena';
 import { RecordingLimits, ResolvedLimits, resolveLimits } from './config';
 import { Correlator, RingAccess } from './correlator';
@@ -11,7 +11,6 @@ import { EventColumns } from './event-columns';
 import { Kind } from './event-kind';
 import { Interner, ProcState } from './processes';
 import { ReorderBuffer, StagedBatch } from './reorder-buffer';
-import { toNumber } from './wire-numbers';
 
 /** The oldest history was overwritten (ring full by events or bytes). */
 export interface HistoryDropped {
@@ -79,7 +78,7 @@ export class RecordingStore extends EventEmitter<StoreEventMap> implements RingA
   readonly cols: EventColumns;
   private readonly arena: BodyArena;
   private readonly reorder = new ReorderBuffer();
-  private readonly reader = new BatchReader();
+  private readonly input: BatchInput;
   readonly interner = new Interner();
   readonly correlator: Correlator;
   private evictedTotal = 0;
@@ -92,8 +91,6 @@ export class RecordingStore extends EventEmitter<StoreEventMap> implements RingA
   private lastUniq = -Infinity;
   private timer: NodeJS.Timeout | undefined;
   private readonly bodyCache = new Map<number, elixirscope.EventBody>();
-  private pidMap = new Uint32Array(64);
-  private mfaMap = new Uint32Array(64);
   private readonly commitSlot = (s: number): void => this.commitOne(s);
 
   constructor(limits: RecordingLimits = {}) {
@@ -102,6 +99,7 @@ export class RecordingStore extends EventEmitter<StoreEventMap> implements RingA
     this.cols = new EventColumns(Math.min(this.limits.maxEvents, 4096));
     this.arena = new BodyArena(this.limits.chunkBytes, this.limits.maxChunks);
     this.correlator = new Correlator(this, this.interner);
+    this.input = new BatchInput(this.interner);
   }
 
   // ───────────── ingest ─────────────
@@ -110,53 +108,12 @@ export class RecordingStore extends EventEmitter<StoreEventMap> implements RingA
    * Ingests one agent frame: the raw bytes of an AgentMessage. Event batches are read by the fast
    * column reader straight into the recording and `undefined` is returned; any other message (hello,
    * reply, notice, stats) is decoded with the generated code and returned for the caller to handle.
-   * Throws on undecodable bytes (the caller reports a malformed frame and goes on).
+   * A malformed batch is a 'protocolError' event, never an exception; undecodable other bytes throw.
    */
   ingest(frame: Uint8Array): elixirscope.AgentMessage | undefined {
-    let isBatch: boolean;
-    try {
-      isBatch = this.reader.read(frame);
-    } catch (e) {
-      if (e instanceof MalformedFrame) {
-        this.protocolErrors++;
-        this.emit('protocolError', `malformed EventBatch: ${e.message}`);
-        return undefined;
-      }
-      throw e;
-    }
-    if (!isBatch) return elixirscope.AgentMessage.decode(frame);
-    const r = this.reader;
-    const n = r.n;
-    const cnt = r.count;
-    const problem = this.validateColumns(n, [cnt[1], cnt[2], cnt[3], cnt[4]], [cnt[5], cnt[6], cnt[11], cnt[7], cnt[8], cnt[9]], r.pids.length, r.mfas.length, r.pid, r.mfa, cnt[5] === n, r.other, cnt[7] === n);
-    if (r.dropped > 0) this.noteAgentDropped(r.dropped);
-    if (n === 0) return undefined;
-    if (problem !== undefined) {
-      this.protocolErrors++;
-      this.emit('protocolError', problem);
-      return undefined;
-    }
-    this.mapTables(r.pids, r.mfas);
-    // Absent proto3 columns are all zeros.
-    const z = zeros(n);
-    this.stage({
-      n,
-      seq: r.seq,
-      mono: r.mono,
-      uniq: r.uniq,
-      kind: r.kind,
-      hit: cnt[6] === n ? r.hit : z,
-      msgHash: cnt[8] === n ? r.msgHash : z,
-      callTag: cnt[9] === n ? r.callTag : z,
-      pid: r.pid,
-      mfa: cnt[5] === n ? r.mfa : z,
-      other: cnt[7] === n ? r.other : z,
-      pidMap: this.pidMap,
-      mfaMap: this.mfaMap,
-      buf: frame,
-      bodyOff: cnt[11] === n ? r.bodyOff : z,
-      bodyLen: cnt[11] === n ? r.bodyLen : z,
-    });
+    const r = this.input.fromFrame(frame);
+    if (r.kind === 'other') return r.message;
+    this.accept(r);
     return undefined;
   }
 
@@ -167,67 +124,25 @@ export class RecordingStore extends EventEmitter<StoreEventMap> implements RingA
     return true;
   }
 
-  /** Ingests one decoded EventBatch; returns how many events it staged (0 when rejected). */
+  /** Ingests one decoded EventBatch; returns how many events it staged (0 when rejected or empty). */
   ingestBatch(b: elixirscope.EventBatch.$Properties): number {
-    const n = b.seq?.length ?? 0;
-    const dropped = toNumber(b.dropped ?? 0);
-    if (dropped > 0) this.noteAgentDropped(dropped);
-    if (n === 0) return 0;
-    const len = (c: ArrayLike<unknown> | null | undefined) => c?.length ?? 0;
-    const problem = this.validateColumns(n, [len(b.mono), len(b.uniq), len(b.pid), len(b.kind)], [len(b.mfa), len(b.hit), len(b.body), len(b.other), len(b.msgHash), len(b.callTag)], len(b.pids), len(b.mfas), b.pid ?? [], b.mfa ?? [], len(b.mfa) === n, b.other ?? [], len(b.other) === n);
-    if (problem !== undefined) {
+    const r = this.input.fromDecoded(b);
+    return r.kind === 'batch' ? this.accept(r) : 0;
+  }
+
+  private accept(r: { dropped: number; staged?: StagedBatch; problem?: string }): number {
+    if (r.dropped > 0) {
+      this.agentDroppedTotal += r.dropped;
+      this.emit('agentDropped', { dropped: r.dropped, droppedTotal: this.agentDroppedTotal });
+    }
+    if (r.problem !== undefined) {
       this.protocolErrors++;
-      this.emit('protocolError', problem);
+      this.emit('protocolError', r.problem);
       return 0;
     }
-    const num = (c: ArrayLike<unknown>) => (typeof c[0] === 'number' ? (c as ArrayLike<number>) : Array.from(c, toNumber));
-    // Bodies into one buffer (one allocation per batch), like a frame.
-    const bodies = b.body ?? [];
-    let total = 0;
-    for (const x of bodies) total += x.length;
-    const buf = new Uint8Array(total);
-    const off = new Uint32Array(n);
-    const blen = new Uint32Array(n);
-    let at = 0;
-    for (let i = 0; i < bodies.length; i++) {
-      buf.set(bodies[i], at);
-      off[i] = at;
-      blen[i] = bodies[i].length;
-      at += bodies[i].length;
-    }
-    this.mapTables(b.pids ?? [], b.mfas ?? []);
-    const orZ = (c: number[] | null | undefined) => (c && c.length === n ? c : zeros(n));
-    this.stage({
-      n,
-      seq: num(b.seq!),
-      mono: num(b.mono!),
-      uniq: num(b.uniq!),
-      kind: b.kind!,
-      hit: orZ(b.hit),
-      msgHash: orZ(b.msgHash),
-      callTag: orZ(b.callTag),
-      pid: b.pid!,
-      mfa: orZ(b.mfa),
-      other: orZ(b.other),
-      pidMap: this.pidMap,
-      mfaMap: this.mfaMap,
-      buf,
-      bodyOff: off,
-      bodyLen: blen,
-    });
-    return n;
-  }
-
-  private noteAgentDropped(dropped: number): void {
-    this.agentDroppedTotal += dropped;
-    this.emit('agentDropped', { dropped, droppedTotal: this.agentDroppedTotal });
-  }
-
-  private mapTables(pids: string[], mfas: elixirscope.Mfa.$Properties[]): void {
-    if (this.pidMap.length < pids.length) this.pidMap = new Uint32Array(pids.length * 2);
-    for (let i = 0; i < pids.length; i++) this.pidMap[i] = this.interner.pidId(pids[i]);
-    if (this.mfaMap.length < mfas.length) this.mfaMap = new Uint32Array(mfas.length * 2);
-    for (let i = 0; i < mfas.length; i++) this.mfaMap[i] = i === 0 ? 0 : this.interner.mfaId(mfas[i]);
+    if (r.staged === undefined) return 0;
+    this.stage(r.staged);
+    return r.staged.n;
   }
 
   private stage(b: StagedBatch): void {
@@ -257,23 +172,6 @@ export class RecordingStore extends EventEmitter<StoreEventMap> implements RingA
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
     this.removeAllListeners();
-  }
-
-  /**
-   * Checks a batch against the schema's invariants: required columns have n entries, optional ones n
-   * or none, table indexes are in range.
-   */
-  private validateColumns(n: number, required: number[], optional: number[], np: number, nm: number, pid: ArrayLike<number>, mfa: ArrayLike<number>, hasMfa: boolean, other: ArrayLike<number>, hasOther: boolean): string | undefined {
-    const reqNames = ['mono', 'uniq', 'pid', 'kind'];
-    const optNames = ['mfa', 'hit', 'body', 'other', 'msg_hash', 'call_tag'];
-    for (let i = 0; i < required.length; i++) if (required[i] !== n) return `EventBatch column ${reqNames[i]} has ${required[i]} entries, expected ${n}`;
-    for (let i = 0; i < optional.length; i++) if (optional[i] !== 0 && optional[i] !== n) return `EventBatch column ${optNames[i]} has ${optional[i]} entries, expected ${n}`;
-    for (let i = 0; i < n; i++) {
-      if (pid[i] >= np) return `EventBatch event ${i}: pid index ${pid[i]} outside the ${np}-entry pid table`;
-      if (hasMfa && mfa[i] !== 0 && mfa[i] >= nm) return `EventBatch event ${i}: mfa index ${mfa[i]} outside the ${nm}-entry MFA table`;
-      if (hasOther && other[i] > np) return `EventBatch event ${i}: other ${other[i]} outside the pid table`;
-    }
-    return undefined;
   }
 
   private armTimer(): void {
@@ -467,12 +365,6 @@ export class RecordingStore extends EventEmitter<StoreEventMap> implements RingA
     for (const p of this.interner.procs) indexes += p.steps.bytes() + p.states.bytes();
     return { columns, arenaAllocated, arenaLive, indexes, total: columns + arenaAllocated + indexes };
   }
-}
-
-let zeroBuf = new Uint32Array(1024);
-function zeros(n: number): Uint32Array {
-  if (zeroBuf.length < n) zeroBuf = new Uint32Array(n * 2);
-  return zeroBuf;
 }
 
 export { Kind };

@@ -242,6 +242,30 @@ export class RecordingView {
     return undefined;
   }
 
+  /**
+   * What a SEND or RECEIVE is in OTP terms: a GenServer.call request or its reply (paired by call
+   * tag), a cast, or a plain message. Decodes the message only when the tag does not tell.
+   */
+  messageRole(g: number): 'call' | 'reply' | 'cast' | 'info' | undefined {
+    const st = this.store;
+    if (!st.has(g)) return undefined;
+    const s = st.slot(g);
+    const kind = st.cols.kind[s];
+    if (kind !== Kind.SEND && kind !== Kind.RECEIVE) return undefined;
+    const send = kind === Kind.SEND ? g : st.cols.match[s];
+    if (send >= 0 && st.has(send)) {
+      const ss = st.slot(send);
+      if (st.cols.callTag[ss] !== 0) {
+        const peer = st.cols.peer[ss];
+        return peer >= 0 && peer < send ? 'reply' : 'call';
+      }
+    }
+    const body = st.body(g);
+    const msg = kind === Kind.SEND ? body?.send?.message : body?.receive?.message;
+    const tag = msg?.tuple?.items?.[0]?.atom;
+    return tag === '$gen_cast' ? 'cast' : tag === '$gen_call' ? 'call' : 'info';
+  }
+
   /** Breakpoint hits (global indexes) in [from, to), at most `limit`, oldest first. */
   hits(from = this.store.head, to = this.store.tail, limit = 1000): number[] {
     const h = this.store.correlator.hits;

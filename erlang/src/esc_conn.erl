@@ -194,6 +194,7 @@ handle_frame(Data, St) ->
     end.
 
 handle_command(Id, {configure, Config}, St) ->
+    preload(Config),
     reply(Id, engine(configure, [Config#{sink => self()}])),
     St;
 handle_command(Id, {configuration_done, _}, #st{notify = Notify} = St) ->
@@ -215,6 +216,28 @@ handle_command(Id, Other, St) ->
     reply(Id, {error, #{code => ?NOTICE_UNKNOWN_COMMAND,
                         message => iolist_to_binary(io_lib:format("unknown command ~0p", [Other]))}}),
     St.
+
+%% At launch the agent runs before Mix has put the project on the code path, and Elixir loads modules
+%% on first call: without this, a module's first calls would run before its trace patterns exist.
+%% Protocols are left alone: Mix loads their consolidated versions from another folder later.
+preload(#{code_paths := [_ | _] = Paths} = Config) ->
+    ok = code:add_pathsa([unicode:characters_to_list(P) || P <- Paths]),
+    [code:ensure_loaded(M) || Name <- maps:get(modules, Config, []),
+                              M <- [binary_to_atom(Name, utf8)],
+                              not is_protocol(M)],
+    ok;
+preload(_) ->
+    ok.
+
+is_protocol(M) ->
+    case code:which(M) of
+        File when is_list(File) ->
+            case beam_lib:chunks(File, [attributes]) of
+                {ok, {_, [{attributes, Attrs}]}} -> lists:keymember('__protocol__', 1, Attrs);
+                _ -> false
+            end;
+        _ -> false
+    end.
 
 %% Calls the recording engine, turning its absence or failure into an error reply.
 engine(Fun, Args) ->

@@ -2,7 +2,7 @@
 %% encoders and the safety loop; started by esc_trace:configure/1. See esc_trace for the design.
 %%
 %% Every tick (250 ms) it measures the event rate and applies esc_trace_safety's decisions, polls
-%% for newly loaded and reloaded modules, and every 4th tick sends Stats. While any function is
+%% for newly loaded and reloaded modules, and sends Stats once a second. While any function is
 %% sampled it also flips the trace control word's sampling bits every 10 ms.
 -module(esc_trace_ctl).
 -behaviour(gen_server).
@@ -24,7 +24,7 @@
             tcw_on = false :: boolean(), tick = 0 :: non_neg_integer(), tick_ms :: pos_integer(),
             last_in = 0 :: non_neg_integer(), stats_in = 0 :: non_neg_integer(),
             stats_at :: integer(), calm = 0 :: non_neg_integer(), sampled = 0 :: non_neg_integer(),
-            said = #{} :: #{term() => integer()}, flags_set = false :: boolean(),
+            flags_set = false :: boolean(),
             mode = full :: full | sampling | suspended | stopped}).
 
 %% Starts the controller for Owner (the connection) and applies Config.

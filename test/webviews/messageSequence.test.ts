@@ -35,11 +35,12 @@ describe('webview: message sequence (Chromium)', function () {
   });
 
   it('draws casts, plain messages, spawns and exits distinctly', async () => {
-    const v = await openView(h(), 'messageSequence', {}, 'g.msg');
+    const v = await openView(h(), 'messageSequence', { theme: 'hc' }, 'g.msg');
+    await v.page.$eval('.seq-scroll', (s) => (s.scrollTop = s.scrollHeight));
     const heads = await v.page.$$eval('g.msg', (gs) => Object.fromEntries(gs.map((g) => [(g as SVGGElement).dataset.kind, g.querySelector('[marker-end]')?.getAttribute('marker-end') ?? (g.querySelector('.exit-x') ? 'x' : '')])));
     assert.deepStrictEqual(heads, { spawn: 'url(#es-head-spawn)', call: 'url(#es-head-call)', cast: 'url(#es-head-cast)', reply: 'url(#es-head-reply)', exit: 'url(#es-head-exit)', info: 'url(#es-head-info)' });
     assert.ok((await v.page.$$('g.msg.k-spawn circle.spawned')).length === 4, 'each spawn marks the new lifeline');
-    await v.finish();
+    await v.finish('message-sequence-end-hc');
   });
 
   it('a process filter hides the other lifelines and their messages', async () => {
@@ -73,7 +74,7 @@ describe('webview: message sequence (Chromium)', function () {
   });
 
   it('a cursor message highlights its event (send or receive seq) and scrolls to it', async () => {
-    const v = await openView(h(), 'messageSequence', {}, 'g.msg');
+    const v = await openView(h(), 'messageSequence', { theme: 'light' }, 'g.msg');
     const exit = rec.messages.find((m) => m.kind === 'exit')!;
     await v.send({ type: 'cursor', seq: exit.seq });
     await v.page.waitForSelector('g.msg.cursor');
@@ -81,7 +82,7 @@ describe('webview: message sequence (Chromium)', function () {
     const reply = rec.messages.find((m) => m.kind === 'reply')!;
     await v.send({ type: 'cursor', seq: reply.receiveSeq! });
     await v.page.waitForSelector(`g.msg.cursor[data-seq="${reply.seq}"]`);
-    await v.finish('message-sequence-cursor-dark');
+    await v.finish('message-sequence-cursor-light');
   });
 
   it('clicking an arrow moves the cursor to its send (sender side) or its receive (receiver side)', async () => {

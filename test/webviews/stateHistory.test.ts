@@ -28,12 +28,12 @@ describe('webview: state history (Chromium)', function () {
   });
 
   it('posts moveCursor with the seq of the version the user picks', async () => {
-    const v = await openView(h(), 'stateHistory', {}, '.vrow');
+    const v = await openView(h(), 'stateHistory', { theme: 'hc' }, '.vrow');
     await v.page.click('.vrow[data-index="2"]');
     const posted = await v.posted();
     assert.deepStrictEqual(posted.at(-1), { type: 'moveCursor', seq: accountB[2].seq, pid: accountB[2].pid });
     assert.strictEqual(posted[0].type, 'ready');
-    await v.finish();
+    await v.finish('state-history-hc');
   });
 
   it('highlights and selects the version current at the Debug pane cursor, without echoing it back', async () => {

@@ -38,6 +38,7 @@ describe('store: a recording captured from examples/bank', () => {
     assert.equal(v.links(65).peer, 73, 'request → reply (call tag)');
     assert.equal(v.links(73).match, 78, 'reply to an alias ↔ the caller’s receive');
     assert.equal(v.links(69).match, 74, 'cast to Bank.Ledger by name ↔ receive');
+    assert.deepEqual([65, 66, 73, 78, 69, 74].map((g) => v.messageRole(g)), ['call', 'call', 'reply', 'reply', 'cast', 'cast']);
     assert.equal(v.links(83).peer, 88);
     assert.equal(v.links(88).match, 89);
   });
