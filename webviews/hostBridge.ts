@@ -9,9 +9,8 @@ interface VsCodeApi {
 }
 
 declare global {
-  interface Window {
-    acquireVsCodeApi?: () => VsCodeApi;
-  }
+  // VS Code may define it as a global binding that is not a window property: read the bare name.
+  var acquireVsCodeApi: (() => VsCodeApi) | undefined;
 }
 
 export interface HostBridge {
@@ -27,8 +26,8 @@ let bridge: HostBridge | undefined;
 
 export function connectHost(): HostBridge {
   if (bridge) return bridge;
-  const api: VsCodeApi = window.acquireVsCodeApi
-    ? window.acquireVsCodeApi()
+  const api: VsCodeApi = typeof acquireVsCodeApi === 'function'
+    ? acquireVsCodeApi()
     // Opened outside VS Code without a fake host: stay inert rather than throw, so the page still renders.
     : { postMessage: () => undefined, getState: () => undefined, setState: () => undefined };
   bridge = {

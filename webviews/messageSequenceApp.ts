@@ -24,6 +24,8 @@ export function startMessageSequence(root: HTMLElement, host: HostBridge): void 
   let active = -1;
   let live = false;
   let note = '';
+  /** From init's onlyPids: processes not listed start hidden, also those that appear later. */
+  let only: Set<string> | undefined;
 
   const stream = new PagedStream<'messages'>('messages', (m) => host.post(m), (from) => added(from));
   const model = new SeqModel(stream.items);
@@ -31,7 +33,15 @@ export function startMessageSequence(root: HTMLElement, host: HostBridge): void 
 
   const title = el('h1', 'title', undefined, 'Message sequence');
   const status = el('span', 'status', { role: 'status' });
-  const toolbar = new SeqToolbar(filter, { changed: () => refilter(), exportAs: (f) => exportAs(f) });
+  const toolbar = new SeqToolbar(filter, {
+    changed: () => refilter(),
+    exportAs: (f) => exportAs(f),
+    shownRange: () => {
+      const w = scroller.visibleRows();
+      if (w.last <= w.first) return undefined;
+      return { fromNs: model.events[rows[w.first]].time, toNs: model.events[rows[w.last - 1]].time };
+    },
+  });
   const headerEl = el('div', 'seq-header', { 'aria-hidden': 'true' });
   const rowsG = svg('g', { class: 'rows' });
   const svgEl = svg('svg', { class: 'seq-window', role: 'img', 'aria-label': 'Message sequence diagram' }, markerDefs(), rowsG);
@@ -83,7 +93,10 @@ export function startMessageSequence(root: HTMLElement, host: HostBridge): void 
   }
 
   function added(from: number): void {
-    if (model.index(from) || from === 0) {
+    const lanesBefore = model.lanes.length;
+    const newLanes = model.index(from);
+    if (only) for (const l of model.lanes.slice(lanesBefore)) if (!only.has(l.pid)) filter.hiddenPids.add(l.pid);
+    if (newLanes || from === 0) {
       toolbar.setLanes(model.lanes);
       relayout();
     }
@@ -129,22 +142,21 @@ export function startMessageSequence(root: HTMLElement, host: HostBridge): void 
     scroller.refresh();
   });
 
-  // Pointing at a call lights up its reply (and the other way round).
+  // Pointing at a call lights up its reply (and the other way round): the arrows and their row highlights.
   let lit: Element[] = [];
+  const light = (index: string, cls: string) => {
+    for (const e of Array.from(rowsG.querySelectorAll(`[data-index="${index}"]`))) {
+      e.classList.add(cls);
+      lit.push(e);
+    }
+  };
   svgEl.addEventListener('mouseover', (ev) => {
     const g = (ev.target as Element).closest<SVGGElement>('g.msg');
     for (const e of lit) e.classList.remove('hovered', 'paired');
     lit = [];
     if (!g) return;
-    g.classList.add('hovered');
-    lit.push(g);
-    if (g.dataset.partner !== undefined) {
-      const p = rowsG.querySelector(`g.msg[data-index="${g.dataset.partner}"]`);
-      if (p) {
-        p.classList.add('paired');
-        lit.push(p);
-      }
-    }
+    light(g.dataset.index!, 'hovered');
+    if (g.dataset.partner !== undefined) light(g.dataset.partner, 'paired');
   });
 
   scrollEl.addEventListener('keydown', (ev) => {
@@ -186,6 +198,8 @@ export function startMessageSequence(root: HTMLElement, host: HostBridge): void 
         note = '';
         model.clear();
         rows = [];
+        filter.hiddenPids.clear();
+        only = m.onlyPids ? new Set(m.onlyPids) : undefined;
         stream.reset(m.items, m.total);
         if (m.items.length === 0) added(0);
         if (cursorIdx >= 0) revealCursor();

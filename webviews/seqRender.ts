@@ -54,6 +54,14 @@ export interface RowMarks {
 export function drawRows(into: SVGGElement, model: SeqModel, rows: readonly number[], first: number, last: number, layout: LaneLayout, marks: RowMarks): void {
   const height = (last - first) * ROW_H;
   const parts: SVGElement[] = [];
+  // Row highlights go underneath lifelines and activation bars, so they never hide them.
+  for (let r = first; r < last; r++) {
+    const i = rows[r];
+    const cls = ['rowbg'];
+    if (i === marks.cursor) cls.push('cursor');
+    if (i === marks.active) cls.push('active');
+    parts.push(svg('rect', { class: cls.join(' '), 'data-index': i, x: 0, y: (r - first) * ROW_H, width: layout.width, height: ROW_H }));
+  }
   for (const l of layout.lanes) {
     const x = layout.x.get(l.pid)!;
     parts.push(svg('line', { class: 'lifeline', x1: x, x2: x, y1: 0, y2: height, 'data-pid': l.pid }));
@@ -115,7 +123,6 @@ function drawEvent(e: MessageEvent, index: number, top: number, layout: LaneLayo
   const x1 = layout.x.get(e.from)!;
   const x2 = layout.x.get(e.to) ?? x1;
   const y = ROW_H * 0.66;
-  g.append(svg('rect', { class: 'rowbg', x: 0, y: 0, width: layout.width, height: ROW_H }));
   g.append(svg('text', { class: 'time', x: 6, y: y + 4 }, formatTime(e.time)));
   const text = label(e);
   const title = svg('title', undefined, `${e.kind} ${e.fromName} → ${e.toName}: ${text}`);

@@ -7,6 +7,8 @@ import { Lane } from './seqModel';
 
 export interface ToolbarActions {
   changed: () => void;
+  /** Time range of the messages now on screen, to zoom to without typing times. */
+  shownRange: () => { fromNs: number; toNs: number } | undefined;
   exportAs: (format: 'mermaid' | 'svg') => void;
 }
 
@@ -42,6 +44,7 @@ export class SeqToolbar {
     });
     const zoom = el('span', 'zoom', { role: 'group', 'aria-label': 'Time range' }, this.fromMs, '–', this.toMs,
       button('Zoom', 'zoom-apply', () => this.applyZoom()),
+      button('Zoom to shown', 'zoom-shown', () => this.zoomShown(), 'Zoom to the time range of the messages on screen'),
       button('Reset', 'zoom-reset', () => this.resetZoom()));
     for (const input of [this.fromMs, this.toMs]) input.addEventListener('keydown', (ev) => ev.key === 'Enter' && this.applyZoom());
     const exports = el('span', 'exports', undefined,
@@ -113,6 +116,15 @@ export class SeqToolbar {
     const num = (s: string) => (s.trim() === '' || !Number.isFinite(Number(s)) ? undefined : Number(s) * 1e6);
     this.filter.fromNs = num(this.fromMs.value);
     this.filter.toNs = num(this.toMs.value);
+    this.actions.changed();
+  }
+
+  private zoomShown(): void {
+    const r = this.actions.shownRange();
+    if (!r) return;
+    this.filter.fromNs = r.fromNs;
+    this.filter.toNs = r.toNs;
+    this.showZoom();
     this.actions.changed();
   }
 

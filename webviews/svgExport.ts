@@ -19,7 +19,7 @@ function exportStyle(): string {
     `svg{background:${bg};font-family:${c('--es-mono', 'monospace')};font-size:11px}`,
     `.lifeline{stroke:${muted};stroke-dasharray:4 4}`,
     `.lane-box{fill:${bg};stroke:${muted}}.lane-name{fill:${fg};font-size:11px}.lane-pid{fill:${muted};font-size:10px}`,
-    `.time{fill:${muted};font-size:10px}.label{fill:${fg}}.rowbg,.hit{fill:none}`,
+    `.time{fill:${muted};font-size:10px}.label{fill:${fg};paint-order:stroke;stroke:${bg};stroke-width:3px;stroke-linejoin:round}.rowbg,.hit{fill:none}`,
     `.activation{fill:${bg};stroke:${c('--es-call', '#3794ff')}}`,
     `.arrow{fill:none;stroke-width:1.5}.head.solid{stroke:none}.head.open{fill:none;stroke-width:1.5}`,
     `.k-reply .arrow,.k-info .arrow{stroke-dasharray:5 3}.k-spawn .arrow{stroke-dasharray:2 3}`,

@@ -91,8 +91,11 @@ export interface MessageEvent {
 export type ViewName = 'stateHistory' | 'messageSequence';
 
 /**
- * The two data streams. Each is an ordered sequence (by seq) indexed from 0; the host may deliver it all
- * at once, a first page plus later pages on request, and/or appended live while recording.
+ * The two data streams. Each is an ordered sequence (ascending seq) indexed from 0 — for `versions`, the
+ * versions of the view's GenServer (all its incarnations under one name, restarts included); for
+ * `messages`, every message event of the recording. The host delivers a first page in `init`, the view
+ * pulls the rest in order with `requestRange`, and live items come as `append`. Indexes never change:
+ * an evicted range is answered with an empty page (the view then stops asking).
  */
 export type StreamName = 'versions' | 'messages';
 
@@ -102,7 +105,11 @@ export interface StreamItems {
   messages: MessageEvent;
 }
 
-/** Page size the views request; the host may answer with fewer items (never more than asked). */
+/**
+ * Page size the views request; the host may answer with fewer items (never more than asked). `init` and
+ * `append` should carry at most this many items too: one webview message of 100,000 messages is ~40 MB
+ * and costs ~1 s of structured clone before anything is drawn (bench/webviews.bench.ts).
+ */
 export const WEBVIEW_PAGE_SIZE = 5000;
 
 /**
@@ -131,6 +138,11 @@ export interface InitMessageSequence {
   items: MessageEvent[];
   cursorSeq?: number;
   live: boolean;
+  /**
+   * Opened for some processes (e.g. from a thread's context menu): only their lifelines are shown at
+   * first, later processes too stay hidden until the user ticks them. Absent: every process.
+   */
+  onlyPids?: string[];
 }
 
 /** Live update: items at stream indexes from..from+items.length-1 (normally from = the previous total). */
@@ -206,6 +218,20 @@ export interface ExportMessage {
 export type ViewToHost = ReadyMessage | MoveCursorMessage | RequestRangeMessage | ExportMessage;
 
 // ───────────── Custom DAP requests behind the views (proposal for the adapter) ─────────────
+
+/** Proposed custom DAP request names that serve `requestRange` (move to customDap.ts when implemented). */
+export const WebviewDapRequests = {
+  /** StreamRangeArguments → StreamRangeResponse<StateVersion>. */
+  stateVersions: 'elixirScope.stateVersions',
+  /** StreamRangeArguments → StreamRangeResponse<MessageEvent>. */
+  messages: 'elixirScope.messages',
+} as const;
+
+/** Proposed custom DAP event telling the host that a stream grew (it then fetches and sends `append`). */
+export const WebviewDapEvents = {
+  /** Body: { stream: StreamName; total: number; pid?: string } */
+  streamGrew: 'elixirScope.streamGrew',
+} as const;
 
 /**
  * Arguments of the custom DAP requests that page a stream out of the recording store

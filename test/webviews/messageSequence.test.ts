@@ -3,8 +3,11 @@
 // messages staying windowed.
 import * as assert from 'assert';
 import type { ExportMessage } from '../../adapter/protocol/webviewData';
-import { ACCOUNT_A, bankRecording, DEMO } from './fixtures/bankRecording';
+import { ACCOUNT_A, bankRecording, DEMO, LEDGER } from './fixtures/bankRecording';
 import { openView, useBrowser, ViewPage } from './support/harness';
+import { ARTIFACTS, shot } from './support/browser';
+import { writeFileSync } from 'fs';
+import * as path from 'path';
 
 const rec = bankRecording();
 const firstCall = rec.messages.find((m) => m.kind === 'call')!;
@@ -36,10 +39,11 @@ describe('webview: message sequence (Chromium)', function () {
 
   it('draws casts, plain messages, spawns and exits distinctly', async () => {
     const v = await openView(h(), 'messageSequence', { theme: 'hc' }, 'g.msg');
-    await v.page.$eval('.seq-scroll', (s) => (s.scrollTop = s.scrollHeight));
     const heads = await v.page.$$eval('g.msg', (gs) => Object.fromEntries(gs.map((g) => [(g as SVGGElement).dataset.kind, g.querySelector('[marker-end]')?.getAttribute('marker-end') ?? (g.querySelector('.exit-x') ? 'x' : '')])));
     assert.deepStrictEqual(heads, { spawn: 'url(#es-head-spawn)', call: 'url(#es-head-call)', cast: 'url(#es-head-cast)', reply: 'url(#es-head-reply)', exit: 'url(#es-head-exit)', info: 'url(#es-head-info)' });
     assert.ok((await v.page.$$('g.msg.k-spawn circle.spawned')).length === 4, 'each spawn marks the new lifeline');
+    await v.page.$eval('.seq-scroll', (s) => (s.scrollTop = s.scrollHeight));
+    await v.page.waitForSelector('g.msg.k-exit');
     await v.finish('message-sequence-end-hc');
   });
 
@@ -53,6 +57,16 @@ describe('webview: message sequence (Chromium)', function () {
     assert.ok(ends.length > 0 && ends.every((e) => e.split(' ').every((p) => p === ACCOUNT_A.pid || p === DEMO.pid)), ends.join(' '));
     assert.strictEqual(await v.page.textContent('.procs > summary'), 'Processes (2/6)');
     await v.finish('message-sequence-filtered-dark');
+  });
+
+  it('opened for some processes (init onlyPids), shows only their lifelines until the user adds others', async () => {
+    const v = await openView(h(), 'messageSequence', { only: `${LEDGER.pid},${ACCOUNT_A.pid}` }, 'g.msg');
+    assert.deepStrictEqual(await shownPids(v), [LEDGER.pid, ACCOUNT_A.pid]);
+    assert.strictEqual(await v.page.textContent('.procs > summary'), 'Processes (2/6)');
+    await v.page.click('.procs > summary');
+    await v.page.check(`label.proc[data-pid="${DEMO.pid}"] input`);
+    assert.deepStrictEqual(await shownPids(v), [LEDGER.pid, ACCOUNT_A.pid, DEMO.pid]);
+    await v.finish();
   });
 
   it('filters by message pattern and zooms to a time range', async () => {
@@ -70,6 +84,12 @@ describe('webview: message sequence (Chromium)', function () {
     const expected = rec.messages.map((m, i) => [m, i] as const).filter(([m]) => m.time >= 20e6 && m.time <= 40e6).map(([, i]) => i);
     assert.deepStrictEqual(times, expected);
     assert.match((await v.page.textContent('.status'))!, /^6 of 33 messages · zoom 20\.000 ms–40\.000 ms/);
+    // Zoom to what is on screen, after scrolling: the rows shown become the range.
+    await v.page.click('button.zoom-reset');
+    await v.page.setViewportSize({ width: 1280, height: 400 });
+    await v.page.click('button.zoom-shown');
+    const shown = Number(await v.page.evaluate(() => document.body.dataset.rows));
+    assert.ok(shown > 3 && shown < 33, `zoomed to ${shown} rows`);
     await v.finish();
   });
 
@@ -129,9 +149,24 @@ describe('webview: message sequence (Chromium)', function () {
       const doc = new DOMParser().parseFromString(text, 'image/svg+xml');
       return { error: doc.querySelector('parsererror')?.textContent ?? '', msgs: doc.querySelectorAll('g.msg').length, names: Array.from(doc.querySelectorAll('.lane-name, .lane-pid')).map((t) => t.textContent) };
     }, svgExport.content);
+    writeFileSync(path.join(ARTIFACTS, 'export-filtered.svg'), svgExport.content);
+    writeFileSync(path.join(ARTIFACTS, 'export-filtered.mmd'), mermaid.content);
     await blank.close();
     assert.deepStrictEqual(parsed, { error: '', msgs: 2, names: ['Bank.Account {:account, :a}', '<0.143.0>', 'Bank.Demo', '<0.150.0>'] });
     await v.finish('message-sequence-filtered-light');
+  });
+
+  it('exports a standalone SVG of a bigger diagram that renders on its own', async () => {
+    const v = await openView(h(), 'messageSequence', { theme: 'dark' }, 'g.msg');
+    await v.page.click('button.export-svg');
+    const content = ((await v.posted()).at(-1) as ExportMessage).content;
+    writeFileSync(path.join(ARTIFACTS, 'export-bank.svg'), content);
+    const blank = await h().browser.newPage({ viewport: { width: 1300, height: 1100 } });
+    await blank.goto(`file://${path.join(ARTIFACTS, 'export-bank.svg')}`);
+    assert.strictEqual(await blank.locator('g.msg').count(), 33);
+    await blank.screenshot({ path: shot('export-bank-svg') });
+    await blank.close();
+    await v.finish();
   });
 
   it('follows live appends: new messages and new lifelines appear', async () => {

@@ -160,6 +160,39 @@ describe('store: properties', function () {
     );
   });
 
+  it('correlations stay symmetric and bookkeeping stays bounded under eviction', () => {
+    fc.assert(
+      fc.property(fc.array(opArb, { minLength: 1, maxLength: 400 }), fc.integer({ min: 8, max: 120 }), (ops, maxEvents) => {
+        const { store } = load(stream(ops), { maxEvents }, 11);
+        const c = store.cols;
+        for (let g = store.head; g < store.tail; g++) {
+          const s = store.slot(g);
+          const m = c.match[s];
+          if (m < store.head || m >= store.tail) continue;
+          const back = c.match[store.slot(m)];
+          const k = c.kind[s];
+          if (k === K.SEND || k === K.RECEIVE) assert.equal(back, g, `send/receive ${g} ↔ ${m}`);
+          if (k === K.RETURN || k === K.EXCEPTION) assert.equal(back, g, `call ${m} is closed by ${g}`);
+          if (k === K.CALL) {
+            // Its end is a return/exception/exit of the same process, no deeper than the call; a return
+            // closing several frames names the lowest of them (this call or an outer one).
+            const ms = store.slot(m);
+            assert.ok([K.RETURN, K.EXCEPTION, K.EXIT].includes(c.kind[ms]), `call ${g} ends with ${c.kind[ms]}`);
+            assert.equal(c.pid[ms], c.pid[s]);
+            assert.ok(c.depth[ms] <= c.depth[s]);
+            if (c.kind[ms] !== K.EXIT && back >= store.head) assert.ok(back <= g);
+          }
+        }
+        const sizes = store.correlator.sizes();
+        assert.ok(sizes.sendQueues <= store.size, `send queues ${sizes.sendQueues} > retained ${store.size}`);
+        assert.ok(sizes.callTags <= store.size);
+        // Ghosts: frames that began before the retained window; at most every open or straddling frame.
+        assert.ok(sizes.ghosts <= Math.max(256, 2 * ops.length), `ghosts ${sizes.ghosts}`);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
   it('the step index finds the same positions as a linear scan, through growth, eviction and compaction', () => {
     fc.assert(
       fc.property(fc.array(fc.integer({ min: 0, max: 6 }), { minLength: 1, maxLength: 3000 }), fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 6 })), { maxLength: 30 }), fc.nat(), (depths, queries, evictSeed) => {

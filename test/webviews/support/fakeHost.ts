@@ -31,6 +31,7 @@ const n = Number(q.get('n') ?? 100_000);
 /** When set, init carries only the first page and the rest is fetched with requestRange. */
 const firstPage = q.get('firstPage') ? Number(q.get('firstPage')) : undefined;
 const cursor = q.get('cursor') ? Number(q.get('cursor')) : undefined;
+const onlyPids = q.get('only') ? q.get('only')!.split(',') : undefined;
 
 const rec = fixture === 'bank' ? bankRecording() : undefined;
 const versions = rec ? versionsOf(rec, q.get('process') ?? 'Bank.Account {:account, :b}') : bigVersions(Math.min(n, 10_000));
@@ -79,7 +80,7 @@ function init(): HostToView {
   const items = firstPage !== undefined ? all.slice(0, firstPage) : all;
   return view === 'stateHistory'
     ? { type: 'init', view, title, total: all.length, items: items as StateVersion[], live: false, cursorSeq: cursor }
-    : { type: 'init', view, title, total: all.length, items: items as MessageEvent[], live: false, cursorSeq: cursor };
+    : { type: 'init', view, title, total: all.length, items: items as MessageEvent[], live: false, cursorSeq: cursor, onlyPids };
 }
 
 window.acquireVsCodeApi = () => ({
