@@ -38,7 +38,7 @@ main(_Args) ->
     end.
 
 run() ->
-    Dir = filename:join(case os:getenv("TMPDIR") of false -> "/tmp"; D -> D end, "esc_trace_bench"),
+    Dir = filename:join(case os:getenv("TMPDIR") of false -> "/tmp"; D -> D end, "esc_trace_bench_" ++ os:getpid()),
     ok = filelib:ensure_dir(filename:join(Dir, "x")),
     load(Dir, "tb_srv", ?SRV),
     load(Dir, "tb_work", ?WORK),

@@ -52,7 +52,7 @@ later_src(V) ->
     "-module(tt_later_mod).\n-export([f/1]).\nf(X) -> {" ++ integer_to_list(V) ++ ", X}.\n".
 
 compile_load(Src) ->
-    Dir = filename:join(tmp_dir(), "esc_trace_tests"),
+    Dir = test_dir(),
     ok = filelib:ensure_dir(filename:join(Dir, "x")),
     {match, [Name]} = re:run(Src, "-module\\(([a-z_]+)\\)", [{capture, all_but_first, list}]),
     Erl = filename:join(Dir, Name ++ ".erl"),
@@ -67,6 +67,10 @@ compile_load(Src) ->
 
 tmp_dir() ->
     case os:getenv("TMPDIR") of false -> "/tmp"; D -> D end.
+
+%% One directory per OS process, so that concurrent test runs never load each other's modules.
+test_dir() ->
+    filename:join(tmp_dir(), "esc_trace_tests_" ++ os:getpid()).
 
 %% ---------------------------------------------------------------- sink helpers
 
@@ -133,12 +137,15 @@ of_kind(K, Evs) -> [E || #{kind := K2} = E <- Evs, K2 =:= K].
 
 has(K, MFA, Evs) -> [E || #{kind := K2, mfa := M} = E <- Evs, K2 =:= K, M =:= MFA] =/= [].
 
-%% Every trace setting of the engine is gone: no process is traced by an agent tracer, `new`
-%% processes get no flags, and the test modules' functions carry no pattern.
-assert_clean() ->
+%% Every trace setting of the engine is gone: no process (the test process included, which ran
+%% traced code) is traced by the engine's tracer, `new` processes do not get it, and the test
+%% modules' functions carry no pattern. (Other tools' settings in the node are left alone.)
+assert_clean(Tracer) ->
     ?assertEqual(undefined, whereis(esc_trace)),
-    ?assertEqual({flags, []}, erlang:trace_info(new, flags)),
-    Traced = [{P, F} || P <- processes(), {flags, F} <- [erlang:trace_info(P, flags)], F =/= []],
+    ?assertNotEqual({tracer, Tracer}, erlang:trace_info(new, tracer)),
+    ?assertEqual({flags, []}, erlang:trace_info(self(), flags)),
+    Traced = [{P, F} || P <- processes(), erlang:trace_info(P, tracer) =:= {tracer, Tracer},
+                        {flags, F} <- [erlang:trace_info(P, flags)]],
     ?assertEqual([], Traced),
     Patterns = [{M, F, A} || M <- [tt_acct, tt_work], code:is_loaded(M) =/= false,
                              {F, A} <- M:module_info(functions),
@@ -278,14 +285,15 @@ tail_loops_are_call_only() ->
 
 late_load_and_reload() ->
     code:purge(tt_later_mod), code:delete(tt_later_mod), code:purge(tt_later_mod),
-    _ = file:delete(filename:join([tmp_dir(), "esc_trace_tests", "tt_later_mod.beam"])),
+    _ = file:delete(filename:join(test_dir(), "tt_later_mod.beam")),
     {ok, #{modules := Mods}} = esc_trace:configure(config(#{prefixes => [<<"tt_later">>], tick_ms => 100})),
     ?assertNot(lists:member(<<"tt_later_mod">>, Mods)),
     %% loaded after the plan: recorded once the poller sees it
     compile_load(later_src(1)),
     wait(fun() -> erlang:trace_info({tt_later_mod, f, 1}, traced) =:= {traced, local} end, 2000),
     {1, a} = tt_later_mod:f(a),
-    Msgs = collect(fun(Ms) -> has('RETURN', {tt_later_mod, f, 1}, events(Ms)) end, 2000),
+    Msgs = collect(fun(Ms) -> has('RETURN', {tt_later_mod, f, 1}, events(Ms)) andalso
+                                  lists:member(2012, codes(Ms)) end, 2000),
     ?assert(has('CALL', {tt_later_mod, f, 1}, events(Msgs))),
     ?assert(lists:member(2012, codes(Msgs))),
     %% reloaded (new code has no patterns): re-applied
@@ -293,8 +301,9 @@ late_load_and_reload() ->
     compile_load(later_src(2)),
     wait(fun() -> erlang:trace_info({tt_later_mod, f, 1}, traced) =:= {traced, local} end, 2000),
     {2, b} = tt_later_mod:f(b),
-    Msgs2 = collect(fun(Ms) -> [x || #{kind := 'RETURN', mfa := {tt_later_mod, f, 1}, body := #{value := V}}
-                                         <- events(Ms), val(V) =:= {2, b}] =/= [] end, 2000),
+    Msgs2 = collect(fun(Ms) -> lists:member(2011, codes(Msgs ++ Ms)) andalso
+                                   [x || #{kind := 'RETURN', mfa := {tt_later_mod, f, 1}, body := #{value := V}}
+                                             <- events(Ms), val(V) =:= {2, b}] =/= [] end, 2000),
     ?assert(lists:member(2011, codes(Msgs ++ Msgs2))),
     ?assert([x || #{kind := 'RETURN', mfa := {tt_later_mod, f, 1}, body := #{value := V}}
                       <- events(Msgs2), val(V) =:= {2, b}] =/= []),
@@ -308,7 +317,7 @@ stop_removes_everything() ->
     ?assertMatch({traced, local}, erlang:trace_info({tt_acct, add, 2}, traced)),
     #{tracer := Tracer, encoders := Encs} = esc_trace:status(),
     ok = esc_trace:stop(),
-    assert_clean(),
+    assert_clean(Tracer),
     [?assertNot(is_process_alive(X)) || X <- [Tracer | Encs]],
     exit(P, kill).
 
@@ -327,7 +336,7 @@ owner_death_cleans_up_within_1s() ->
     exit(Owner, kill),
     wait(fun() -> whereis(esc_trace) =:= undefined andalso not is_process_alive(Guard) end, 1000),
     ?assert(erlang:monotonic_time(millisecond) - T0 =< 1000),
-    assert_clean(),
+    assert_clean(Tracer),
     [?assertNot(is_process_alive(X)) || X <- [Tracer | Encs]],
     exit(P, kill).
 
@@ -401,23 +410,24 @@ heap_limit_stops_recording_cleanly() ->
     {ok, _} = esc_trace:configure(config(#{safety => #{max_heap_words => 3000},
                                            capture => #{items => 100000, depth => 100},
                                            encoders => 1})),
-    #{encoders := [Enc]} = esc_trace:status(),
+    #{encoders := [Enc], tracer := Tracer} = esc_trace:status(),
     Big = lists:seq(1, 50000),
     Big = tt_work:big(Big),
     Msgs = collect(fun(Ms) -> lists:member(2008, codes(Ms)) end, 5000),
     ?assert(lists:member(2008, codes(Msgs))),
     wait(fun() -> whereis(esc_trace) =:= undefined andalso not is_process_alive(Enc) end, 1000),
-    assert_clean().
+    assert_clean(Tracer).
 
 emergency_stop() ->
     {ok, _} = esc_trace:configure(config(#{})),
     {ok, P} = tt_acct:start(1),
     ok = tt_acct:deposit(P, 1),
+    #{tracer := Tracer} = esc_trace:status(),
     ok = esc_trace:emergency_stop(),
     Msgs = collect(fun(Ms) -> lists:member(2009, codes(Ms)) end, 2000),
     ?assert(lists:member(2009, codes(Msgs))),
     wait(fun() -> whereis(esc_trace) =:= undefined end, 1000),
-    assert_clean(),
+    assert_clean(Tracer),
     exit(P, kill).
 
 foreign_tracer_is_reported() ->
