@@ -204,6 +204,10 @@ handle_command(Id, {configuration_done, _}, #st{notify = Notify} = St) ->
 handle_command(Id, {stop, _}, St) ->
     reply(Id, engine(stop, [])),
     St;
+handle_command(Id, {describe_modules, #{modules := Names}}, St) ->
+    Conn = self(),
+    spawn(fun() -> reply(Conn, Id, esc_modinfo:describe(Names)) end),
+    St;
 handle_command(Id, {ping, _}, St) ->
     reply(Id, {ok, #{}}),
     St;
