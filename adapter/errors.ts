@@ -34,6 +34,10 @@ export const Errors = {
   nodeUnreachable: e(1110, 'Cannot attach: {details} Start the node with --sname/--name (e.g. iex --sname app --cookie c -S mix) and check "node".'),
   wrongCookie: e(1111, 'Cannot attach: {details}. Set "cookie" to the node\'s cookie (--cookie or ~/.erlang.cookie).'),
   attachFailed: e(1112, 'Cannot attach: {details}'),
+  // 1300–1399: recording store
+  notCaptured: e(1301, '{details}'),
+  replAfterExit: e(1104, 'The program has exited: the Debug Console cannot evaluate on it any more. Hovers and watches still work from the recording.'),
+  historyDropped: e(1300, 'The recording reached its limit: the oldest history is being overwritten. Raise "recording" (maxEvents, maxBytes) to keep more.'),
   // 1200–1299: agent protocol
   badToken: e(1200, 'A connection presented a wrong session token and was closed.'),
   frameTooLarge: e(1201, 'Frame of {size} bytes exceeds the {cap}-byte cap; connection closed.'),

@@ -1,49 +1,88 @@
 // The DAP session: translates Debug Adapter Protocol requests into calls on the runtime model and
-// runtime events into DAP events. No debugging logic lives here.
-import { InitializedEvent, LoggingDebugSession, OutputEvent, ThreadEvent, Thread } from '@vscode/debugadapter';
+// runtime events into DAP events. No debugging logic lives here: the recording, navigation and the
+// agent are in adapter/runtime and adapter/store.
+import { Breakpoint, InitializedEvent, LoggingDebugSession, OutputEvent, Scope, Source, StackFrame, StoppedEvent, ThreadEvent, Thread, Event } from '@vscode/debugadapter';
 import { DebugProtocol } from '@vscode/debugprotocol';
-import { ScopeFailure } from '../errors';
+import { Errors, ScopeFailure } from '../errors';
+import { CustomEvents, CustomRequests } from '../protocol/customDap';
 import { DebugRuntime } from '../runtime/debugRuntime';
 import { createLogger, Logger } from '../runtime/log';
-import { ProcessRegistry } from '../runtime/processRegistry';
+import type { FrameInfo, Moved, MoveResult } from '../store';
+import { formatTerm } from '../terms/format';
+import { evaluatePath, PathError } from '../terms/pathEval';
 import { toAttachOptions, toLaunchOptions } from './launchArgs';
+import { describeStop } from './stops';
+import { VariableTable } from './variables';
+import { Handles } from '@vscode/debugadapter';
+
+interface FrameRef {
+  pid: number;
+  frame: FrameInfo;
+  top: boolean;
+}
 
 export class ElixirScopeSession extends LoggingDebugSession {
   private readonly log: Logger = createLogger();
   private readonly runtime = new DebugRuntime(this.log);
+  private readonly vars = new VariableTable();
+  private readonly frames = new Handles<FrameRef>();
   private terminated = false;
 
   constructor() {
     super();
     this.setDebuggerLinesStartAt1(true);
     this.setDebuggerColumnsStartAt1(true);
-    this.runtime.on('output', (text, category) => this.sendEvent(new OutputEvent(text, category)));
-    this.runtime.on('threadsChanged', () => this.sendEvent(new ThreadEvent('started', 0)));
-    this.runtime.on('notice', (n) => this.sendEvent(new OutputEvent(`[ElixirScope ${n.code}] ${n.message}\n`, n.severity >= 1 ? 'important' : 'console')));
-    this.runtime.on('programExited', (code) =>
+    const rt = this.runtime;
+    rt.on('output', (text, category) => this.sendEvent(new OutputEvent(text, category)));
+    rt.on('threadsChanged', () => this.sendEvent(new ThreadEvent('started', 0)));
+    rt.on('notice', (n) => this.sendEvent(new OutputEvent(`[ElixirScope ${n.code}] ${n.message}\n`, n.severity >= 1 ? 'important' : 'console')));
+    rt.on('programExited', (code) =>
       this.sendEvent(new OutputEvent(`The program exited (code ${code}). The recording stays available until you stop the session.\n`, 'important')),
     );
+    rt.on('moved', (m) => this.stopped(m));
+    rt.on('stats', (s) => this.sendEvent(new Event(CustomEvents.stats, s)));
   }
 
-  /** Always: declares only what works end to end. */
+  // ───────────── always ─────────────
+
+  /** Declares only what works end to end. */
   protected override initializeRequest(response: DebugProtocol.InitializeResponse): void {
     response.body = {
-      // configurationDone releases the node's boot, so breakpoints set before it apply to init/1.
+      // configurationDone releases the launched node's boot, so breakpoints in init/1 apply.
       supportsConfigurationDoneRequest: true,
-      // terminate ends the debugged OS process group.
+      // Conditions compile into match specifications inside the VM (or once into an agent-side fun).
+      supportsConditionalBreakpoints: true,
+      // Hit counts ("3", ">= 3", "% 10") are counted by the agent.
+      supportsHitConditionalBreakpoints: true,
+      // "Bank.Ledger.handle_cast/2", "Bank.Ledger.handle_cast", ":lists.reverse/1".
+      supportsFunctionBreakpoints: true,
+      // Log points are interpolated by the agent over the hit's bindings; nothing stops.
+      supportsLogPoints: true,
+      exceptionBreakpointFilters: [
+        { filter: 'raised', label: 'Raised exceptions', description: 'Stop where traced code raises, throws or exits', default: false },
+        { filter: 'crashes', label: 'Process crashes', description: 'Stop where a process that ran traced code dies abnormally', default: true },
+      ],
+      // The Debug pane is a view over the recording: stepBack and reverseContinue move backwards in it.
+      supportsStepBack: true,
+      // Hovers and watches resolve names and field paths over the captured bindings.
+      supportsEvaluateForHovers: true,
+      // Copy Value gives the whole term, not the preview.
+      supportsClipboardContext: true,
+      // terminate ends the launched OS process group (attach: detaches cleanly).
       supportsTerminateRequest: true,
+      // Stack pages: deep recursions are not sent whole.
+      supportsDelayedStackTraceLoading: true,
     };
     this.sendResponse(response);
-    this.sendEvent(new InitializedEvent());
   }
 
-  /** launch: compile the Mix project, start it with the agent, apply the trace plan. */
+  /** launch: compile the Mix project, start it with the agent, apply the trace plan; then accept breakpoints. */
   protected override async launchRequest(response: DebugProtocol.LaunchResponse, args: DebugProtocol.LaunchRequestArguments): Promise<void> {
     this.log.log('info', `launch ${JSON.stringify(args)}`);
     try {
-      const opts = toLaunchOptions(args as Record<string, unknown>);
-      await this.runtime.launch(opts);
+      await this.runtime.launch(toLaunchOptions(args));
       this.sendResponse(response);
+      this.sendEvent(new InitializedEvent()); // the agent is there: breakpoints can be resolved now
     } catch (err) {
       await this.runtime.terminate(); // a failed launch leaves no process behind
       this.fail(response, err);
@@ -54,15 +93,49 @@ export class ElixirScopeSession extends LoggingDebugSession {
   protected override async attachRequest(response: DebugProtocol.AttachResponse, args: DebugProtocol.AttachRequestArguments): Promise<void> {
     this.log.log('info', `attach ${JSON.stringify(args)}`);
     try {
-      await this.runtime.attach(toAttachOptions(args as Record<string, unknown>));
+      await this.runtime.attach(toAttachOptions(args));
       this.sendResponse(response);
+      this.sendEvent(new InitializedEvent());
     } catch (err) {
       await this.runtime.terminate();
       this.fail(response, err);
     }
   }
 
-  /** The client has sent its breakpoints: the node may start the user's application. */
+  /** supportsConditionalBreakpoints / HitConditional / LogPoints: one source file's breakpoints. */
+  protected override async setBreakPointsRequest(response: DebugProtocol.SetBreakpointsResponse, args: DebugProtocol.SetBreakpointsArguments): Promise<void> {
+    try {
+      const file = args.source.path ?? '';
+      const results = await this.runtime.setBreakpoints(file, (args.breakpoints ?? []).map((b) => ({ line: b.line, condition: b.condition, hitCondition: b.hitCondition, logMessage: b.logMessage })));
+      response.body = { breakpoints: results.map((r, i) => this.toBreakpoint(r, args.breakpoints![i].line)) };
+      this.sendResponse(response);
+    } catch (err) {
+      this.fail(response, err);
+    }
+  }
+
+  /** supportsFunctionBreakpoints. */
+  protected override async setFunctionBreakPointsRequest(response: DebugProtocol.SetFunctionBreakpointsResponse, args: DebugProtocol.SetFunctionBreakpointsArguments): Promise<void> {
+    try {
+      const results = await this.runtime.setBreakpoints('', args.breakpoints.map((b) => ({ function: b.name, condition: b.condition, hitCondition: b.hitCondition })));
+      response.body = { breakpoints: results.map((r) => this.toBreakpoint(r)) };
+      this.sendResponse(response);
+    } catch (err) {
+      this.fail(response, err);
+    }
+  }
+
+  /** exceptionBreakpointFilters. */
+  protected override async setExceptionBreakPointsRequest(response: DebugProtocol.SetExceptionBreakpointsResponse, args: DebugProtocol.SetExceptionBreakpointsArguments): Promise<void> {
+    try {
+      await this.runtime.setExceptionFilters(args.filters.includes('raised'), args.filters.includes('crashes'));
+      this.sendResponse(response);
+    } catch (err) {
+      this.fail(response, err);
+    }
+  }
+
+  /** supportsConfigurationDoneRequest: the node may start the user's application; we wait for the first hit. */
   protected override async configurationDoneRequest(response: DebugProtocol.ConfigurationDoneResponse): Promise<void> {
     try {
       await this.runtime.setConfigurationDone();
@@ -72,12 +145,17 @@ export class ElixirScopeSession extends LoggingDebugSession {
     }
   }
 
-  /** Threads are the processes of the recording that ran project code. */
+  /** Threads are the processes of the recording. */
   protected override threadsRequest(response: DebugProtocol.ThreadsResponse): void {
-    response.body = {
-      threads: this.runtime.processes.threads().map((p) => new Thread(p.id, ProcessRegistry.displayName(p))),
-    };
+    response.body = { threads: this.runtime.nav.threads().map((p) => new Thread(p.id + 1, p.name)) };
     this.sendResponse(response);
+  }
+
+  /** Pause: stop waiting for a hit and show the latest recorded event. */
+  protected override pauseRequest(response: DebugProtocol.PauseResponse, args: DebugProtocol.PauseArguments): void {
+    this.sendResponse(response);
+    const moved = this.runtime.nav.pause(args.threadId > 0 ? args.threadId - 1 : undefined);
+    if (!moved) this.sendEvent(new OutputEvent('Nothing recorded yet to pause at.\n', 'console'));
   }
 
   protected override async terminateRequest(response: DebugProtocol.TerminateResponse): Promise<void> {
@@ -91,6 +169,150 @@ export class ElixirScopeSession extends LoggingDebugSession {
     this.sendResponse(response);
   }
 
+  /** Custom requests: the emergency stop of recording. */
+  protected override async customRequest(command: string, response: DebugProtocol.Response): Promise<void> {
+    if (command === CustomRequests.emergencyStop) {
+      try {
+        await this.runtime.emergencyStop();
+        response.body = { stopped: true, removed: 0 };
+        this.sendResponse(response);
+      } catch (err) {
+        this.fail(response, err);
+      }
+      return;
+    }
+    this.sendErrorResponse(response, { id: 1999, format: `unknown request ${command}` });
+  }
+
+  // ───────────── movement over the recording (every one takes the reverse flag) ─────────────
+
+  /** continue: to the next breakpoint hit in the recording, waiting for live events past its end. */
+  protected override continueRequest(response: DebugProtocol.ContinueResponse): void {
+    response.body = { allThreadsContinued: true };
+    this.move(response, () => this.runtime.nav.continue({}));
+  }
+
+  /** supportsStepBack: reverseContinue goes to the previous hit (or the process's first event). */
+  protected override reverseContinueRequest(response: DebugProtocol.ReverseContinueResponse, args: DebugProtocol.ReverseContinueArguments): void {
+    this.move(response, () => this.runtime.nav.continue({ reverse: true, pid: args.threadId - 1 }));
+  }
+
+  protected override nextRequest(response: DebugProtocol.NextResponse, args: DebugProtocol.NextArguments): void {
+    this.move(response, () => this.runtime.nav.stepOver({ pid: args.threadId - 1 }));
+  }
+
+  /** supportsStepBack: step over backwards; GenServer state versions are steps too. */
+  protected override stepBackRequest(response: DebugProtocol.StepBackResponse, args: DebugProtocol.StepBackArguments): void {
+    this.move(response, () => this.runtime.nav.stepOver({ reverse: true, pid: args.threadId - 1 }));
+  }
+
+  protected override stepInRequest(response: DebugProtocol.StepInResponse, args: DebugProtocol.StepInArguments): void {
+    this.move(response, () => this.runtime.nav.stepIn({ pid: args.threadId - 1 }));
+  }
+
+  protected override stepOutRequest(response: DebugProtocol.StepOutResponse, args: DebugProtocol.StepOutArguments): void {
+    this.move(response, () => this.runtime.nav.stepOut({ pid: args.threadId - 1 }));
+  }
+
+  // ───────────── while stopped: views at the cursor ─────────────
+
+  /** The stack of a process at the cursor, reconstructed from its call/return events. */
+  protected override async stackTraceRequest(response: DebugProtocol.StackTraceResponse, args: DebugProtocol.StackTraceArguments): Promise<void> {
+    const pid = args.threadId - 1;
+    const start = args.startFrame ?? 0;
+    const levels = args.levels || 50;
+    const stack = this.runtime.nav.stack(pid, start, levels);
+    const frames = await Promise.all(stack.frames.map((f, i) => this.stackFrame(pid, f, start + i === 0)));
+    response.body = { stackFrames: frames, totalFrames: stack.total };
+    this.sendResponse(response);
+  }
+
+  /** Arguments, Locals, Return value, GenServer State, Message, Process. */
+  protected override scopesRequest(response: DebugProtocol.ScopesResponse, args: DebugProtocol.ScopesArguments): void {
+    const ref = this.frames.get(args.frameId);
+    if (!ref) {
+      response.body = { scopes: [] };
+      this.sendResponse(response);
+      return;
+    }
+    const nav = this.runtime.nav;
+    const syntax = ref.frame.file.endsWith('.erl') ? 'erlang' : 'elixir';
+    const fs = nav.frameScopes(ref.frame);
+    const scopes: DebugProtocol.Scope[] = [];
+    const args0 = fs.arguments;
+    if (args0) {
+      if (args0.unavailable) scopes.push(new Scope('Arguments (not retained)', this.vars.add({ kind: 'text', entries: [{ name: 'why', value: 'the call event was evicted from the recording or too large to keep' }] }), false));
+      else if (args0.bindings.length > 0) scopes.push(new Scope(`Arguments (clause ${args0.clause})`, this.vars.bindings(args0.bindings, syntax), false));
+      else scopes.push(new Scope('Arguments', this.vars.add({ kind: 'named', syntax, entries: args0.args.map((a, i) => ({ name: `arg${i + 1}`, term: a })) }), false));
+    }
+    if (fs.locals.length > 0) scopes.push(new Scope('Locals', this.vars.bindings(fs.locals, syntax), false));
+    if (ref.top) {
+      const at = nav.scopes(ref.pid);
+      if (at?.returnValue) scopes.push(new Scope('Return value', this.vars.add({ kind: 'named', syntax, entries: [{ name: 'return', term: at.returnValue }] }), false));
+      if (at?.exception) {
+        const ex = at.exception;
+        scopes.push(new Scope('Exception', this.vars.add({ kind: 'named', syntax, entries: [{ name: 'class', term: { atom: ex.class } }, { name: 'reason', term: ex.reason ?? {} }, ...(ex.stacktrace ? [{ name: 'stacktrace', term: ex.stacktrace }] : [])] }), false));
+      }
+      const state = nav.state(ref.pid);
+      if (state?.state) {
+        scopes.push(new Scope(`GenServer State (v${state.version}, after ${state.callback})`, this.vars.add({ kind: 'named', syntax, entries: [{ name: 'state', term: state.state, evaluateName: 'state' }] }), false));
+      }
+      const msg = nav.message(ref.pid);
+      if (msg?.message) scopes.push(new Scope(`Message (${msg.callback || msg.source})`, this.vars.add({ kind: 'named', syntax, entries: [{ name: 'message', term: msg.message }] }), false));
+      const p = nav.threads().find((t) => t.id === ref.pid);
+      if (p) {
+        const entries = [
+          { name: 'pid', value: p.pid },
+          ...(p.registeredName ? [{ name: 'registered name', value: p.registeredName }] : []),
+          ...(p.viaName ? [{ name: 'name', value: p.viaName }] : []),
+          ...(p.callbackModule ? [{ name: 'callback module', value: p.callbackModule.replace(/^Elixir\./, '') }] : []),
+          ...(p.initialCall ? [{ name: 'initial call', value: p.initialCall }] : []),
+          ...(p.parent ? [{ name: 'spawned by', value: p.parent }] : []),
+          ...(p.links.size ? [{ name: 'links', value: [...p.links].join(', ') }] : []),
+        ];
+        scopes.push(new Scope('Process', this.vars.add({ kind: 'text', entries }), true));
+      }
+    }
+    response.body = { scopes };
+    this.sendResponse(response);
+  }
+
+  /** Lazy expansion of maps, structs, lists and tuples, with paging. */
+  protected override variablesRequest(response: DebugProtocol.VariablesResponse, args: DebugProtocol.VariablesArguments): void {
+    response.body = { variables: this.vars.variables(args.variablesReference, args.start ?? 0, args.count ?? 0) };
+    this.sendResponse(response);
+  }
+
+  /** supportsEvaluateForHovers: hover/watch/clipboard from the recording; repl on the live node. */
+  protected override async evaluateRequest(response: DebugProtocol.EvaluateResponse, args: DebugProtocol.EvaluateArguments): Promise<void> {
+    if (args.context === 'repl') {
+      try {
+        const r = await this.runtime.evaluateOnNode(args.expression);
+        response.body = { result: r.printed ?? formatTerm(r.value), variablesReference: r.value ? this.vars.variable('result', r.value, 'elixir').variablesReference : 0 };
+        this.sendResponse(response);
+      } catch (err) {
+        this.fail(response, err instanceof ScopeFailure && err.error === Errors.nodeGone ? new ScopeFailure(Errors.replAfterExit) : err, false);
+      }
+      return;
+    }
+    const ref = args.frameId !== undefined ? this.frames.get(args.frameId) : undefined;
+    const bindings = new Map<string, NonNullable<ReturnType<typeof evaluatePath>>>();
+    if (ref) {
+      const fs = this.runtime.nav.frameScopes(ref.frame);
+      for (const b of fs.arguments?.bindings ?? []) if (b.name && b.value) bindings.set(b.name, b.value);
+      for (const b of fs.locals) if (b.name && b.value) bindings.set(b.name, b.value);
+    }
+    try {
+      const term = evaluatePath(args.expression, bindings);
+      const full = args.context === 'clipboard';
+      const v = this.vars.variable(args.expression, term, ref?.frame.file.endsWith('.erl') ? 'erlang' : 'elixir', args.expression);
+      response.body = { result: full ? formatTerm(term) : v.value, type: v.type, variablesReference: v.variablesReference, indexedVariables: v.indexedVariables, namedVariables: v.namedVariables };
+      this.sendResponse(response);
+    } catch (err) {
+      this.sendErrorResponse(response, { id: Errors.notCaptured.code, format: err instanceof PathError ? err.message : String(err), showUser: false });
+    }
+  }
+
   /** Client gone (stdio closed, SIGTERM): never leave the node behind. */
   override async shutdown(): Promise<void> {
     if (!this.terminated) {
@@ -100,10 +322,59 @@ export class ElixirScopeSession extends LoggingDebugSession {
     super.shutdown();
   }
 
-  private fail(response: DebugProtocol.Response, err: unknown): void {
+  // ───────────── helpers ─────────────
+
+  private move(response: DebugProtocol.Response, step: () => MoveResult): void {
+    let r: MoveResult;
+    try {
+      r = step();
+    } catch (err) {
+      this.fail(response, err);
+      return;
+    }
+    this.sendResponse(response);
+    // 'moved' is reported through the navigator's event (→ stopped); 'waiting' resolves the same way.
+    if (r.status === 'boundary') {
+      this.vars.reset();
+      this.frames.reset();
+      this.sendEvent(new StoppedEvent('step', r.pid + 1, 'Start of the recording for this process'));
+    }
+  }
+
+  private stopped(m: Moved): void {
+    this.vars.reset();
+    this.frames.reset();
+    const d = describeStop(m, this.runtime.breakpoints);
+    const ev = new StoppedEvent(d.reason, m.pid + 1) as DebugProtocol.StoppedEvent;
+    ev.body.description = d.description;
+    ev.body.text = d.text;
+    ev.body.allThreadsStopped = true;
+    if (d.hitBreakpointIds) ev.body.hitBreakpointIds = d.hitBreakpointIds;
+    this.sendEvent(ev);
+  }
+
+  private async stackFrame(pid: number, f: FrameInfo, top: boolean): Promise<DebugProtocol.StackFrame> {
+    const id = this.frames.create({ pid, frame: f, top });
+    const mfa = f.mfa;
+    const info = mfa ? await this.runtime.modules.describe(mfa.module) : undefined;
+    const file = f.file || info?.source || '';
+    const line = f.line || (mfa ? info?.functionLines.get(`${mfa.function}/${mfa.arity}`) ?? 0 : 0);
+    const sf = new StackFrame(id, f.evicted ? `${f.name} (evicted)` : f.name, file ? new Source(file.split('/').pop() ?? file, file) : undefined, line, 1);
+    if (!file) (sf as DebugProtocol.StackFrame).presentationHint = 'subtle';
+    return sf;
+  }
+
+  private toBreakpoint(r: { id: number; verified: boolean; line?: number; message?: string }, requestedLine?: number): DebugProtocol.Breakpoint {
+    const bp = new Breakpoint(r.verified, r.line ?? requestedLine) as DebugProtocol.Breakpoint;
+    bp.id = r.id;
+    if (r.message) bp.message = r.message;
+    return bp;
+  }
+
+  private fail(response: DebugProtocol.Response, err: unknown, showUser = true): void {
     const code = err instanceof ScopeFailure ? err.error.code : 1999;
     const message = err instanceof Error ? err.message : String(err);
     this.log.log('error', `${response.command} failed: ${message}`);
-    this.sendErrorResponse(response, { id: code, format: message, showUser: true });
+    this.sendErrorResponse(response, { id: code, format: message, showUser });
   }
 }

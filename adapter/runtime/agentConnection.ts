@@ -20,6 +20,7 @@ export interface AgentConnectionEvents {
   batch: [elixirscope.EventBatch];
   notice: [elixirscope.Notice];
   stats: [elixirscope.Stats];
+  logOutput: [elixirscope.LogOutput];
   protocolError: [string];
   close: [];
 }
@@ -103,6 +104,7 @@ export class AgentConnection extends EventEmitter<AgentConnectionEvents> {
     else if (msg.reply) this.onReply(msg.reply as elixirscope.Reply);
     else if (msg.notice) this.emit('notice', msg.notice as elixirscope.Notice);
     else if (msg.stats) this.emit('stats', msg.stats as elixirscope.Stats);
+    else if (msg.logOutput) this.emit('logOutput', msg.logOutput as elixirscope.LogOutput);
     else this.emit('protocolError', 'unexpected message from the agent (no known field set)');
   }
 

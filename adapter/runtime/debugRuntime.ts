@@ -1,17 +1,20 @@
-// The runtime model of one debug session: compiles and starts the node with the agent, talks to the
-// agent, and keeps what it records. A plain event emitter; it knows nothing of DAP or VS Code.
+// The runtime model of one debug session: compiles and starts (or attaches to) the node with the
+// agent, keeps the recording (store + navigator), and relays breakpoints and evaluation to the agent.
+// A plain event emitter; it knows nothing of DAP or VS Code.
 import { EventEmitter } from 'events';
 import * as path from 'path';
 import type { RecordingLimits, TraceScope } from '../config/validate';
 import { Errors, ScopeFailure } from '../errors';
 import { elixirscope } from '../gen/wire';
+import { Navigator, RecordingStore, type Moved } from '../store';
 import { AgentConnection } from './agentConnection';
 import { AgentServer } from './agentServer';
 import { AttachHelper } from './attachHelper';
+import { BreakpointBook, type BreakpointRequest, type BreakpointResult } from './breakpointBook';
 import { Logger, nullLogger } from './log';
 import { checkProject, compileProject, mixEnvFor, ownApps, tracePatterns } from './mixProject';
+import { ModuleCatalog } from './moduleCatalog';
 import { NodeProcess } from './nodeProcess';
-import { ProcessRegistry } from './processRegistry';
 
 export interface LaunchOptions {
   projectDir: string;
@@ -36,12 +39,22 @@ export interface AttachOptions {
 
 export type OutputCategory = 'stdout' | 'stderr' | 'console' | 'important';
 
+export interface RecordingStats {
+  eventsPerSecond: number;
+  eventsKept: number;
+  dropped: number;
+  sampled: number;
+  mode: string;
+}
+
 export interface RuntimeEvents {
   output: [text: string, category: OutputCategory];
   agentConnected: [AgentConnection];
   threadsChanged: [];
   notice: [elixirscope.Notice];
-  stats: [elixirscope.Stats];
+  stats: [RecordingStats];
+  /** The cursor moved (a step, a hit reached while waiting, a pause). */
+  moved: [Moved];
   /** The debugged program ended; the recording stays. */
   programExited: [code: number | null];
 }
@@ -54,27 +67,38 @@ export function agentEbin(): string {
 }
 
 export class DebugRuntime extends EventEmitter<RuntimeEvents> {
-  readonly processes = new ProcessRegistry();
+  store = new RecordingStore();
+  nav = new Navigator(this.store);
+  readonly breakpoints = new BreakpointBook();
+  readonly modules = new ModuleCatalog(() => this.agent);
+  /** The project's compiled-module folders (launch), for preloading and breakpoint resolution. */
+  ebinDirs: string[] = [];
   private server: AgentServer | undefined;
   private node: NodeProcess | undefined;
   private attached: AttachHelper | undefined;
   private agent: AgentConnection | undefined;
+  private agentReady: Promise<AgentConnection>;
+  private resolveAgentReady!: (a: AgentConnection) => void;
   private configurationDone = false;
   private configurationSent = false;
-  /** The project's compiled-module folders (launch), for preloading and breakpoint resolution. */
-  ebinDirs: string[] = [];
 
   constructor(private readonly log: Logger = nullLogger) {
     super();
+    this.agentReady = new Promise((r) => (this.resolveAgentReady = r));
   }
 
   get agentConnection(): AgentConnection | undefined {
     return this.agent;
   }
 
+  get programRunning(): boolean {
+    return this.agent?.isOpen ?? false;
+  }
+
   /** Compiles the project, starts it with the agent, and applies the trace plan. */
   async launch(opts: LaunchOptions): Promise<void> {
     checkProject(opts.projectDir);
+    this.useRecordingLimits(opts.recording);
     const mixEnv = mixEnvFor(opts.task, opts.env);
     const env: NodeJS.ProcessEnv = { ...process.env, ...opts.env, MIX_ENV: mixEnv };
     const out = (text: string, stream: 'stdout' | 'stderr') => this.emit('output', text, stream);
@@ -98,6 +122,7 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
     this.node = node;
     node.on('exit', (code) => {
       this.log.log('info', `node exited with ${code}`);
+      this.store.flush();
       this.emit('programExited', code);
     });
     await node.start(opts.task, opts.taskArgs, opts.projectDir, nodeEnv, out);
@@ -114,13 +139,16 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
         modules: [...apps.flatMap((a) => a.modules), ...patterns.modules],
         prefixes: patterns.prefixes,
         codePaths: this.ebinDirs,
+        lineProbes: opts.lineProbes.map((m) => (m.startsWith(':') ? m.slice(1) : m.startsWith('Elixir.') ? m : `Elixir.${m}`)),
       },
     });
-    await this.maybeReleaseNode();
+    this.resolveAgentReady(agent);
+    if (this.configurationDone) await this.releaseNode(agent); // the client was quicker than the node
   }
 
   /** Loads the agent into a running node over distribution and applies the trace plan. */
   async attach(opts: AttachOptions): Promise<void> {
+    this.useRecordingLimits(opts.recording);
     const server = this.startServer();
     const port = await server.listen();
     const helper = new AttachHelper();
@@ -138,12 +166,51 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
       },
     });
     this.configurationSent = true; // an attached node is already running: nothing waits for configurationDone
+    this.resolveAgentReady(agent);
   }
 
-  /** The client finished sending breakpoints: let the node's boot continue. */
+  /** The client finished sending breakpoints: let the node's boot continue, and wait for the first hit. */
   async setConfigurationDone(): Promise<void> {
     this.configurationDone = true;
-    await this.maybeReleaseNode();
+    if (this.agent) await this.releaseNode(this.agent);
+    this.runToNextHit();
+  }
+
+  /** The launched node's boot waits for this: breakpoints are in place before the application starts. */
+  private async releaseNode(agent: AgentConnection): Promise<void> {
+    if (this.configurationSent) return;
+    this.configurationSent = true;
+    await agent.request({ configurationDone: {} });
+  }
+
+  /** Replaces the breakpoints of a source file ("" = function breakpoints). */
+  async setBreakpoints(file: string, requests: BreakpointRequest[]): Promise<BreakpointResult[]> {
+    const agent = await this.agentReady;
+    if (!agent.isOpen) return requests.map(() => ({ id: 0, verified: false, message: 'the node is gone: breakpoints cannot be placed' }));
+    return this.breakpoints.set(agent, file, requests, this.ebinDirs);
+  }
+
+  async setExceptionFilters(raised: boolean, crashes: boolean): Promise<void> {
+    const agent = await this.agentReady;
+    if (agent.isOpen) await agent.request({ setExceptionFilters: { raised, crashes } });
+  }
+
+  /** Evaluates Elixir on the live node (Debug Console). */
+  async evaluateOnNode(code: string): Promise<elixirscope.EvalResult> {
+    const agent = this.agent;
+    if (!agent?.isOpen) throw new ScopeFailure(Errors.nodeGone);
+    const reply = await agent.request({ evaluate: { code } });
+    return reply.eval as elixirscope.EvalResult;
+  }
+
+  /** Starts (or resumes) waiting for the next breakpoint hit from the cursor; 'moved' reports it. */
+  runToNextHit(): void {
+    this.nav.continue({});
+  }
+
+  /** Stops everything the agent records (emergency stop); the recording so far stays. */
+  async emergencyStop(): Promise<void> {
+    await this.agent?.request({ stop: { reason: 'emergency stop requested by the user' } });
   }
 
   /**
@@ -151,10 +218,26 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
    * from the node, which keeps running untouched.
    */
   async terminate(): Promise<void> {
+    this.nav.cancelWait();
     if (this.attached) await this.attached.detach();
     this.agent?.close();
     await this.node?.kill();
     this.server?.close();
+  }
+
+  private useRecordingLimits(limits: RecordingLimits): void {
+    this.nav.dispose();
+    this.store.dispose();
+    this.store = new RecordingStore(limits);
+    this.nav = new Navigator(this.store);
+    this.nav.on('moved', (m) => this.emit('moved', m));
+    this.store.on('historyDropped', (d) => {
+      if (d.evictedTotal === d.evicted) {
+        this.emit('output', `[ElixirScope ${Errors.historyDropped.code}] ${Errors.historyDropped.format}\n`, 'important');
+      }
+    });
+    this.store.on('process', () => this.emit('threadsChanged'));
+    this.store.on('protocolError', (why) => this.log.log('warn', `store: ${why}`));
   }
 
   private startServer(): AgentServer {
@@ -165,16 +248,6 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
       this.emit('output', `[ElixirScope] ${Errors.badToken.code}: rejected an agent connection: ${reason}\n`, 'stderr');
     });
     return server;
-  }
-
-  get programRunning(): boolean {
-    return this.node?.running ?? false;
-  }
-
-  private async maybeReleaseNode(): Promise<void> {
-    if (!this.configurationDone || !this.agent || this.configurationSent) return;
-    this.configurationSent = true;
-    await this.agent.request({ configurationDone: {} });
   }
 
   private awaitAgent(server: AgentServer, node: NodeProcess): Promise<AgentConnection> {
@@ -201,19 +274,38 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
     const i = agent.info;
     this.log.log('info', `agent connected: node ${i.node}, OTP ${i.otpRelease}, Elixir ${i.elixirVersion}, OS pid ${i.osPid}`);
     this.emit('output', `[ElixirScope] agent connected: node ${i.node}, OS pid ${i.osPid}, OTP ${i.otpRelease}, ERTS ${i.ertsVersion}, Elixir ${i.elixirVersion || 'n/a'}\n`, 'console');
+    let knownThreads = 0;
     agent.on('batch', (batch) => {
-      if (this.processes.ingest(batch)) this.emit('threadsChanged');
+      this.store.ingestBatch(batch);
+      const n = this.nav.threads().length;
+      if (n !== knownThreads) {
+        knownThreads = n;
+        this.emit('threadsChanged');
+      }
     });
     agent.on('notice', (n) => {
       this.log.log(n.severity === elixirscope.Notice.Severity.ERROR ? 'error' : 'info', `agent notice ${n.code}: ${n.message}`);
       this.emit('notice', n);
     });
-    agent.on('stats', (s) => this.emit('stats', s));
+    agent.on('logOutput', (l) => this.emit('output', `${l.text}\n`, 'stdout'));
+    agent.on('stats', (s) => {
+      const st = this.store.stats();
+      this.emit('stats', {
+        eventsPerSecond: Number(s.eventsPerS ?? 0),
+        eventsKept: st.retained,
+        dropped: Number(s.droppedTotal ?? 0) + st.evictedTotal,
+        sampled: Number(s.sampledTotal ?? 0),
+        mode: s.mode || 'full',
+      });
+    });
     agent.on('protocolError', (reason) => {
       this.log.log('warn', `protocol error: ${reason}`);
       this.emit('output', `[ElixirScope] ${Errors.malformedFrame.code}: ${reason}\n`, 'stderr');
     });
-    agent.on('close', () => this.log.log('info', 'agent connection closed'));
+    agent.on('close', () => {
+      this.log.log('info', 'agent connection closed');
+      this.store.flush();
+    });
     this.emit('agentConnected', agent);
   }
 }

@@ -329,7 +329,7 @@ subsets([X | Rest]) ->
 %% What to do with a tagged trace message (see the module doc). Counts: hit counts per id (after
 %% the condition), kept by the caller. Returns the actions, the event's clause/line/bindings
 %% (none when the arguments match no targeted clause), and the new counts.
--spec on_hit([prepared()], tuple(), #{pos_integer() => non_neg_integer()}) ->
+-spec on_hit([prepared()], tuple(), #{pos_integer() => non_neg_integer()} | fun((pos_integer()) -> pos_integer())) ->
           {[{stop, pos_integer()} | {log, pos_integer(), binary()}],
            #{clause := non_neg_integer(), line := non_neg_integer(), bindings := [{binary(), term()}]} | none,
            #{pos_integer() => non_neg_integer()}}.
@@ -339,8 +339,7 @@ on_hit(Prepared, Msg, Counts) ->
             Bound = bound(MFA, Args),
             Hits = [P || #{id := Id} = P <- Prepared, lists:member(Id, Ids), hit(P, MFA, Mode, Bound)],
             lists:foldl(fun(#{id := Id, hit := H, log := Log}, {Acts, B, Cs}) ->
-                                N = maps:get(Id, Cs, 0) + 1,
-                                Cs2 = Cs#{Id => N},
+                                {N, Cs2} = count(Id, Cs),
                                 case esc_bp_cond:hit_ok(H, N) of
                                     false -> {Acts, B, Cs2};
                                     true when Log =:= none -> {Acts ++ [{stop, Id}], B, Cs2};
@@ -349,6 +348,13 @@ on_hit(Prepared, Msg, Counts) ->
                         end, {[], Bound, Counts}, Hits);
         _ -> {[], none, Counts}
     end.
+
+%% Counts is a map kept by the caller, or a fun(Id) -> NewCount (e.g. an atomics counter shared
+%% by the engine's encoders).
+count(Id, Cs) when is_function(Cs, 1) -> {Cs(Id), Cs};
+count(Id, Cs) ->
+    N = maps:get(Id, Cs, 0) + 1,
+    {N, Cs#{Id => N}}.
 
 decode({trace_ts, _, call, {M, F, Args}, Tag, _}) -> {{M, F, length(Args)}, Args, Tag};
 decode({trace, _, call, {M, F, Args}, Tag}) -> {{M, F, length(Args)}, Args, Tag};

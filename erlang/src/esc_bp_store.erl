@@ -8,13 +8,14 @@
 %%   esc_bp_forms   {{Module, Key}, Info}                          debug-info forms and clause tables
 %%   esc_probe_mods {Module, Info}                                 instrumented modules (originals)
 %%   esc_probe_ids  {{StubModule, Function}, Probe}                one row per line probe
+%%   esc_bps        the session's breakpoint set (see esc_bps)
 %% It also monitors the owners that esc_probe:instrument/2 registers: when an owner (the agent's
 %% connection) dies, every instrumented module is restored here, so no probe outlives the session.
 -module(esc_bp_store).
 
 -export([ensure/0, watch/1, stop/0, init/1]).
 
--define(TABLES, [esc_bp_index, esc_bp_forms, esc_probe_mods, esc_probe_ids]).
+-define(TABLES, [esc_bp_index, esc_bp_forms, esc_probe_mods, esc_probe_ids, esc_bps]).
 
 %% Starts the owner if needed; returns its pid. Safe to call concurrently.
 -spec ensure() -> pid().
@@ -72,6 +73,8 @@ loop(Watched) ->
                 false -> loop(Watched#{Owner => monitor(process, Owner)})
             end;
         {'DOWN', _, process, Owner, _} when is_map_key(Owner, Watched) ->
+            %% The session is over: its breakpoints (patterns and set) go, then the probes.
+            _ = (catch esc_bps:session_down(Owner)),
             _ = (catch esc_probe:restore_all()),
             loop(maps:remove(Owner, Watched));
         stop ->

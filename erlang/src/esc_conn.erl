@@ -195,7 +195,16 @@ handle_frame(Data, St) ->
 
 handle_command(Id, {configure, Config}, St) ->
     preload(Config),
-    reply(Id, engine(configure, [Config#{sink => self()}])),
+    %% esc_bps adds the breakpoint hooks and takes Configure.line_probes.
+    reply(Id, engine(configure, [esc_bps:engine_config(Config#{sink => self()})])),
+    St;
+handle_command(Id, {set_breakpoints, Req}, St) ->
+    reply(Id, try {breakpoints, esc_bps:set_breakpoints(Req)}
+              catch C:R -> {error, #{code => 2000, message => format_reason({C, R})}}
+              end),
+    St;
+handle_command(Id, {set_exception_filters, Filters}, St) ->
+    reply(Id, esc_bps:set_exception_filters(Filters)),
     St;
 handle_command(Id, {configuration_done, _}, #st{notify = Notify} = St) ->
     Notify =/= undefined andalso (Notify ! esc_configuration_done),

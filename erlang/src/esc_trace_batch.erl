@@ -16,15 +16,18 @@
 
 -define(CALL, 1). -define(RETURN, 2). -define(EXCEPTION, 3). -define(SEND, 5). -define(RECEIVE, 6).
 -define(SPAWN, 7). -define(EXIT, 8). -define(STATE, 9). -define(LINK, 10). -define(UNLINK, 11).
--define(PROCESS, 12).
+-define(PROCESS, 12). -define(LINE_EV, 4).
+%% Reserved EventBatch.hit ids of the exception filters (esc_bps).
+-define(HIT_RAISED, 16#FFFFFF01). -define(HIT_CRASH, 16#FFFFFF02).
 
 %% Per-batch accumulator: intern tables and events (newest first).
 -record(b, {pids = #{} :: map(), pidl = [] :: list(), np = 0 :: non_neg_integer(),
             mfas = #{} :: map(), mfal = [] :: list(), nm = 1 :: pos_integer(),
-            evs = [] :: list(), n = 0 :: non_neg_integer(), counts = #{} :: map()}).
+            evs = [] :: list(), n = 0 :: non_neg_integer(), counts = #{} :: map(),
+            logs = [] :: list()}).
 
 %% Opts: sink, limits, start_mono, start_uniq, counters, mfa_tab, tracer, cb_mods, agent,
-%% upgrade, max_sink_queue, max_mailbox, heap.
+%% upgrade, max_sink_queue, max_mailbox, heap; breakpoint hooks hit_fun and exc_filter (see esc_trace).
 -spec start_link(map()) -> pid().
 start_link(Opts) ->
     %% Low priority: when the node is busy, the user's processes come first; the tracer's
@@ -92,31 +95,62 @@ mfa_of(_) -> none.
 
 %% ---------------------------------------------------------------- events
 
-event({trace_ts, Pid, call, {M, F, Args} = Call, Ts}, Ctx, B) ->
-    call_event(Pid, Call, Ts, {M, F, length(Args)}, none, Ctx, B);
+event({trace_ts, Pid, call, {M, F, Args} = Call, Ts} = Msg, Ctx, B) ->
+    case stub(M) of
+        false -> call_event(Pid, Call, Ts, {M, F, length(Args)}, none, Ctx, B);
+        true -> line_event(Msg, none, Ctx, B)
+    end;
 event({trace_ts, Pid, call, {M, F, Args} = Call, _Tag, Ts} = Msg, Ctx, B) ->
     %% A call tagged by a breakpoint's match spec (esc_bp): the hit_fun of the engine's config
-    %% decides which breakpoints it hit and binds the clause's names.
+    %% decides which breakpoints it hit (#{hits, logs, clause, line, bindings}), or `skip` when
+    %% nothing passed and the function is not recorded otherwise.
     Hit = case maps:get(hit_fun, Ctx, undefined) of
               undefined -> none;
               HitFun -> try HitFun(Msg) catch _:_ -> none end
           end,
-    call_event(Pid, Call, Ts, {M, F, length(Args)}, Hit, Ctx, B);
-event({trace_ts, Pid, return_from, MFA, Value, Ts}, Ctx, B) ->
+    case Hit of
+        skip -> B;
+        _ ->
+            B2 = case stub(M) of
+                     false -> call_event(Pid, Call, Ts, {M, F, length(Args)}, Hit, Ctx, B);
+                     true -> line_event(Msg, Hit, Ctx, B)
+                 end,
+            logs(Pid, Hit, B, B2)
+    end;
+event({trace_ts, Pid, return_from, {M, _, _} = MFA, Value, Ts}, Ctx, B) ->
+    case stub(M) of true -> B; false -> return_event(Pid, MFA, Value, Ts, Ctx, B) end;
+event({trace_ts, Pid, exception_from, {M, _, _} = MFA, {Class, Reason}, Ts}, Ctx, B) ->
+    case stub(M) of
+        true -> B;
+        false -> exception_event(Pid, MFA, Class, Reason, Ts, Ctx, B)
+    end;
+event({trace_ts, Pid, Send, Msg, To, Ts}, Ctx, B) when Send =:= send; Send =:= send_to_non_existing_process ->
+    send_event(Pid, Send, Msg, To, Ts, Ctx, B);
+event(Other, Ctx, B) ->
+    other_event(Other, Ctx, B).
+
+return_event(Pid, MFA, Value, Ts, Ctx, B) ->
     B1 = announce(Pid, Ts, Ctx, B),
     {V, VSz} = esc_trace_enc:term_io(Value, limits(Ctx)),
     {Ret, RSz} = esc_trace_enc:field_io(1, V, VSz),
     B2 = add(Pid, Ts, ?RETURN, MFA, body(2, Ret, RSz), 0, 0, 0, count(MFA, B1)),
-    callback_return(Pid, MFA, Value, Ts, Ctx, B2);
-event({trace_ts, Pid, exception_from, MFA, {Class, Reason}, Ts}, Ctx, B) ->
+    callback_return(Pid, MFA, Value, Ts, Ctx, B2).
+
+%% The `raised` exception filter marks the frame an exception leaves first; the same exception
+%% then leaving the traced callers (no call in between) is not marked again.
+exception_event(Pid, MFA, Class, Reason, Ts, Ctx, B) ->
     B1 = announce(Pid, Ts, Ctx, B),
     callback_abort(Pid, MFA, Ctx),
     L = limits(Ctx),
     {C, CSz} = esc_trace_enc:field_io(1, atom_to_binary(Class, utf8), byte_size(atom_to_binary(Class, utf8))),
     {R0, R0Sz} = esc_trace_enc:term_io(Reason, L),
     {R, RSz} = esc_trace_enc:field_io(2, R0, R0Sz),
-    add(Pid, Ts, ?EXCEPTION, MFA, body(3, [C | R], CSz + RSz), 0, 0, 0, count(MFA, B1));
-event({trace_ts, Pid, Send, Msg, To, Ts}, Ctx, B) when Send =:= send; Send =:= send_to_non_existing_process ->
+    Same = get({esc_exc, Pid}) =:= {Class, Reason},
+    put({esc_exc, Pid}, {Class, Reason}),
+    Mark = case not Same andalso filter(raised, Ctx) of true -> ?HIT_RAISED; false -> 0 end,
+    add(Pid, Ts, ?EXCEPTION, MFA, marked(body(3, [C | R], CSz + RSz), Mark), 0, 0, 0, Mark, count(MFA, B1)).
+
+send_event(Pid, Send, Msg, To, Ts, Ctx, B) ->
     case agent(To, Ctx) of
         true -> B;
         false ->
@@ -134,8 +168,9 @@ event({trace_ts, Pid, Send, Msg, To, Ts}, Ctx, B) when Send =:= send; Send =:= s
             Inner = [esc_trace_enc:field_bytes(1, ToStr), Mf | Dead],
             Body = body(5, Inner, byte_size(esc_trace_enc:field_bytes(1, ToStr)) + MSz + byte_size(Dead)),
             add(Pid, Ts, ?SEND, none, Body, Other, hash(Msg), call_tag(Msg), B2)
-    end;
-event({trace_ts, Pid, 'receive', Msg, Ts}, Ctx, B) ->
+    end.
+
+other_event({trace_ts, Pid, 'receive', Msg, Ts}, Ctx, B) ->
     case from_agent(Msg, Ctx) of
         true -> B;
         false ->
@@ -144,30 +179,95 @@ event({trace_ts, Pid, 'receive', Msg, Ts}, Ctx, B) ->
             {Mf, MSz} = esc_trace_enc:field_io(1, M0, M0Sz),
             add(Pid, Ts, ?RECEIVE, none, body(6, Mf, MSz), 0, hash(Msg), 0, B1)
     end;
-event({trace_ts, Pid, spawn, Child, {M, F, Args}, Ts}, Ctx, B) ->
+other_event({trace_ts, Pid, spawn, Child, {M, F, Args}, Ts}, Ctx, B) ->
     B1 = announce(Pid, Ts, Ctx, B),
     {B2, Other} = other(Child, B1),
     C = esc_trace_enc:field_bytes(1, list_to_binary(pid_to_list(Child))),
     E = esc_trace_enc:field_bytes(2, esc_trace_enc:mfa(M, F, length(Args))),
     {A, ASz} = esc_trace_enc:terms(3, Args, limits(Ctx)),
     add(Pid, Ts, ?SPAWN, none, body(7, [C, E | A], byte_size(C) + byte_size(E) + ASz), Other, 0, 0, B2);
-event({trace_ts, Pid, exit, Reason, Ts}, Ctx, B) ->
+other_event({trace_ts, Pid, exit, Reason, Ts}, Ctx, B) ->
     B1 = announce(Pid, Ts, Ctx, B),
     {R0, R0Sz} = esc_trace_enc:term_io(Reason, limits(Ctx)),
     {R, RSz} = esc_trace_enc:field_io(1, R0, R0Sz),
     erase({esc_p, Pid}),
+    erase({esc_exc, Pid}),
     forget(Pid),
-    add(Pid, Ts, ?EXIT, none, body(8, R, RSz), 0, 0, 0, B1);
-event({trace_ts, Pid, Link, Peer, Ts}, Ctx, B) when Link =:= link; Link =:= unlink ->
+    %% The `crashes` filter: an abnormal exit of a process that ran traced code (only those
+    %% processes get the procs flag).
+    Mark = case abnormal(Reason) andalso filter(crashes, Ctx) of true -> ?HIT_CRASH; false -> 0 end,
+    add(Pid, Ts, ?EXIT, none, marked(body(8, R, RSz), Mark), 0, 0, 0, Mark, B1);
+other_event({trace_ts, Pid, Link, Peer, Ts}, Ctx, B) when Link =:= link; Link =:= unlink ->
     B1 = announce(Pid, Ts, Ctx, B),
     {B2, Other} = other(Peer, B1),
     O = esc_trace_enc:field_bytes(1, repr(Peer)),
     Kind = case Link of link -> ?LINK; unlink -> ?UNLINK end,
     add(Pid, Ts, Kind, none, body(10, O, byte_size(O)), Other, 0, 0, B2);
-event(_Other, _Ctx, B) ->
+other_event(_Other, _Ctx, B) ->
     B.
 
+abnormal(normal) -> false;
+abnormal(shutdown) -> false;
+abnormal({shutdown, _}) -> false;
+abnormal(_) -> true.
+
+%% The exception filters in force (exc_filter hook: fun(raised | crashes) -> boolean()).
+filter(Kind, Ctx) ->
+    case maps:get(exc_filter, Ctx, undefined) of
+        F when is_function(F, 1) -> try F(Kind) =:= true catch _:_ -> false end;
+        _ -> false
+    end.
+
+%% EventBody.hits (field 20) appended to a body when Mark is a hit id.
+marked(Body, 0) -> Body;
+marked({Io, Sz}, Mark) ->
+    Hits = esc_trace_enc:packed(20, [Mark]),
+    {[Io | Hits], Sz + byte_size(Hits)}.
+
+%% Line-probe stub modules ('esc_probe@<Module>', see esc_probe): their calls are LINE events.
+%% Cached per encoder, as the check runs for every call.
+stub(M) ->
+    case get({esc_stub, M}) of
+        undefined ->
+            S = case atom_to_binary(M, utf8) of
+                    <<"esc_probe@", _/binary>> -> true;
+                    _ -> false
+                end,
+            put({esc_stub, M}, S),
+            S;
+        S -> S
+    end.
+
+%% A LINE event from a probe call (Hit: none, or the hit_fun's result for a tagged probe call).
+%% Its MFA is the instrumented function; bindings are the locals the probe passed.
+line_event(Msg, Hit, Ctx, B) ->
+    case esc_probe:line_event(Msg) of
+        {ok, #{pid := Pid, module := M, function := F, arity := A, line := Line, file := File,
+               bindings := Bs, ts := Ts}} ->
+            B1 = announce(Pid, Ts, Ctx, B),
+            Inner = [esc_trace_enc:field_varint(1, Line), esc_trace_enc:field_str(2, File) |
+                     bindings_io(3, Bs, limits(Ctx))],
+            {Body, Sz} = body(4, Inner, iolist_size(Inner)),
+            case Hit of
+                #{hits := [First | _] = Ids} ->
+                    Hits = esc_trace_enc:packed(20, Ids),
+                    add(Pid, Ts, ?LINE_EV, {M, F, A}, {[Body | Hits], Sz + byte_size(Hits)}, 0, 0, 0, First, B1);
+                _ ->
+                    add(Pid, Ts, ?LINE_EV, {M, F, A}, {Body, Sz}, 0, 0, 0, B1)
+            end;
+        none -> B
+    end.
+
+%% Log points of a hit: sent as LogOutput after the batch, with the event's sequence number.
+logs(Pid, #{logs := [_ | _] = Logs}, #b{n = N0}, #b{n = N, logs = L} = B2) when N > N0 ->
+    B2#b{logs = [{N, Pid, Id, Text} || {Id, Text} <- Logs] ++ L};
+logs(Pid, #{logs := [_ | _] = Logs}, _B, #b{logs = L} = B2) ->
+    B2#b{logs = [{0, Pid, Id, Text} || {Id, Text} <- Logs] ++ L};
+logs(_Pid, _Hit, _B, B2) ->
+    B2.
+
 call_event(Pid, {_, _, Args} = Call, Ts, MFA, Hit, Ctx, B) ->
+    erase({esc_exc, Pid}),
     B1 = announce(Pid, Ts, Ctx, B),
     upgrade(Pid, Ctx),
     callback_call(Pid, Call, Ctx),
@@ -186,14 +286,18 @@ call_event(Pid, {_, _, Args} = Call, Ts, MFA, Hit, Ctx, B) ->
 %% CallEvent.clause (2), bindings (3: Binding{name, value}) and line (4) of a breakpoint hit.
 hit_fields(Hit, L) ->
     Clause = esc_trace_enc:field_varint(2, maps:get(clause, Hit, 0)),
-    Bindings = [begin
-                    {V, VSz} = esc_trace_enc:term_io(Value, L),
-                    {Vf, VfSz} = esc_trace_enc:field_io(2, V, VSz),
-                    N = esc_trace_enc:field_str(1, esc_trace_enc:str(Name)),
-                    element(1, esc_trace_enc:field_io(3, [N | Vf], byte_size(N) + VfSz))
-                end || {Name, Value} <- maps:get(bindings, Hit, [])],
+    Bindings = bindings_io(3, maps:get(bindings, Hit, []), L),
     Line = esc_trace_enc:field_varint(4, maps:get(line, Hit, 0)),
     [Clause, Bindings | Line].
+
+%% Repeated Binding{name, value} as field Field.
+bindings_io(Field, Bs, L) ->
+    [begin
+         {V, VSz} = esc_trace_enc:term_io(Value, L),
+         {Vf, VfSz} = esc_trace_enc:field_io(2, V, VSz),
+         N = esc_trace_enc:field_str(1, esc_trace_enc:str(Name)),
+         element(1, esc_trace_enc:field_io(Field, [N | Vf], byte_size(N) + VfSz))
+     end || {Name, Value} <- Bs].
 
 %% ---------------------------------------------------------------- GenServer state history
 
@@ -441,7 +545,7 @@ add(Pid, {Mono, Uniq}, Kind, MFA, {BodyIo, BodySz}, Other, Hash, Tag, Hit, B) ->
          n = B2#b.n + 1}.
 
 emit(#b{n = 0}, _Ctx) -> ok;
-emit(#b{evs = Evs0, n = N, pidl = PidL, mfal = MfaL}, #{counters := Cnt, start_mono := M0,
+emit(#b{evs = Evs0, n = N, pidl = PidL, mfal = MfaL, logs = Logs}, #{counters := Cnt, start_mono := M0,
                                                           start_uniq := U0} = Ctx) ->
     Evs = lists:reverse(Evs0),
     Last = atomics:add_get(Cnt, ?C_SEQ, N),
@@ -471,4 +575,8 @@ emit(#b{evs = Evs0, n = N, pidl = PidL, mfal = MfaL}, #{counters := Cnt, start_m
             atomics:add(Cnt, ?C_DROP_PENDING, N + Dropped),
             atomics:put(Cnt, ?C_SINK_FULL, 1)
     end,
+    [esc_trace_sink:message(Ctx, #{msg => {log_output, #{breakpoint => Id, text => Text,
+                                                         pid => list_to_binary(pid_to_list(Pid)),
+                                                         seq => case Ix of 0 -> 0; _ -> First + Ix - 1 end}}})
+     || {Ix, Pid, Id, Text} <- lists:reverse(Logs)],
     ok.

@@ -82,6 +82,13 @@ handle_call({configure, Config}, _From, S) ->
     {reply, {ok, info(S2)}, S2};
 handle_call({base_ms, MFA}, _From, S) ->
     {reply, esc_trace_plan:base_ms(MFA, S#s.mods, S#s.degr), S};
+handle_call({esc_bps, Fun}, _From, S) when is_function(Fun, 1) ->
+    %% Breakpoint changes (esc_bps) run here, serialized with the engine's own pattern changes,
+    %% given the engine's current spec per function.
+    R = try {esc_bps_result, Fun(base_fun(S))}
+        catch Class:Reason:Stack -> {esc_bps_failed, {Class, Reason, Stack}}
+        end,
+    {reply, R, S};
 handle_call(status, _From, #s{ctx = #{counters := Cnt}} = S) ->
     {reply, #{mode => S#s.mode, modules => maps:keys(S#s.mods), degraded => S#s.degr,
               tracer => S#s.tracer, encoders => S#s.encs, guard => S#s.guard,
@@ -141,7 +148,7 @@ apply_plan(Config, #s{mods = Old, ctx = Ctx} = S) ->
     Infos = maps:from_list([{M, esc_trace_plan:inspect(M)} || M <- Mods]),
     maps:foreach(fun(M, I) -> esc_trace_plan:set_module(M, I, S#s.degr) end, Infos),
     Cbs = maps:from_list([{M, true} || {M, #{callback_module := true}} <- maps:to_list(Infos)]),
-    Hooks = maps:with([hit_fun], Config),
+    Hooks = maps:with([hit_fun, exc_filter], Config),
     [E ! {esc_ctx, Hooks#{cb_mods => Cbs, limits => limits(Config)}} || E <- S#s.encs],
     S1 = S#s{mods = Infos, matcher = matcher(Config), loaded = loaded_map(),
              ctx = maps:merge(Ctx, Hooks#{cb_mods => Cbs, limits => limits(Config)})},
@@ -241,6 +248,7 @@ poll(#s{mods = Mods, loaded = Known, matcher = Matcher} = S) ->
 
 tick(#s{ctx = #{counters := Cnt, mfa_tab := Tab}, tick = T} = S0) ->
     S = poll(S0),
+    tick_hook(S),
     In = atomics:get(Cnt, ?C_IN),
     Rate = (In - S#s.last_in) * 1000 div S#s.tick_ms,
     Counts = ets:tab2list(Tab),
@@ -304,10 +312,24 @@ act(Actions, #s{mods = Mods} = S) ->
 %% The engine just (re)set the patterns of Mods: the `on_patterns` hook of the config (breakpoints,
 %% esc_bp:sync_patterns/3) puts its clauses back in front, given the engine's own spec per MFA.
 patterns_hook([], _S) -> ok;
-patterns_hook(Mods, #s{cfg = Config, mods = Infos, degr = Degr}) ->
+patterns_hook(Mods, #s{cfg = Config} = S) ->
     case maps:get(on_patterns, Config, undefined) of
         Fun when is_function(Fun, 2) ->
-            try Fun(Mods, fun(MFA) -> esc_trace_plan:base_ms(MFA, Infos, Degr) end)
+            try Fun(Mods, base_fun(S))
+            catch _:_ -> ok
+            end;
+        _ -> ok
+    end.
+
+base_fun(#s{mods = Infos, degr = Degr}) ->
+    fun(MFA) -> esc_trace_plan:base_ms(MFA, Infos, Degr) end.
+
+%% The `on_tick` hook of the config (esc_bps: pending breakpoints whose module loaded, modules
+%% with breakpoints reloaded outside the plan) runs every tick, given the engine's spec per MFA.
+tick_hook(#s{cfg = Config} = S) ->
+    case maps:get(on_tick, Config, undefined) of
+        Fun when is_function(Fun, 1) ->
+            try Fun(base_fun(S))
             catch _:_ -> ok
             end;
         _ -> ok
@@ -368,6 +390,9 @@ cleanup(Tracer, Mods, Tcw0) ->
     end,
     [catch erlang:trace(P, false, [all]) || P <- processes(), erlang:trace_info(P, tracer) =:= {tracer, Tracer}],
     [esc_trace_plan:clear_module(M) || M <- Mods],
+    %% Breakpoint patterns (also on functions outside the plan) and line probes (originals back).
+    _ = (catch esc_bps:cleanup()),
+    _ = (catch esc_probe:restore_all()),
     erlang:system_flag(trace_control_word, Tcw0),
     ok.
 

@@ -1,0 +1,58 @@
+// The session's breakpoints: adapter-assigned ids, one set per source file plus the function
+// breakpoints, sent to the agent as SetBreakpoints. Knows nothing of DAP.
+import { elixirscope } from '../gen/wire';
+import type { AgentConnection } from './agentConnection';
+
+export interface BreakpointRequest {
+  line?: number;
+  function?: string;
+  condition?: string;
+  hitCondition?: string;
+  logMessage?: string;
+}
+
+export interface BreakpointResult {
+  id: number;
+  verified: boolean;
+  line?: number;
+  message?: string;
+}
+
+/** Hit ids the agent uses for the exception filters (see the .proto). */
+export const RAISED_HIT = 0xffffff01;
+export const CRASH_HIT = 0xffffff02;
+
+export class BreakpointBook {
+  private nextId = 1;
+  /** file ("" = function breakpoints) → id by request identity, so unchanged breakpoints keep their id. */
+  private readonly ids = new Map<string, Map<string, number>>();
+  readonly logPoints = new Map<number, string>();
+  private readonly known = new Map<number, BreakpointRequest & { file: string }>();
+
+  /** The breakpoint behind a hit id (undefined for exception filter hits). */
+  byId(id: number): (BreakpointRequest & { file: string }) | undefined {
+    return this.known.get(id);
+  }
+
+  /** Replaces the breakpoints of `file` on the agent; resolves with one result per request, in order. */
+  async set(agent: AgentConnection, file: string, requests: BreakpointRequest[], ebinDirs: string[]): Promise<BreakpointResult[]> {
+    const previous = this.ids.get(file) ?? new Map<string, number>();
+    const current = new Map<string, number>();
+    const specs = requests.map((r) => {
+      const key = JSON.stringify([r.line, r.function, r.condition, r.hitCondition, r.logMessage]);
+      const id = previous.get(key) ?? current.get(key) ?? this.nextId++;
+      current.set(key, id);
+      this.known.set(id, { ...r, file });
+      return { id, line: r.line ?? 0, function: r.function ?? '', condition: r.condition ?? '', hitCondition: r.hitCondition ?? '', logMessage: r.logMessage ?? '' };
+    });
+    for (const [, id] of previous) if (![...current.values()].includes(id)) this.known.delete(id);
+    this.ids.set(file, current);
+    const reply = await agent.request({ setBreakpoints: { file, breakpoints: specs, ebinDirs } });
+    const states = new Map((reply.breakpoints?.breakpoints ?? []).map((s: elixirscope.BreakpointState.$Properties) => [s.id ?? 0, s]));
+    return specs.map((s) => {
+      const st = states.get(s.id);
+      if (!st) return { id: s.id, verified: false, message: 'the agent did not report this breakpoint' };
+      return { id: s.id, verified: !!st.verified, line: st.line || undefined, message: st.message || undefined };
+    });
+  }
+}

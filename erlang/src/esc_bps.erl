@@ -1,0 +1,388 @@
+%% The session's breakpoint set: what the connection's setBreakpoints / setExceptionFilters /
+%% Configure.line_probes turn into, kept applied to the running code by the recording engine.
+%%
+%% Why a separate module: esc_bp prepares one breakpoint and builds its match specs, esc_probe
+%% instruments modules, esc_trace records; something must own the *set* across commands, hold the
+%% hit counters shared by the engine's encoders, and keep patterns and probes right when modules
+%% load, reload or get recompiled. State lives in the esc_bps ETS table (owned by esc_bp_store, so
+%% it outlives every caller); every change of patterns runs inside the engine's controller
+%% ({esc_bps, Fun} call) when the engine runs, so it never races the engine's own pattern changes.
+%%
+%% Rows of esc_bps:
+%%   {{bp, Id}, Rec}          Rec = #{id, file, spec, status := ok | pending | error, prepared,
+%%                            message, counter (atomics, shared by encoders), mods := #{M => Md5}}
+%%   {{file, File}, [Id]}     ids per source file (<<>> = function breakpoints)
+%%   {opts, #{owner, sink, ebin_dirs}}, {line_probes, [M]}, {filters, #{raised, crashes}}
+%%   {applied, [Prepared]}    what the trace patterns currently carry (for esc_bp:sync_patterns/3)
+%%   {{base, MFA}, Recorded}  whether the engine records MFA anyway (else a tagged call whose
+%%                            breakpoints did not pass is dropped, not recorded)
+%%   {loaded, N}              number of loaded modules at the last pending retry
+%%
+%% Semantics:
+%% - set_breakpoints replaces every breakpoint of a file ("" = function breakpoints). Each is
+%%   prepared (esc_bp:prepare) right away: verified, moved ("moved to line N"), or unverified with
+%%   esc_bp's message. A breakpoint whose file no beam comes from (not_compiled) or whose function
+%%   breakpoint module cannot be loaded stays *pending*: retried whenever more modules are loaded.
+%% - Hits: hit/1 is the engine's hit_fun. Conditions decided in the match spec never reach it;
+%%   others are checked by esc_bp:on_hit; hit counts are atomics per breakpoint, so they count
+%%   across encoders. Passing breakpoints without a log message mark the event (hits); log points
+%%   produce LogOutput (logs) and do not mark.
+%% - Reload/recompile: a breakpoint whose module's md5 changed since it was prepared (user reload,
+%%   recompile, probes restored) is prepared again (new clause table, new probes), on the engine's
+%%   on_patterns hook (plan modules) or its on_tick hook (others, pending ones).
+%% - Line probes: modules of Configure.line_probes are instrumented with every line recorded;
+%%   modules with body-line breakpoints only carry their breakpoints' probe patterns; a module
+%%   no longer needed by either is restored.
+%% - cleanup/0 (engine stop, via esc_trace_ctl:cleanup/3) removes every breakpoint pattern;
+%%   session_down/1 (the owner, i.e. the connection, died) also forgets the set.
+-module(esc_bps).
+
+-export([engine_config/1, set_breakpoints/1, set_exception_filters/1, hit/1, exc_filter/1,
+         on_patterns/2, on_tick/1, cleanup/0, session_down/1, reset/0, states/0]).
+
+-define(T, esc_bps).
+-define(NOTICE_LINE_PROBES, 2200).
+
+%% ------------------------------------------------------------------ API (the connection)
+
+%% The engine config for a Configure: hooks added, line_probes remembered. Call it in the process
+%% that owns the session (the connection).
+-spec engine_config(map()) -> map().
+engine_config(Config) ->
+    table(),
+    Owner = self(),
+    O = opts(),
+    ets:insert(?T, {opts, O#{owner => Owner, sink => maps:get(sink, Config, esc_conn)}}),
+    _ = esc_bp_store:watch(Owner),
+    ets:insert(?T, {line_probes, lists:usort([to_atom(M) || M <- maps:get(line_probes, Config, [])])}),
+    Config#{hit_fun => fun ?MODULE:hit/1, exc_filter => fun ?MODULE:exc_filter/1,
+            on_patterns => fun ?MODULE:on_patterns/2, on_tick => fun ?MODULE:on_tick/1}.
+
+%% SetBreakpoints (decoded map) -> SetBreakpointsResult map.
+-spec set_breakpoints(map()) -> #{breakpoints := [map()]}.
+set_breakpoints(Req) ->
+    table(),
+    Owner = self(),
+    File = maps:get(file, Req, <<>>),
+    Specs = maps:get(breakpoints, Req, []),
+    O = opts(),
+    Dirs = lists:usort(maps:get(ebin_dirs, O, []) ++ [unicode:characters_to_list(D) || D <- maps:get(ebin_dirs, Req, [])]),
+    ets:insert(?T, {opts, O#{owner => Owner, ebin_dirs => Dirs}}),
+    _ = esc_bp_store:watch(Owner),
+    Recs = with_engine(
+             fun(Base) ->
+                     [ets:delete(?T, {bp, Id}) || Id <- lookup({file, File}, [])],
+                     New = [new_bp(File, Spec) || Spec <- Specs],
+                     ets:insert(?T, {{file, File}, [Id || #{id := Id} <- New]}),
+                     refresh(Base, true),
+                     [current(R) || R <- New]
+             end),
+    #{breakpoints => [state(R) || R <- Recs]}.
+
+%% SetExceptionFilters -> Reply result.
+-spec set_exception_filters(map()) -> {ok, #{}}.
+set_exception_filters(F) ->
+    table(),
+    ets:insert(?T, {filters, #{raised => maps:get(raised, F, false) =:= true,
+                               crashes => maps:get(crashes, F, false) =:= true}}),
+    {ok, #{}}.
+
+%% BreakpointState of every breakpoint of the session (tests, diagnostics).
+-spec states() -> [map()].
+states() ->
+    case ets:info(?T) of
+        undefined -> [];
+        _ -> [state(R) || {{bp, _}, R} <- ets:tab2list(?T)]
+    end.
+
+%% Removes every breakpoint pattern and probe and forgets the session's set.
+-spec reset() -> ok.
+reset() ->
+    case ets:info(?T) of
+        undefined -> ok;
+        _ ->
+            cleanup(),
+            _ = esc_probe:restore_all(),
+            ets:delete_all_objects(?T),
+            ok
+    end.
+
+%% ------------------------------------------------------------------ engine hooks
+
+%% hit_fun: a call tagged by a breakpoint match spec (runs in an encoder).
+-spec hit(tuple()) -> none | skip | map().
+hit({trace_ts, _, call, {M, F, Args}, {Mode, Ids}, _} = Msg) when Mode =:= esc_bp; Mode =:= esc_bp_check ->
+    Recs = [R || Id <- Ids, [{_, #{status := ok} = R}] <- [ets:lookup(?T, {bp, Id})]],
+    Ctrs = maps:from_list([{Id, C} || #{id := Id, counter := C} <- Recs]),
+    Count = fun(Id) -> atomics:add_get(maps:get(Id, Ctrs), 1, 1) end,
+    {Acts, Bound, _} = esc_bp:on_hit([P || #{prepared := P} <- Recs], Msg, Count),
+    Stops = [Id || {stop, Id} <- Acts],
+    Logs = [{Id, Text} || {log, Id, Text} <- Acts],
+    case Stops =:= [] andalso Logs =:= [] andalso not lookup({base, {M, F, length(Args)}}, false) of
+        true -> skip;
+        false ->
+            B = case Bound of none -> #{}; _ -> Bound end,
+            B#{hits => Stops, logs => Logs}
+    end;
+hit(_) ->
+    none.
+
+%% exc_filter: is the `raised` / `crashes` exception filter on?
+-spec exc_filter(raised | crashes) -> boolean().
+exc_filter(Kind) ->
+    maps:get(Kind, lookup(filters, #{}), false).
+
+%% on_patterns: the engine (re)set the patterns of Mods (plan, reload, degradation).
+-spec on_patterns([module()], fun((mfa()) -> list())) -> ok.
+on_patterns(_Mods, Base) ->
+    case ets:info(?T) of
+        undefined -> ok;
+        _ -> refresh(Base, true)
+    end.
+
+%% on_tick: pending breakpoints and reloads outside the plan.
+-spec on_tick(fun((mfa()) -> list())) -> ok.
+on_tick(Base) ->
+    case ets:info(?T) of
+        undefined -> ok;
+        _ -> refresh(Base, false)
+    end.
+
+%% Removes every breakpoint pattern (engine cleanup: any process, safe to repeat). The set is
+%% kept: a new Configure applies it again.
+-spec cleanup() -> ok.
+cleanup() ->
+    case ets:info(?T) of
+        undefined -> ok;
+        _ ->
+            [clear_pattern(MFA) || MFA <- esc_bp:patterns(lookup(applied, []))],
+            [catch esc_probe:enable_all(M, false) || M <- lookup(line_probes, [])],
+            ets:insert(?T, {applied, []}),
+            ets:match_delete(?T, {{base, '_'}, '_'}),
+            ok
+    end.
+
+%% The session's owner died (esc_bp_store): remove everything and forget the set. Another
+%% owner's session is left alone (returns skip).
+-spec session_down(pid()) -> ok | skip.
+session_down(Owner) ->
+    case ets:info(?T) of
+        undefined -> _ = esc_probe:restore_all(), ok;
+        _ ->
+            case maps:get(owner, opts(), undefined) of
+                O when O =:= Owner; O =:= undefined -> reset();
+                _ -> skip
+            end
+    end.
+
+%% ------------------------------------------------------------------ preparing
+
+new_bp(File, Spec) ->
+    Id = maps:get(id, Spec),
+    Keys = [id, condition, hit_condition, log_message],
+    BpSpec = case File of
+                 <<>> -> (maps:with(Keys, Spec))#{function => maps:get(function, Spec, <<>>)};
+                 _ -> (maps:with(Keys, Spec))#{file => File, line => maps:get(line, Spec, 0)}
+             end,
+    Rec = prepare(#{id => Id, file => File, spec => BpSpec, counter => atomics:new(1, [])}),
+    ets:insert(?T, {{bp, Id}, Rec}),
+    Rec.
+
+prepare(#{spec := Spec} = Rec) ->
+    O = opts(),
+    Dirs = maps:get(ebin_dirs, O, []),
+    POpts = maps:merge(#{ebin_dirs => Dirs}, maps:with([owner], O)),
+    Loadable = load_function_module(Spec, Dirs),
+    R = case Spec of
+            #{line := 0} -> {error, #{reason => no_code, message => <<"No line given.">>}};
+            #{function := <<>>} -> {error, #{reason => invalid_function, message => <<"No function given.">>}};
+            _ -> try esc_bp:prepare(Spec, POpts)
+                 catch C:E -> {error, #{reason => failed, message => fmt("Could not place the breakpoint: ~0p", [{C, E}])}}
+                 end
+        end,
+    Rec1 = maps:without([prepared], Rec),
+    case R of
+        {ok, P} ->
+            Rec1#{status => ok, prepared => P, mods => md5s(P), message => note(P)};
+        {error, #{reason := not_found}} when not Loadable ->
+            Rec1#{status => pending, mods => #{}, message => <<"pending: module not loaded yet">>};
+        {error, #{reason := not_compiled, message := Msg}} ->
+            Rec1#{status => pending, mods => #{}, message => Msg};
+        {error, #{message := Msg}} ->
+            Rec1#{status => error, mods => #{}, message => Msg}
+    end.
+
+%% A function breakpoint's module that is not on the code path yet but in an ebin folder the
+%% adapter named is loaded from there (as the launch preload would). False: it cannot be found.
+load_function_module(#{function := FSpec}, Dirs) when FSpec =/= <<>> ->
+    case esc_bp:parse_function(FSpec) of
+        {ok, {M, _, _}} ->
+            case code:ensure_loaded(M) of
+                {module, M} -> true;
+                _ ->
+                    Beams = [B || D <- Dirs, B <- [filename:join(D, atom_to_list(M) ++ ".beam")],
+                                  filelib:is_regular(B)],
+                    case Beams of
+                        [B | _] -> element(1, code:load_abs(filename:rootname(B))) =:= module;
+                        [] -> false
+                    end
+            end;
+        _ -> true
+    end;
+load_function_module(_, _) ->
+    true.
+
+note(#{moved := true, line := L}) -> fmt("moved to line ~b", [L]);
+note(_) -> <<>>.
+
+%% Modules a prepared breakpoint depends on, with their md5 now (none = not loaded).
+md5s(#{entries := Es}) ->
+    maps:from_list([{M, md5(M)} || E <- Es, M <- [entry_module(E)]]).
+
+entry_module(#{probe := #{module := M}}) -> M;
+entry_module(#{mfa := {M, _, _}}) -> M.
+
+md5(M) ->
+    case erlang:module_loaded(M) of
+        true -> try M:module_info(md5) catch _:_ -> none end;
+        false -> none
+    end.
+
+stale(#{status := ok, mods := Mods}) ->
+    lists:any(fun({M, Md5}) -> md5(M) =/= Md5 end, maps:to_list(Mods));
+stale(_) -> false.
+
+current(#{id := Id} = R) ->
+    case ets:lookup(?T, {bp, Id}) of
+        [{_, R2}] -> R2;
+        [] -> R
+    end.
+
+state(#{id := Id, status := ok, prepared := P, message := Msg} = R) ->
+    #{id => Id, verified => true, line => line_of(R, P), message => Msg,
+      module => case maps:keys(maps:get(mods, R)) of [M | _] -> atom_to_binary(M, utf8); [] -> <<>> end};
+state(#{id := Id, spec := Spec, message := Msg}) ->
+    #{id => Id, verified => false, line => maps:get(line, Spec, 0), message => Msg, module => <<>>}.
+
+%% Function breakpoints: the head line of the first clause.
+line_of(_R, #{kind := function, entries := Es}) ->
+    Lines = [L || #{mfa := {M, F, A}, clause := I} <- Es,
+                  {ok, _, Cs} <- [catch esc_bp_bind:clauses(M, F, A)],
+                  {I2, L, _} <- Cs, I2 =:= I orelse I =:= 0, L > 0],
+    case Lines of [] -> 0; _ -> lists:min(Lines) end;
+line_of(_R, #{line := L}) -> L.
+
+%% ------------------------------------------------------------------ applying
+
+%% Re-prepares what went stale (reload, recompile, restored probes) or pending (when more modules
+%% are loaded, or Force), instruments line-probe modules, restores modules no longer needed, then
+%% (when anything changed, or Force) sets every breakpoint pattern. Runs in the controller (or
+%% in the caller when no engine runs): Base is the engine's spec per MFA.
+refresh(Base0, Force) ->
+    O = opts(),
+    LP = lookup(line_probes, []),
+    Nloaded = length(erlang:loaded()),
+    RetryPending = Force orelse Nloaded =/= lookup(loaded, 0),
+    ets:insert(?T, {loaded, Nloaded}),
+    Before = md5_map(esc_probe:instrumented() ++ LP),
+    %% line_probes modules (instrument is idempotent; it re-instruments after a user reload)
+    LPok = [M || M <- LP, lp_instrument(M, O)],
+    Recs = [R || {{bp, _}, R} <- ets:tab2list(?T)],
+    Changed = [begin R2 = prepare(R), ets:insert(?T, {{bp, Id}, R2}), Id end
+               || #{id := Id, status := St} = R <- Recs,
+                  stale(R) orelse (St =:= pending andalso RetryPending)],
+    Active = [P || {{bp, _}, #{status := ok, prepared := P}} <- ets:tab2list(?T)],
+    %% modules instrumented but needed neither by a body breakpoint nor by line_probes
+    Needed = lists:usort(LPok ++ [M || #{entries := Es} <- Active, #{probe := #{module := M}} <- Es]),
+    [esc_probe:restore(M) || M <- esc_probe:instrumented(), not lists:member(M, Needed)],
+    After = md5_map(maps:keys(Before) ++ Needed),
+    Reloaded = [M || {M, Md5} <- maps:to_list(After), maps:get(M, Before, none) =/= Md5, Md5 =/= none],
+    case Force orelse Changed =/= [] orelse Reloaded =/= [] of
+        false -> ok;
+        true ->
+            %% our reloads lost the engine's own patterns of those modules: put them back first
+            [reapply_base(M, Base0) || M <- Reloaded],
+            Base = base_fun(Base0, LPok),
+            [esc_probe:enable_all(M, true) || M <- LPok],
+            Old = lookup(applied, []),
+            ok = esc_bp:sync_patterns(Old, Active, Base),
+            ets:match_delete(?T, {{base, '_'}, '_'}),
+            ets:insert(?T, [{{base, MFA}, Base(MFA) =/= []} || MFA <- esc_bp:patterns(Active)]),
+            ets:insert(?T, {applied, Active}),
+            ok
+    end.
+
+md5_map(Mods) -> maps:from_list([{M, md5(M)} || M <- Mods]).
+
+lp_instrument(M, O) ->
+    case erlang:module_loaded(M) of
+        false -> false;
+        true ->
+            case esc_probe:instrument(M, maps:with([owner], O)) of
+                {ok, _} -> true;
+                {error, #{message := Msg}} ->
+                    case lookup({lp_error, M}, undefined) of
+                        Msg -> ok;
+                        _ ->
+                            ets:insert(?T, {{lp_error, M}, Msg}),
+                            notice(O, fmt("Line probes cannot be placed in ~s: ~ts", [M, Msg]))
+                    end,
+                    false
+            end
+    end.
+
+%% Probe stubs are recorded line by line (every call) for line_probes modules, else not at all.
+base_fun(Base0, LP) ->
+    fun({M, F, A}) ->
+            case esc_probe:describe(M, F) of
+                {ok, #{module := Orig}} ->
+                    case lists:member(Orig, LP) of true -> [{'_', [], []}]; false -> [] end;
+                error -> Base0({M, F, A})
+            end
+    end.
+
+reapply_base(M, Base) ->
+    Fs = try M:module_info(functions) catch _:_ -> [] end,
+    [erlang:trace_pattern({M, F, A}, Ms, [local]) || {F, A} <- Fs, Ms <- [Base({M, F, A})], Ms =/= []],
+    ok.
+
+clear_pattern({M, F, A}) ->
+    _ = (catch erlang:trace_pattern({M, F, A}, false, [local])),
+    _ = (catch erlang:trace_pattern({M, F, A}, false, [global])),
+    ok.
+
+%% Runs Fun(BaseFun) inside the engine's controller when it runs, else here with no recording.
+with_engine(Fun) ->
+    case whereis(esc_trace) of
+        undefined -> Fun(fun(_) -> [] end);
+        _ ->
+            case catch gen_server:call(esc_trace, {esc_bps, Fun}, 60000) of
+                {esc_bps_result, R} -> R;
+                {esc_bps_failed, {C, E, St}} -> erlang:raise(C, E, St);
+                _ -> Fun(fun(_) -> [] end)
+            end
+    end.
+
+%% ------------------------------------------------------------------ helpers
+
+table() ->
+    _ = esc_bp_store:ensure(),
+    ?T.
+
+lookup(Key, Default) ->
+    case ets:lookup(?T, Key) of
+        [{_, V}] -> V;
+        [] -> Default
+    end.
+
+opts() -> lookup(opts, #{}).
+
+notice(O, Text) ->
+    Msg = #{msg => {notice, #{severity => 'WARNING', code => ?NOTICE_LINE_PROBES, message => Text}}},
+    catch esc_trace_sink:message(#{sink => maps:get(sink, O, esc_conn)}, Msg).
+
+to_atom(A) when is_atom(A) -> A;
+to_atom(B) when is_binary(B) -> binary_to_atom(B, utf8);
+to_atom(L) when is_list(L) -> list_to_atom(L).
+
+fmt(F, A) -> unicode:characters_to_binary(io_lib:format(F, A)).
