@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // `npm run demo`: a scripted, headless debug session on examples/bank through dist/adapter.js,
-// printing what a user would see in VS Code's Debug pane. Installs and builds what it needs first.
+// printing what a user would see in VS Code's Debug pane: a conditional breakpoint hit, the stack,
+// named bindings, a hover, a step back through GenServer state versions, continue and reverse
+// continue between hits. Installs and builds what it needs first.
 const { execSync } = require('child_process');
 const path = require('path');
 
@@ -14,31 +16,91 @@ execSync('npm run --silent build', { stdio: 'inherit' });
 const { DebugClient } = require('@vscode/debugadapter-testsupport');
 
 const project = path.join(root, 'examples', 'bank');
+const accountEx = path.join(project, 'lib', 'bank', 'account.ex');
+const CONDITION = 'state.id == :b and amount >= 10';
+const LINE = 31;
+
 const say = (title, text = '') => console.log(`\n▶ ${title}${text ? `\n${text}` : ''}`);
-const indent = (s) => s.split('\n').map((l) => `    ${l}`).join('\n');
+const indent = (s) => String(s).split('\n').map((l) => `    ${l}`).join('\n');
 
 async function main() {
   const dc = new DebugClient('node', path.join(root, 'dist', 'adapter.js'), 'elixir-scope');
+  dc.defaultTimeout = 30000;
   let programOutput = '';
   dc.on('output', (e) => {
     if (e.body.category === 'stdout' || e.body.category === 'stderr') programOutput += e.body.output;
     else process.stdout.write(indent(e.body.output.trimEnd()) + '\n');
   });
   await dc.start();
-  const init = await dc.initializeRequest();
-  say('initialize: capabilities', indent(JSON.stringify(init.body, null, 1)));
+  await dc.initializeRequest();
 
-  say(`launch: mix run demo.exs in ${path.relative(root, project)}`);
-  const exited = new Promise((resolve) => dc.on('output', (e) => /The program exited/.test(e.body.output) && resolve()));
-  const launched = dc.launchRequest({ projectDir: project, task: 'run', taskArgs: ['demo.exs'] });
+  say(`launch: mix run demo.exs in ${path.relative(root, project)} (the program runs at full speed; nothing pauses it)`);
+  const initialized = dc.waitForEvent('initialized', 60000);
+  await dc.launchRequest({ projectDir: project, task: 'run', taskArgs: ['demo.exs'] });
+  await initialized;
+
+  const set = await dc.setBreakpointsRequest({ source: { path: accountEx }, breakpoints: [{ line: LINE, condition: CONDITION }] });
+  const bp = set.body.breakpoints[0];
+  say(`breakpoint account.ex:${LINE} when ${CONDITION}`, indent(bp.verified ? `verified (runs as a match specification inside the VM)` : `NOT verified: ${bp.message}`));
+
+  const firstStop = dc.waitForEvent('stopped', 30000);
   await dc.configurationDoneRequest();
-  await launched;
-  await Promise.race([exited, new Promise((r) => setTimeout(r, 20000))]);
+  const hit = await firstStop;
+  const threadId = hit.body.threadId;
+  const threads = (await dc.threadsRequest()).body.threads;
+  say(`stopped: ${hit.body.reason} — ${hit.body.description}`, indent(`thread: ${threads.find((t) => t.id === threadId)?.name}`));
+
+  const show = async (title) => {
+    const st = await dc.stackTraceRequest({ threadId });
+    const frames = st.body.stackFrames;
+    const lines = frames.slice(0, 4).map((f) => `${f.name}  ${f.source ? `${path.relative(root, f.source.path)}:${f.line}` : '(no source)'}`);
+    const scopes = (await dc.scopesRequest({ frameId: frames[0].id })).body.scopes;
+    for (const s of scopes) {
+      if (s.name === 'Process') continue;
+      const vars = (await dc.variablesRequest({ variablesReference: s.variablesReference })).body.variables;
+      lines.push(`  ${s.name}:`);
+      for (const v of vars) lines.push(`    ${v.name} = ${v.value}`);
+    }
+    say(title, indent(lines.join('\n')));
+    return frames[0];
+  };
+
+  const top = await show('stack and variables at the hit');
+  const hoverBalance = await dc.evaluateRequest({ expression: 'state.balance', frameId: top.id, context: 'hover' });
+  const hoverAmount = await dc.evaluateRequest({ expression: 'amount', frameId: top.id, context: 'hover' });
+  say('hover', indent(`state.balance → ${hoverBalance.body.result}\namount → ${hoverAmount.body.result}`));
+
+  const stateAt = async () => {
+    const f = (await dc.stackTraceRequest({ threadId })).body.stackFrames[0];
+    const scopes = (await dc.scopesRequest({ frameId: f.id })).body.scopes;
+    const s = scopes.find((x) => x.name.startsWith('GenServer State'));
+    if (!s) return { frame: f, state: '(none)' };
+    const v = (await dc.variablesRequest({ variablesReference: s.variablesReference })).body.variables[0];
+    return { frame: f, label: s.name, state: v.value };
+  };
+  const before = await stateAt();
+  const steps = [];
+  let now = before;
+  for (let i = 0; i < 30 && now.state === before.state; i++) {
+    const stop = dc.waitForEvent('stopped');
+    await dc.stepBackRequest({ threadId });
+    await stop;
+    now = await stateAt();
+    steps.push(`${now.frame.name}${now.frame.line ? `:${now.frame.line}` : ''}`);
+  }
+  say(`step back ×${steps.length} through the recording`, indent(`${steps.join('\n')}\n${before.label}: ${before.state}\n${now.label}: ${now.state}`));
+
+  const next = dc.waitForEvent('stopped');
+  await dc.continueRequest({ threadId });
+  await next;
+  await show('continue → next hit in the recording');
+
+  const prev = dc.waitForEvent('stopped');
+  await dc.send('reverseContinue', { threadId });
+  await prev;
+  await show('reverse continue → previous hit');
 
   say('program output (Debug Console)', indent(programOutput.trimEnd()));
-  const threads = (await dc.threadsRequest()).body.threads;
-  say(`threads: ${threads.length} processes ran project code`, indent(threads.map((t) => `#${t.id} ${t.name}`).join('\n')));
-
   await dc.disconnectRequest({ terminateDebuggee: true });
   await dc.stop();
   say('session closed; no node left running');

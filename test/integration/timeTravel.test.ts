@@ -1,0 +1,182 @@
+// Numbered DAP choreographies over a real recording of examples/bank: a conditional breakpoint hit,
+// the stack, named bindings, a hover, stepping back through GenServer state versions, continue and
+// reverseContinue between hits, log points, exception stops, function breakpoints, and a session
+// that stays usable after the program exits.
+import * as assert from 'assert';
+import * as path from 'path';
+import { DebugProtocol } from '@vscode/debugprotocol';
+import { bankProject, printTraceOnFailure, TracedDebugClient } from '../support/dapSession';
+
+const accountEx = path.join(bankProject, 'lib', 'bank', 'account.ex');
+const WITHDRAW_CLAUSE_LINE = 31; // def handle_call({:withdraw, amount}, _from, %__MODULE__{balance: balance} = state)
+const LEDGER_RECORD_LINE = 36; // Bank.Ledger.record(state.id, :withdraw, amount)
+
+async function start(dc: TracedDebugClient, taskArgs: string[] = ['demo.exs']): Promise<void> {
+  await dc.start();
+  await dc.initializeRequest();
+  const initialized = dc.waitForEvent('initialized', 60_000);
+  await dc.launchRequest({ projectDir: bankProject, task: 'run', taskArgs } as DebugProtocol.LaunchRequestArguments);
+  await initialized;
+}
+
+async function stopped(dc: TracedDebugClient, reason?: string): Promise<DebugProtocol.StoppedEvent> {
+  const ev = (await dc.waitForEvent('stopped', 30_000)) as DebugProtocol.StoppedEvent;
+  if (reason) assert.strictEqual(ev.body.reason, reason, `stop reason (${ev.body.description})`);
+  return ev;
+}
+
+async function topFrame(dc: TracedDebugClient, threadId: number): Promise<DebugProtocol.StackFrame> {
+  const st = await dc.stackTraceRequest({ threadId });
+  assert.ok(st.body.stackFrames.length > 0, 'a stack at the cursor');
+  return st.body.stackFrames[0];
+}
+
+async function scopeVars(dc: TracedDebugClient, frameId: number): Promise<Map<string, DebugProtocol.Variable[]>> {
+  const scopes = (await dc.scopesRequest({ frameId })).body.scopes;
+  const out = new Map<string, DebugProtocol.Variable[]>();
+  for (const s of scopes) out.set(s.name, (await dc.variablesRequest({ variablesReference: s.variablesReference })).body.variables);
+  return out;
+}
+
+function scopeNamed(scopes: Map<string, DebugProtocol.Variable[]>, prefix: string): [string, DebugProtocol.Variable[]] | undefined {
+  return [...scopes.entries()].find(([name]) => name.startsWith(prefix));
+}
+
+async function hover(dc: TracedDebugClient, frameId: number, expression: string): Promise<string> {
+  return (await dc.evaluateRequest({ expression, frameId, context: 'hover' })).body.result;
+}
+
+describe('time travel over a recording (real BEAM, real DAP)', function () {
+  let dc: TracedDebugClient | undefined;
+
+  afterEach(async function () {
+    printTraceOnFailure(this, dc);
+    await dc?.disconnectRequest({ terminateDebuggee: true }).catch(() => undefined);
+    await dc?.stop().catch(() => undefined);
+    dc = undefined;
+  });
+
+  it('1. conditional hit → stack → named bindings → hover → stepBack to an earlier state → continue → reverseContinue → usable after exit', async () => {
+    dc = new TracedDebugClient();
+    await start(dc);
+    // 1. A condition over a struct field of the GenServer state on the multi-clause handle_call/3.
+    const set = await dc.setBreakpointsRequest({ source: { path: accountEx }, breakpoints: [{ line: WITHDRAW_CLAUSE_LINE, condition: 'state.id == :b and amount >= 10' }] });
+    assert.strictEqual(set.body.breakpoints[0].verified, true, set.body.breakpoints[0].message);
+    const hitEvent = stopped(dc, 'breakpoint');
+    await dc.configurationDoneRequest();
+    const hit = await hitEvent;
+    assert.deepStrictEqual(hit.body.hitBreakpointIds, [set.body.breakpoints[0].id]);
+    const threadId = hit.body.threadId!;
+    const threads = (await dc.threadsRequest()).body.threads;
+    assert.match(threads.find((t) => t.id === threadId)!.name, /^Bank\.Account .*<\d+\.\d+\.\d+>$/);
+
+    // 2. Stack: the callback at its clause head, in account.ex.
+    const frame = await topFrame(dc, threadId);
+    assert.match(frame.name, /Bank\.Account\.handle_call\/3/);
+    assert.strictEqual(frame.source?.path, accountEx);
+    assert.strictEqual(frame.line, WITHDRAW_CLAUSE_LINE);
+
+    // 3. Named bindings of the matched clause (clause 2), not arg1..argN.
+    const scopes = await scopeVars(dc, frame.id);
+    const [argsName, args] = scopeNamed(scopes, 'Arguments')!;
+    assert.match(argsName, /clause 2/);
+    const byName = new Map(args.map((v) => [v.name, v.value]));
+    assert.strictEqual(byName.get('amount'), '10');
+    assert.strictEqual(byName.get('balance'), '100');
+    assert.match(byName.get('state')!, /^%Bank\.Account\{balance: 100, id: :b, ops: \d+\}$/);
+    const stateScope = scopeNamed(scopes, 'GenServer State');
+    assert.ok(stateScope, `scopes: ${[...scopes.keys()].join(', ')}`);
+
+    // 4. Hover a field path, answered from the recording.
+    assert.strictEqual(await hover(dc, frame.id, 'state.balance'), '100');
+    assert.strictEqual(await hover(dc, frame.id, 'amount'), '10');
+
+    // 5. Step back until the GenServer state is the one before the last change (balance 95, after round 1's withdrawal).
+    let sawEarlierState = false;
+    for (let i = 0; i < 40 && !sawEarlierState; i++) {
+      const next = stopped(dc, 'step');
+      await dc.stepBackRequest({ threadId });
+      await next;
+      const f = await topFrame(dc, threadId);
+      const st = scopeNamed(await scopeVars(dc, f.id), 'GenServer State');
+      if (st && /balance: 95/.test(st[1][0].value)) sawEarlierState = true;
+    }
+    assert.ok(sawEarlierState, 'stepping back reaches the state before the previous callback');
+
+    // 6. continue → the next hit in the recording (round 3: withdraw 15).
+    const c = stopped(dc, 'breakpoint');
+    await dc.continueRequest({ threadId });
+    await c;
+    const f3 = await topFrame(dc, threadId);
+    assert.strictEqual(await hover(dc, f3.id, 'amount'), '15');
+
+    // 7. reverseContinue → the previous hit (round 2: withdraw 10).
+    const rc = stopped(dc, 'breakpoint');
+    await dc.send('reverseContinue', { threadId });
+    await rc;
+    const f2 = await topFrame(dc, threadId);
+    assert.strictEqual(await hover(dc, f2.id, 'amount'), '10');
+
+    // 8. The program ends; the recording stays usable.
+    await dc.waitForOutput((o) => /The program exited/.test(o), 30_000);
+    assert.ok((await dc.threadsRequest()).body.threads.length > 0);
+    const f4 = await topFrame(dc, threadId);
+    assert.strictEqual(await hover(dc, f4.id, 'state.balance'), '100');
+    await assert.rejects(dc.evaluateRequest({ expression: '1 + 1', context: 'repl' }), /program has exited/);
+  });
+
+  it('2. a log point prints interpolated bindings and does not stop', async () => {
+    dc = new TracedDebugClient();
+    await start(dc);
+    const set = await dc.setBreakpointsRequest({ source: { path: accountEx }, breakpoints: [{ line: LEDGER_RECORD_LINE, logMessage: 'withdraw {amount} from {state.id}, new balance {new_balance}' }] });
+    assert.strictEqual(set.body.breakpoints[0].verified, true, set.body.breakpoints[0].message);
+    let stops = 0;
+    dc.on('stopped', () => stops++);
+    await dc.configurationDoneRequest();
+    await dc.waitForOutput((o) => /withdraw 10 from b, new balance 90/.test(o), 30_000);
+    await dc.waitForOutput((o) => /The program exited/.test(o), 30_000);
+    assert.strictEqual(stops, 0, 'a log point never stops');
+  });
+
+  it('3. an exception breakpoint stops on the raise inside the GenServer', async () => {
+    dc = new TracedDebugClient();
+    await start(dc);
+    await dc.setExceptionBreakpointsRequest({ filters: ['raised'] });
+    const ex = stopped(dc, 'exception');
+    await dc.configurationDoneRequest();
+    const ev = await ex;
+    const frame = await topFrame(dc, ev.body.threadId!);
+    assert.match(frame.name, /Bank\.Account\.handle_call\/3/);
+    const scopes = await scopeVars(dc, frame.id);
+    const exScope = scopeNamed(scopes, 'Exception');
+    assert.ok(exScope, `scopes: ${[...scopes.keys()].join(', ')}`);
+    assert.match(exScope[1].map((v) => v.value).join(' '), /ArgumentError/);
+  });
+
+  it('4. a function breakpoint by name with a condition over the clause names', async () => {
+    dc = new TracedDebugClient();
+    await start(dc);
+    const set = await dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'Bank.Ledger.handle_cast/2', condition: 'kind == :withdraw' }] });
+    assert.strictEqual(set.body.breakpoints[0].verified, true, set.body.breakpoints[0].message);
+    const hit = stopped(dc, 'breakpoint');
+    await dc.configurationDoneRequest();
+    const ev = await hit;
+    const frame = await topFrame(dc, ev.body.threadId!);
+    assert.match(frame.name, /Bank\.Ledger\.handle_cast\/2/);
+    assert.strictEqual(await hover(dc, frame.id, 'kind'), ':withdraw');
+  });
+
+  it('5. unplaceable breakpoints are unverified with a reason the user can act on', async () => {
+    dc = new TracedDebugClient();
+    await start(dc);
+    const bad = await dc.setBreakpointsRequest({ source: { path: accountEx }, breakpoints: [{ line: WITHDRAW_CLAUSE_LINE, condition: 'amount >>> (' }, { line: 23 }] });
+    assert.strictEqual(bad.body.breakpoints[0].verified, false);
+    assert.ok(bad.body.breakpoints[0].message && bad.body.breakpoints[0].message.length > 0);
+    // Line 23 is blank: the breakpoint moves to the nearest line with code.
+    assert.ok(bad.body.breakpoints[1].verified ? bad.body.breakpoints[1].line !== 23 : !!bad.body.breakpoints[1].message);
+    const nowhere = await dc.setBreakpointsRequest({ source: { path: path.join(bankProject, 'scratch', 'not_compiled.ex') }, breakpoints: [{ line: 3 }] });
+    assert.strictEqual(nowhere.body.breakpoints[0].verified, false);
+    assert.match(nowhere.body.breakpoints[0].message ?? '', /compiled|module/i);
+    await dc.configurationDoneRequest();
+  });
+});
