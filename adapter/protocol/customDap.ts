@@ -1,5 +1,6 @@
 // Names and bodies of ElixirScope's custom DAP requests and events: the one definition shared by the
 // adapter (sender/handler), the extension and the webviews. Plain data only: no vscode or DAP imports.
+import type { MessageEvent, StateVersion, StreamName } from './webviewData';
 
 /** Custom DAP events the adapter sends (DAP `event` messages with these `event` names). */
 export const CustomEvents = {
@@ -9,12 +10,24 @@ export const CustomEvents = {
   progress: 'elixirScope.progress',
   /** The node runs with the agent connected and configured: startup is over. */
   ready: 'elixirScope.ready',
+  /** A webview stream (state versions of one GenServer, or messages) grew, or recording ended; at most ~4/s. */
+  streamGrew: 'elixirScope.streamGrew',
 } as const;
 
 /** Custom DAP requests the adapter answers (DAP `request` messages with these `command` names). */
 export const CustomRequests = {
   /** Stop all recording now: remove every trace pattern and probe, keep the recording so far. */
   emergencyStop: 'elixirScope.emergencyStop',
+  /** A page of one GenServer's state versions (StateVersionsArguments → StateVersionsResponseBody). */
+  stateVersions: 'elixirScope.stateVersions',
+  /** A page of the recording's messages, spawns and exits (StreamRangeArguments → MessagesResponseBody). */
+  messages: 'elixirScope.messages',
+  /** GenServers with state versions, for a picker (no arguments → StateProcessesResponseBody). */
+  stateProcesses: 'elixirScope.stateProcesses',
+  /** Move the Debug pane's cursor to an event (GotoEventArguments); the adapter then sends `stopped` (reason goto). */
+  gotoEvent: 'elixirScope.gotoEvent',
+  /** Where the Debug pane's cursor is (no arguments → CursorResponseBody). */
+  cursor: 'elixirScope.cursor',
 } as const;
 
 export type CustomEventName = (typeof CustomEvents)[keyof typeof CustomEvents];
@@ -61,16 +74,109 @@ export interface EmergencyStopResponseBody {
   removed: number;
 }
 
+// ───────────── Webview streams (state history, message sequence; see webviews/HOSTING.md) ─────────────
+//
+// Stream indexes: item i of a stream is the i-th item ever recorded in it, so indexes never change while
+// the recording grows. When the ring buffer evicts old events, their items leave the front of the stream:
+// `oldest` is the first index still answerable, a range below it is answered with fewer items or none
+// (an empty page: the view stops asking), and `total` keeps counting evicted items. A host opening a view
+// after eviction starts it at `oldest` (view index = stream index - oldest).
+
+/** Arguments of `elixirScope.messages`: stream indexes [from, from + count). */
+export interface StreamRangeArguments {
+  from: number;
+  count: number;
+}
+
+/**
+ * Arguments of `elixirScope.stateVersions`: one of `key` (as returned by an earlier answer: stable across
+ * restarts of a registered GenServer), `pid` (`<0.123.0>`) or `threadId` (the Debug pane's thread).
+ */
+export interface StateVersionsArguments extends StreamRangeArguments {
+  key?: string;
+  pid?: string;
+  threadId?: number;
+}
+
+/** Answer of the stream requests: items at stream indexes from..from+items.length-1. */
+export interface StreamRangeResponse<T> {
+  total: number;
+  from: number;
+  items: T[];
+  /** First stream index still in the recording (0 until the ring buffer evicts). */
+  oldest: number;
+  /** True while the program runs and records: more items may come (announced by `elixirScope.streamGrew`). */
+  live: boolean;
+}
+
+export interface StateVersionsResponseBody extends StreamRangeResponse<StateVersion> {
+  /**
+   * The versions stream: `name:<registered or via name>` (all incarnations of a registered GenServer,
+   * restarts included) or `pid:<0.123.0>`; '' when the process has no state versions (yet).
+   */
+  key: string;
+  /** Panel heading: `Bank.Ledger`, `Bank.Account <0.123.0>`. */
+  title: string;
+}
+
+export type MessagesResponseBody = StreamRangeResponse<MessageEvent>;
+
+export interface StateProcessInfo {
+  key: string;
+  title: string;
+  /** The latest incarnation's pid and its Debug pane thread id (0 when it is no longer a thread). */
+  pid: string;
+  threadId: number;
+  total: number;
+}
+
+export interface StateProcessesResponseBody {
+  processes: StateProcessInfo[];
+}
+
+export interface GotoEventArguments {
+  /** A `seq` of a StateVersion or MessageEvent (or a `receiveSeq`): the recording's global event index. */
+  seq: number;
+}
+
+export interface GotoEventResponseBody {
+  /** False when the event is no longer in the recording (evicted). */
+  moved: boolean;
+}
+
+export interface CursorResponseBody {
+  /** Global event index of the Debug pane's cursor, null before the first stop. */
+  seq: number | null;
+  pid: string | null;
+  threadId: number | null;
+}
+
+export interface StreamGrewEventBody {
+  stream: StreamName;
+  /** New total of the stream (versions: of the stream `key`). */
+  total: number;
+  /** For `versions`: the stream key (see StateVersionsResponseBody.key). */
+  key?: string;
+  /** False once the program exited or recording stopped: nothing more will be appended. */
+  live: boolean;
+}
+
 /** Event name → body type; lets senders and listeners agree at compile time. */
 export interface CustomEventBodies {
   [CustomEvents.stats]: StatsEventBody;
   [CustomEvents.progress]: ProgressEventBody;
   [CustomEvents.ready]: ReadyEventBody;
+  [CustomEvents.streamGrew]: StreamGrewEventBody;
 }
 
 /** Request command → arguments and response body types. */
 export interface CustomRequestTypes {
   [CustomRequests.emergencyStop]: { arguments: EmergencyStopArguments; response: EmergencyStopResponseBody };
+  [CustomRequests.stateVersions]: { arguments: StateVersionsArguments; response: StateVersionsResponseBody };
+  [CustomRequests.messages]: { arguments: StreamRangeArguments; response: MessagesResponseBody };
+  [CustomRequests.stateProcesses]: { arguments: Record<string, never>; response: StateProcessesResponseBody };
+  [CustomRequests.gotoEvent]: { arguments: GotoEventArguments; response: GotoEventResponseBody };
+  [CustomRequests.cursor]: { arguments: Record<string, never>; response: CursorResponseBody };
 }
 
 const eventNames: ReadonlySet<string> = new Set(Object.values(CustomEvents));

@@ -217,40 +217,8 @@ export interface ExportMessage {
 
 export type ViewToHost = ReadyMessage | MoveCursorMessage | RequestRangeMessage | ExportMessage;
 
-// ───────────── Custom DAP requests behind the views (proposal for the adapter) ─────────────
-
-/** Proposed custom DAP request names that serve `requestRange` (move to customDap.ts when implemented). */
-export const WebviewDapRequests = {
-  /** StreamRangeArguments → StreamRangeResponse<StateVersion>. */
-  stateVersions: 'elixirScope.stateVersions',
-  /** StreamRangeArguments → StreamRangeResponse<MessageEvent>. */
-  messages: 'elixirScope.messages',
-} as const;
-
-/** Proposed custom DAP event telling the host that a stream grew (it then fetches and sends `append`). */
-export const WebviewDapEvents = {
-  /** Body: { stream: StreamName; total: number; pid?: string } */
-  streamGrew: 'elixirScope.streamGrew',
-} as const;
-
-/**
- * Arguments of the custom DAP requests that page a stream out of the recording store
- * (`elixirScope.stateVersions`, `elixirScope.messages`): the host forwards `requestRange` as these.
- */
-export interface StreamRangeArguments {
-  /** For versions: the GenServer's pid (all incarnations under the same name when `name` is given). */
-  pid?: string;
-  name?: string;
-  from: number;
-  count: number;
-}
-
-/** Response body of those requests. */
-export interface StreamRangeResponse<T> {
-  total: number;
-  from: number;
-  items: T[];
-}
+// The custom DAP requests and events behind the views (elixirScope.stateVersions, elixirScope.messages,
+// elixirScope.gotoEvent, elixirScope.cursor, elixirScope.streamGrew) are defined in ./customDap.ts.
 
 const HOST_TYPES: ReadonlySet<string> = new Set(['init', 'append', 'page', 'cursor', 'live', 'error']);
 const VIEW_TYPES: ReadonlySet<string> = new Set(['ready', 'moveCursor', 'requestRange', 'export']);

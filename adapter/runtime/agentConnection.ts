@@ -33,7 +33,16 @@ export class AgentCommandError extends Error {
 
 const COMMAND_TIMEOUT_MS = 30_000;
 
+/**
+ * Takes a raw frame first: returns undefined when it consumed the frame (an event batch, read straight
+ * from its bytes), or the decoded message for the connection to handle.
+ */
+export type FrameIntake = (frame: Uint8Array) => elixirscope.AgentMessage | undefined;
+
 export class AgentConnection extends EventEmitter<AgentConnectionEvents> {
+  /** Set by the runtime to the recording store's ingest; without it batches are decoded and emitted. */
+  intake: FrameIntake | undefined;
+
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (r: elixirscope.Reply) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
   private closed = false;
@@ -93,9 +102,10 @@ export class AgentConnection extends EventEmitter<AgentConnectionEvents> {
   }
 
   private onFrame(frame: Buffer): void {
-    let msg: elixirscope.AgentMessage;
+    let msg: elixirscope.AgentMessage | undefined;
     try {
-      msg = elixirscope.AgentMessage.decode(frame);
+      msg = this.intake ? this.intake(frame) : elixirscope.AgentMessage.decode(frame);
+      if (!msg) return;
     } catch (err) {
       this.emit('protocolError', `malformed frame of ${frame.length} bytes dropped: ${(err as Error).message}`);
       return;

@@ -274,9 +274,9 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
     const i = agent.info;
     this.log.log('info', `agent connected: node ${i.node}, OTP ${i.otpRelease}, Elixir ${i.elixirVersion}, OS pid ${i.osPid}`);
     this.emit('output', `[ElixirScope] agent connected: node ${i.node}, OS pid ${i.osPid}, OTP ${i.otpRelease}, ERTS ${i.ertsVersion}, Elixir ${i.elixirVersion || 'n/a'}\n`, 'console');
+    agent.intake = (frame) => this.store.ingest(frame);
     let knownThreads = 0;
-    agent.on('batch', (batch) => {
-      this.store.ingestBatch(batch);
+    this.store.on('committed', () => {
       const n = this.nav.threads().length;
       if (n !== knownThreads) {
         knownThreads = n;

@@ -17,6 +17,7 @@
 %%   {{base, MFA}, Recorded}  whether the engine records MFA anyway (else a tagged call whose
 %%                            breakpoints did not pass is dropped, not recorded)
 %%   {loaded, N}              number of loaded modules at the last pending retry
+%%   {seen, #{M => Md5}}      md5 of the modules breakpoints/probes touch, at the last refresh
 %%
 %% Semantics:
 %% - set_breakpoints replaces every breakpoint of a file ("" = function breakpoints). Each is
@@ -284,7 +285,7 @@ refresh(Base0, Force) ->
     Nloaded = length(erlang:loaded()),
     RetryPending = Force orelse Nloaded =/= lookup(loaded, 0),
     ets:insert(?T, {loaded, Nloaded}),
-    Before = md5_map(esc_probe:instrumented() ++ LP),
+    Seen = lookup(seen, #{}),
     %% line_probes modules (instrument is idempotent; it re-instruments after a user reload)
     LPok = [M || M <- LP, lp_instrument(M, O)],
     Recs = [R || {{bp, _}, R} <- ets:tab2list(?T)],
@@ -294,13 +295,17 @@ refresh(Base0, Force) ->
     Active = [P || {{bp, _}, #{status := ok, prepared := P}} <- ets:tab2list(?T)],
     %% modules instrumented but needed neither by a body breakpoint nor by line_probes
     Needed = lists:usort(LPok ++ [M || #{entries := Es} <- Active, #{probe := #{module := M}} <- Es]),
-    [esc_probe:restore(M) || M <- esc_probe:instrumented(), not lists:member(M, Needed)],
-    After = md5_map(maps:keys(Before) ++ Needed),
-    Reloaded = [M || {M, Md5} <- maps:to_list(After), maps:get(M, Before, none) =/= Md5, Md5 =/= none],
+    Restored = [M || M <- esc_probe:instrumented(), not lists:member(M, Needed)],
+    [esc_probe:restore(M) || M <- Restored],
+    Mods = lists:usort(Needed ++ Restored ++ [M || P <- Active, M <- maps:keys(md5s(P))]),
+    Now = md5_map(Mods),
+    %% modules loaded anew since the last time (ours: instrument/restore; the user's: reload)
+    Reloaded = [M || {M, Md5} <- maps:to_list(Now), Md5 =/= none, maps:get(M, Seen, none) =/= Md5],
+    ets:insert(?T, {seen, Now}),
     case Force orelse Changed =/= [] orelse Reloaded =/= [] of
         false -> ok;
         true ->
-            %% our reloads lost the engine's own patterns of those modules: put them back first
+            %% a reload lost the engine's own patterns of those modules: put them back first
             [reapply_base(M, Base0) || M <- Reloaded],
             Base = base_fun(Base0, LPok),
             [esc_probe:enable_all(M, true) || M <- LPok],
