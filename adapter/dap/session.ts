@@ -27,6 +27,7 @@ export class ElixirScopeSession extends LoggingDebugSession {
   private readonly vars = new VariableTable();
   private readonly frames = new Handles<FrameRef>();
   private terminated = false;
+  private threadsTimer: NodeJS.Timeout | undefined;
 
   constructor() {
     super();
@@ -34,7 +35,7 @@ export class ElixirScopeSession extends LoggingDebugSession {
     this.setDebuggerColumnsStartAt1(true);
     const rt = this.runtime;
     rt.on('output', (text, category) => this.sendEvent(new OutputEvent(text, category)));
-    rt.on('threadsChanged', () => this.sendEvent(new ThreadEvent('started', 0)));
+    rt.on('threadsChanged', () => this.threadsChanged());
     rt.on('notice', (n) => this.sendEvent(new OutputEvent(`[ElixirScope ${n.code}] ${n.message}\n`, n.severity >= 1 ? 'important' : 'console')));
     rt.on('programExited', (code) =>
       this.sendEvent(new OutputEvent(`The program exited (code ${code}). The recording stays available until you stop the session.\n`, 'important')),
@@ -339,6 +340,15 @@ export class ElixirScopeSession extends LoggingDebugSession {
       this.frames.reset();
       this.sendEvent(new StoppedEvent('step', r.pid + 1, 'Start of the recording for this process'));
     }
+  }
+
+  /** New processes appear in bursts: tell the client at most every 250 ms so it re-reads the list. */
+  private threadsChanged(): void {
+    if (this.threadsTimer) return;
+    this.threadsTimer = setTimeout(() => {
+      this.threadsTimer = undefined;
+      this.sendEvent(new ThreadEvent('started', 0));
+    }, 250);
   }
 
   private stopped(m: Moved): void {

@@ -89,6 +89,8 @@ export interface ClauseHead {
   line: number;
   /** Parameter patterns (undefined where one could not be read). */
   params: (Pattern | undefined)[];
+  /** The `when` guard, when it could be read. */
+  guard?: Guard;
 }
 
 export interface SourceFunction {
@@ -112,9 +114,14 @@ export function functionsOf(lines: readonly string[]): SourceFunction[] {
     if (!m) continue;
     const name = m[2];
     let params: string[] = [];
+    let guard: Guard | undefined;
     if (m[3] === '(') {
-      const text = collectParens(lines, i, lines[i].indexOf('(', m[0].length - 1));
-      params = splitTopLevel(text);
+      const r = collectParens(lines, i, lines[i].indexOf('(', m[0].length - 1));
+      params = splitTopLevel(r.inner);
+      let rest = r.rest;
+      for (let l = r.endLine + 1; l < lines.length && l <= r.endLine + 3 && !/\bdo\b/.test(rest); l++) rest += ' ' + lines[l];
+      const w = /^\s*when\s+([\s\S]*?)(?:,\s*do:|\s+do\b|$)/.exec(rest.slice(0, commentStart(rest)));
+      if (w) guard = parseGuard(w[1]);
     }
     const required = params.filter((p) => !/\\\\/.test(p)).length;
     const parsed = params.map((p) => parsePattern(p.replace(/\\\\[\s\S]*$/, '')));
@@ -122,14 +129,14 @@ export function functionsOf(lines: readonly string[]): SourceFunction[] {
       const key = `${name}/${arity}`;
       let f = out.get(key);
       if (!f) out.set(key, (f = { name, arity, line: i, clauses: [] }));
-      f.clauses.push({ line: i, params: parsed });
+      f.clauses.push({ line: i, params: parsed, guard });
     }
   }
   return [...out.values()];
 }
 
-/** Text between the parenthesis at (line, col) and its match, possibly spanning lines. */
-function collectParens(lines: readonly string[], line: number, col: number): string {
+/** Text between the parenthesis at (line, col) and its match, possibly spanning lines; and the rest of the line after it. */
+function collectParens(lines: readonly string[], line: number, col: number): { inner: string; endLine: number; rest: string } {
   let depth = 0;
   let out = '';
   let inStr = false;
@@ -151,13 +158,13 @@ function collectParens(lines: readonly string[], line: number, col: number): str
         if (depth === 1) continue;
       } else if (ch === ')') {
         depth--;
-        if (depth === 0) return out;
+        if (depth === 0) return { inner: out, endLine: l, rest: text.slice(c + 1) };
       }
       out += ch;
     }
     out += ' ';
   }
-  return out;
+  return { inner: out, endLine: line, rest: '' };
 }
 
 function splitTopLevel(text: string): string[] {

@@ -12,6 +12,14 @@ export const CustomEvents = {
   ready: 'elixirScope.ready',
   /** A webview stream (state versions of one GenServer, or messages) grew, or recording ended; at most ~4/s. */
   streamGrew: 'elixirScope.streamGrew',
+  /** The recording language server listens on 127.0.0.1:{port} (adapter/lsp); the extension connects to it. */
+  languageServer: 'elixirScope.languageServer',
+} as const;
+
+/** Commands the recording language server puts in code lenses; the extension registers them. */
+export const LanguageServerCommands = {
+  /** Step the Debug pane to an event: arguments [GotoEventArguments, sessionId?], relayed as `elixirScope.gotoEvent`. */
+  stepToEvent: 'elixirScope.stepToEvent',
 } as const;
 
 /** Custom DAP requests the adapter answers (DAP `request` messages with these `command` names). */
@@ -63,6 +71,11 @@ export interface ProgressEventBody {
 export interface ReadyEventBody {
   /** Modules the agent is tracing when startup ends. */
   tracedModules: number;
+}
+
+export interface LanguageServerEventBody {
+  /** Loopback TCP port of the recording language server (LSP over a plain socket). */
+  port: number;
 }
 
 export type EmergencyStopArguments = Record<string, never>;
@@ -167,6 +180,7 @@ export interface CustomEventBodies {
   [CustomEvents.progress]: ProgressEventBody;
   [CustomEvents.ready]: ReadyEventBody;
   [CustomEvents.streamGrew]: StreamGrewEventBody;
+  [CustomEvents.languageServer]: LanguageServerEventBody;
 }
 
 /** Request command → arguments and response body types. */

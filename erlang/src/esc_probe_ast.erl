@@ -44,6 +44,29 @@ line(Node) ->
     catch _:_ -> 0
     end.
 
+%% A statement's line: its own, else (Elixir leaves literals such as a 2-tuple `{:noreply, x}`
+%% without a line) the smallest line inside it, so the statement gets its probe and the cases
+%% Elixir generates inside it (`state.entries`) do not.
+stmt_line(E) ->
+    case line(E) of
+        0 -> deep_line(E);
+        L -> L
+    end.
+
+deep_line(T) when is_tuple(T), tuple_size(T) >= 2 ->
+    case line(T) of
+        0 -> min_line([deep_line(X) || X <- tl(tl(tuple_to_list(T)))]);
+        L -> L
+    end;
+deep_line(Xs) when is_list(Xs) -> min_line([deep_line(X) || X <- Xs]);
+deep_line(_) -> 0.
+
+min_line(Ls) ->
+    case [L || L <- Ls, is_integer(L), L > 0] of
+        [] -> 0;
+        Pos -> lists:min(Pos)
+    end.
+
 generated(Node) ->
     try erl_anno:generated(element(2, Node)) catch _:_ -> false end.
 
@@ -52,7 +75,7 @@ seq(Exprs, Bound, Last, Fun) ->
 
 seq([], _Bound, _Outer, _Last, _Fun) -> [];
 seq([E | Rest], Bound, Outer, Last, Fun) ->
-    L = line(E),
+    L = stmt_line(E),
     {Probe, Last2} =
         case L > 0 andalso L =/= Last andalso L =/= Outer andalso not generated(E) of
             true ->
