@@ -10,7 +10,7 @@ import { debugTestAtCursor } from './debugTestAtCursor';
 import { DescriptorFactory } from './descriptorFactory';
 import { emergencyStop } from './emergencyStop';
 import { RecordingStatusBar } from './recordingStatusBar';
-import { openMessageSequence, openStateHistory } from './recordingViews';
+import { openMessageSequence, openStateHistory, registerRecordingViews } from './recordingViews';
 import { ScopeSessions } from './sessions';
 import { StartupProgressTrackerFactory } from './startupProgress';
 import { TEST_FILES, TestCodeLensProvider } from './testCodeLens';
@@ -41,6 +41,7 @@ export function activate(context: vscode.ExtensionContext): void {
     ),
     vscode.commands.registerCommand(CommandIds.openStateHistory, openStateHistory),
     vscode.commands.registerCommand(CommandIds.openMessageSequence, openMessageSequence),
+    registerRecordingViews(context), // follows the cursor of every session from its start
   );
 }
 

@@ -13,6 +13,7 @@ import { evaluatePath, PathError } from '../terms/pathEval';
 import { toAttachOptions, toLaunchOptions } from './launchArgs';
 import { describeStop } from './stops';
 import { VariableTable } from './variables';
+import { handleWebviewRequest, watchStreams } from './webviewRequests';
 import { Handles } from '@vscode/debugadapter';
 
 interface FrameRef {
@@ -42,6 +43,7 @@ export class ElixirScopeSession extends LoggingDebugSession {
     );
     rt.on('moved', (m) => this.stopped(m));
     rt.on('stats', (s) => this.sendEvent(new Event(CustomEvents.stats, s)));
+    watchStreams(rt, (event, body) => this.sendEvent(new Event(event, body)));
   }
 
   // ───────────── always ─────────────
@@ -170,8 +172,17 @@ export class ElixirScopeSession extends LoggingDebugSession {
     this.sendResponse(response);
   }
 
-  /** Custom requests: the emergency stop of recording. */
-  protected override async customRequest(command: string, response: DebugProtocol.Response): Promise<void> {
+  /** Custom requests: data for the webviews (state versions, messages, cursor moves) and the emergency stop. */
+  protected override async customRequest(command: string, response: DebugProtocol.Response, args: unknown): Promise<void> {
+    const wv = handleWebviewRequest(command, args, this.runtime);
+    if (wv.handled) {
+      if (wv.error !== undefined) this.sendErrorResponse(response, { id: 1999, format: wv.error, showUser: false });
+      else {
+        response.body = wv.body;
+        this.sendResponse(response);
+      }
+      return;
+    }
     if (command === CustomRequests.emergencyStop) {
       try {
         await this.runtime.emergencyStop();

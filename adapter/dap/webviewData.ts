@@ -22,31 +22,68 @@ const TEXT_LIMIT = 1000;
 /** A captured term as a TermView tree: Elixir text per node, children for maps, structs, lists, tuples, keyword lists. */
 export function termView(t: Term | null | undefined): TermView {
   const term = t ?? {};
-  const text = formatTerm(term, { maxLength: TEXT_LIMIT });
-  const v: TermView = { kind: termKind(term), text };
+  const kind = termKind(term);
   if (term.tuple) {
-    v.children = (term.tuple.items ?? []).map((it, i) => ({ key: `{${i}}`, value: termView(it) }));
-    omitted(v, term.tuple.omitted);
-  } else if (term.list) {
-    const items = term.list.items ?? [];
-    if (v.kind === 'keyword') {
-      v.children = uniqueKeys(items.map((it) => ({ key: it.tuple!.items![0].atom!, value: termView(it.tuple!.items![1]) })));
-    } else if (v.kind === 'list') {
-      v.children = items.map((it, i) => ({ key: `[${i}]`, value: termView(it) }));
-      if (term.list.tail) v.children.push({ key: '| tail', value: termView(term.list.tail) });
-    }
-    omitted(v, term.list.omitted);
-  } else if (term.map) {
-    const entries = term.map.entries ?? [];
-    const struct = v.kind === 'struct';
-    v.children = uniqueKeys(
-      entries
-        .filter((e) => !(struct && e.key?.atom === '__struct__'))
-        .map((e) => ({ key: e.key?.atom != null ? e.key.atom : formatTerm(e.key ?? {}, { maxLength: 80 }), value: termView(e.value) })),
-    );
-    omitted(v, term.map.omitted);
+    const items = (term.tuple.items ?? []).map(termView);
+    const v: TermView = { kind, text: '', children: items.map((value, i) => ({ key: `{${i}}`, value })) };
+    v.text = clip(`{${items.map((i) => i.text).join(', ')}${more(items.length, v, term.tuple.omitted)}}`);
+    return v;
   }
+  if (term.list && (kind === 'list' || kind === 'keyword')) {
+    const l = term.list;
+    if (kind === 'keyword') {
+      const pairs = (l.items ?? []).map((it) => ({ key: it.tuple!.items![0].atom!, value: termView(it.tuple!.items![1]) }));
+      if (!pairs.every((p) => PLAIN_ATOM.test(p.key))) return withOmitted({ ...textOnly(term, kind), children: uniqueKeys(pairs) }, l.omitted);
+      const v: TermView = { kind, text: '' };
+      v.text = clip(`[${pairs.map((p) => `${p.key}: ${p.value.text}`).join(', ')}${l.omitted ? `, …(+${l.omitted})` : ''}]`);
+      v.children = uniqueKeys(pairs);
+      omitted(v, l.omitted);
+      return v;
+    }
+    const items = (l.items ?? []).map(termView);
+    const v: TermView = { kind, text: '', children: items.map((value, i) => ({ key: `[${i}]`, value })) };
+    const tail = l.tail ? termView(l.tail) : undefined;
+    if (tail) v.children!.push({ key: '| tail', value: tail });
+    v.text = clip(`[${items.map((i) => i.text).join(', ')}${tail ? ` | ${tail.text}` : ''}${more(items.length, v, l.omitted)}]`);
+    return v;
+  }
+  if (term.map) {
+    const struct = kind === 'struct';
+    const fields = (term.map.entries ?? []).filter((e) => !(struct && e.key?.atom === '__struct__'));
+    const atomKeys = fields.every((e) => e.key?.atom != null);
+    const children = fields.map((e) => ({ key: e.key?.atom != null ? e.key.atom : formatTerm(e.key ?? {}, { maxLength: 80 }), value: termView(e.value) }));
+    if (atomKeys && !children.every((c) => PLAIN_ATOM.test(c.key))) return withOmitted({ ...textOnly(term, kind), children: uniqueKeys(children) }, term.map.omitted);
+    const open = struct ? `%${elixirAtom(term.map.entries!.find((e) => e.key?.atom === '__struct__')!.value!.atom!).replace(/^:/, '')}{` : '%{';
+    const parts = fields.map((e, i) => (atomKeys ? `${children[i].key}: ${children[i].value.text}` : `${formatTerm(e.key ?? {})} => ${children[i].value.text}`));
+    const v: TermView = { kind, text: '', children: uniqueKeys(children) };
+    v.text = clip(`${open}${parts.join(', ')}${more(fields.length, v, term.map.omitted)}}`);
+    return v;
+  }
+  return textOnly(term, kind);
+}
+
+/** Atoms Elixir writes bare as keyword keys (`balance:`); others make the node fall back to formatTerm. */
+const PLAIN_ATOM = /^[a-zA-Z_][a-zA-Z0-9_@]*[?!]?$/;
+
+function withOmitted(v: TermView, n: number | null | undefined): TermView {
+  omitted(v, n);
   return v;
+}
+
+function textOnly(term: Term, kind: TermKind): TermView {
+  // One past the limit, then clip: the writer stops without a mark when parts end exactly at its limit.
+  return { kind, text: clip(formatTerm(term, { maxLength: TEXT_LIMIT + 1 })) };
+}
+
+/** The "…(+N)" of a cut collection (as terms/format.ts writes it), recording `omitted` on the node. */
+function more(shown: number, v: TermView, n: number | null | undefined): string {
+  omitted(v, n);
+  return v.omitted ? `${shown ? ', ' : ''}…(+${v.omitted})` : '';
+}
+
+/** Container texts are composed from their children's (linear, unlike formatting each subtree again), cut like formatTerm's. */
+function clip(s: string): string {
+  return s.length > TEXT_LIMIT ? `${s.slice(0, TEXT_LIMIT - 1)}…` : s;
 }
 
 function termKind(t: Term): TermKind {
@@ -209,7 +246,8 @@ function sendEvent(store: RecordingStore, g: number, s: number, base: Pick<Messa
     const name = body?.to ?? '';
     const pid = /^<\d+\.\d+\.\d+>$/.test(name) ? name : names?.pidOf(name);
     e.to = pid ?? name;
-    e.toName = pid ? nameOfPid(store, pid) : name ? elixirAtom(name) : '?';
+    // A registered name prints as an atom; an alias (`#Ref<…>`, a reply whose request was not recorded) as it is.
+    e.toName = pid ? nameOfPid(store, pid) : /^[#<]/.test(name) ? name : name ? elixirAtom(name) : '?';
   }
   if (callTag !== 0 && peer >= 0 && (kind === 'call' || kind === 'reply')) e.pairSeq = peer;
   return e;

@@ -4,10 +4,10 @@
 import type { CodeLens, Hover, InlayHint, Range } from 'vscode-languageserver-protocol';
 import type { elixirscope } from '../gen/wire';
 import { LanguageServerCommands } from '../protocol/customDap';
-import { elixirModule, formatMfa, Kind, type Navigator, type RecordingStore } from '../store';
+import { formatMfa, type Navigator, type RecordingStore } from '../store';
 import { formatTerm } from '../terms/format';
 import { evaluatePath, PathError } from '../terms/pathEval';
-import { functionsOf, hoverTargetAt, identifiersOn, matchClause, type SourceFunction } from './elixirSource';
+import { evalGuard, functionsOf, hoverTargetAt, identifiersOn, matchClause, type SourceFunction } from './elixirSource';
 import type { ModuleOutlines, OutlineFunction } from './outlines';
 import type { RecordingIndex } from './recordingIndex';
 
@@ -31,8 +31,8 @@ export interface FeatureContext {
 
 const HOVER_CALLS = 3;
 const VALUE_MAX = 120;
-const HINT_VALUE_MAX = 40;
-const LENS_VALUE_MAX = 50;
+const HINT_VALUE_MAX = 60;
+const LENS_VALUE_MAX = 80;
 const FRAME_LINE_LIMIT = 64;
 
 function headsOf(doc: DocumentView): Map<string, SourceFunction> {
@@ -65,12 +65,14 @@ export function callBindings(store: RecordingStore, g: number, module: string, s
   }
   if (!src) return undefined;
   const args = call.args ?? [];
-  const order = want >= 0 ? [want] : clause >= 0 ? [clause] : src.clauses.map((_, i) => i);
+  // The clause that ran: the agent's answer, else the first whose pattern matches and whose guard is not false.
+  const order = clause >= 0 ? [clause] : src.clauses.map((_, i) => i);
   for (const i of order) {
     const c = src.clauses[i];
     if (!c) continue;
     const m = matchClause(c.params, args, module);
-    if (m) return { bindings: m, clause: i };
+    // A guard that is certainly false means another clause ran; one we cannot decide is given the benefit of the doubt.
+    if (m && (!c.guard || evalGuard(c.guard, m, module) !== false)) return want >= 0 && i !== want ? undefined : { bindings: m, clause: i };
   }
   return undefined;
 }
@@ -237,7 +239,7 @@ function pushHint(out: InlayHint[], seen: Set<number>, doc: DocumentView, line: 
   const text = doc.lines[line];
   if (text === undefined) return;
   const used = identifiersOn(text);
-  const shown = [...bindings].filter(([name]) => used.has(name));
+  const shown = [...bindings].filter(([name]) => used.has(name) && !name.startsWith('_'));
   if (shown.length === 0) return;
   seen.add(line);
   const label = shown.map(([name, v]) => `${name} = ${code(v, HINT_VALUE_MAX)}`).join(', ');
@@ -248,10 +250,3 @@ function pushHint(out: InlayHint[], seen: Set<number>, doc: DocumentView, line: 
     tooltip: head ? 'Arguments of the call at the debugger\'s cursor' : 'Values recorded on this line, as of the debugger\'s cursor',
   });
 }
-
-/** For diagnostics and titles: `Bank.Account` from `Elixir.Bank.Account`. */
-export function moduleTitle(m: string): string {
-  return elixirModule(m);
-}
-
-export { Kind };

@@ -47,6 +47,7 @@ export async function startRecordingLanguageServer(source: RecordingSource, log:
   const sockets = new Set<net.Socket>();
   const server = net.createServer((socket) => {
     sockets.add(socket);
+    socket.setNoDelay(true); // LSP writes header and body separately: no Nagle delay between them
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', (err) => log.log('warn', `lsp socket: ${err.message}`));
     serveClient(socket, shared);

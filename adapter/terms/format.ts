@@ -26,18 +26,23 @@ export function formatTerm(term: T | null | undefined, opts: FormatOptions = {})
 class Writer {
   private parts: string[] = [];
   private length = 0;
+  /** Something was refused after the limit: the text must show that it is cut. */
+  private refused = false;
   constructor(private readonly limit: number) {}
   get full(): boolean {
     return this.length >= this.limit;
   }
   put(s: string): void {
-    if (this.full) return;
+    if (this.full) {
+      if (s.length > 0) this.refused = true;
+      return;
+    }
     this.parts.push(s);
     this.length += s.length;
   }
   text(): string {
     const s = this.parts.join('');
-    return s.length > this.limit ? `${s.slice(0, Math.max(0, this.limit - 1))}…` : s;
+    return s.length > this.limit || this.refused ? `${s.slice(0, Math.max(0, this.limit - 1))}…` : s;
   }
 }
 

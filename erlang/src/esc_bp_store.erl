@@ -73,9 +73,12 @@ loop(Watched) ->
                 false -> loop(Watched#{Owner => monitor(process, Owner)})
             end;
         {'DOWN', _, process, Owner, _} when is_map_key(Owner, Watched) ->
-            %% The session is over: its breakpoints (patterns and set) go, then the probes.
-            _ = (catch esc_bps:session_down(Owner)),
-            _ = (catch esc_probe:restore_all()),
+            %% The session is over: its breakpoints (patterns and set) go, then the probes
+            %% (not when Owner is not the owner of the breakpoint session in force).
+            case catch esc_bps:session_down(Owner) of
+                skip -> ok;
+                _ -> _ = (catch esc_probe:restore_all())
+            end,
             loop(maps:remove(Owner, Watched));
         stop ->
             ok;

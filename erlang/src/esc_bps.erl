@@ -20,7 +20,8 @@
 %%   {seen, #{M => Md5}}      md5 of the modules breakpoints/probes touch, at the last refresh
 %%
 %% Semantics:
-%% - set_breakpoints replaces every breakpoint of a file ("" = function breakpoints). Each is
+%% - set_breakpoints replaces every breakpoint of a file ("" = function breakpoints; one sent
+%%   again unchanged keeps its hit count). Each is
 %%   prepared (esc_bp:prepare) right away: verified, moved ("moved to line N"), or unverified with
 %%   esc_bp's message. A breakpoint whose file no beam comes from (not_compiled) or whose function
 %%   breakpoint module cannot be loaded stays *pending*: retried whenever more modules are loaded.
@@ -72,8 +73,10 @@ set_breakpoints(Req) ->
     _ = esc_bp_store:watch(Owner),
     Recs = with_engine(
              fun(Base) ->
-                     [ets:delete(?T, {bp, Id}) || Id <- lookup({file, File}, [])],
-                     New = [new_bp(File, Spec) || Spec <- Specs],
+                     Prev = maps:from_list([{Id, R} || Id <- lookup({file, File}, []),
+                                                       [{_, R}] <- [ets:lookup(?T, {bp, Id})]]),
+                     [ets:delete(?T, {bp, Id}) || Id <- maps:keys(Prev)],
+                     New = [new_bp(File, Spec, Prev) || Spec <- Specs],
                      ets:insert(?T, {{file, File}, [Id || #{id := Id} <- New]}),
                      refresh(Base, true),
                      [current(R) || R <- New]
@@ -178,14 +181,20 @@ session_down(Owner) ->
 
 %% ------------------------------------------------------------------ preparing
 
-new_bp(File, Spec) ->
+%% A breakpoint the adapter sends again unchanged (same id and spec: VS Code resends a file's
+%% whole list on every change) keeps its hit count.
+new_bp(File, Spec, Prev) ->
     Id = maps:get(id, Spec),
     Keys = [id, condition, hit_condition, log_message],
     BpSpec = case File of
                  <<>> -> (maps:with(Keys, Spec))#{function => maps:get(function, Spec, <<>>)};
                  _ -> (maps:with(Keys, Spec))#{file => File, line => maps:get(line, Spec, 0)}
              end,
-    Rec = prepare(#{id => Id, file => File, spec => BpSpec, counter => atomics:new(1, [])}),
+    Counter = case Prev of
+                  #{Id := #{spec := BpSpec, counter := C}} -> C;
+                  _ -> atomics:new(1, [])
+              end,
+    Rec = prepare(#{id => Id, file => File, spec => BpSpec, counter => Counter}),
     ets:insert(?T, {{bp, Id}, Rec}),
     Rec.
 

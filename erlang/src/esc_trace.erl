@@ -42,13 +42,26 @@
 %%   max_queue_bytes (64 MiB: the tracer's queue by weight, not only by length),
 %%   tick_ms (250), retry_ms (5000: suspended functions retried), upgrade (true: add
 %%   send/receive/procs flags to processes running project code)
-%% Breakpoint hooks (esc_bp), both optional:
-%%   hit_fun => fun((TaggedCallMsg) -> none | #{hits := [Id], clause, line, bindings := [{Name, Value}]})
-%%       runs in the encoder for calls tagged by a breakpoint match spec; fills EventBatch.hit,
-%%       EventBody.hits and CallEvent clause/line/bindings;
+%% Breakpoint hooks (esc_bps:engine_config/1 adds them), all optional:
+%%   hit_fun => fun((TaggedCallMsg) -> none | skip | #{hits := [Id], logs => [{Id, Text}], clause,
+%%                                                     line, bindings := [{Name, Value}]})
+%%       runs in the encoder for calls tagged by a breakpoint match spec; fills EventBatch.hit
+%%       (first id), EventBody.hits and CallEvent clause/line/bindings; `logs` become
+%%       AgentMessage.log_output (sent after the batch, seq = the event's); `skip` drops the event
+%%       (no breakpoint passed and the function is not recorded otherwise);
+%%   exc_filter => fun((raised | crashes) -> boolean()): EXCEPTION events (the first traced frame an
+%%       exception leaves) get hit 0xFFFFFF01, abnormal EXIT events of processes that ran traced
+%%       code get hit 0xFFFFFF02;
 %%   on_patterns => fun((Modules, BaseFun) -> _) runs in the controller right after the engine
 %%       (re)set the patterns of Modules (plan, late load, reload, degradation); BaseFun(MFA) is the
-%%       engine's own spec, e.g. fun(Mods, Base) -> esc_bp:sync_patterns([], Prepared, Base) end.
+%%       engine's own spec, e.g. fun(Mods, Base) -> esc_bp:sync_patterns([], Prepared, Base) end;
+%%   on_tick => fun((BaseFun) -> _) runs in the controller every tick (pending breakpoints,
+%%       reloads outside the plan).
+%% gen_server:call(esc_trace, {esc_bps, Fun}) runs Fun(BaseFun) in the controller (esc_bps
+%% changes patterns there, serialized with the engine's own changes).
+%% Calls on line-probe stub modules ('esc_probe@<Module>') are recorded as LINE events (MFA = the
+%% instrumented function; LineEvent line, file, bindings). Cleanup also removes every breakpoint
+%% pattern (esc_bps:cleanup/0) and restores every probed module (esc_probe:restore_all/0).
 %%
 %% Notice codes sent through the sink (AgentMessage.notice), 2000–2099:
 %%   2000  configure failed (reported by esc_conn in the Reply)

@@ -13,7 +13,7 @@
 -export([condition_on_struct_field_in_state/0, body_line_condition_on_local/0, log_point/0,
          function_breakpoints/0, exception_filters_on_genserver_raise/0, replies_moved_uncompiled_invalid/0,
          never_matching_condition_sends_nothing/0, hit_condition_modulo/0, survives_reload/0,
-         stop_restores_everything/0, connection_drop_restores_everything/0]).
+         stop_restores_everything/0, connection_drop_restores_everything/0, pending_until_loaded/0]).
 
 bps_test_() ->
     {inorder,
@@ -21,7 +21,7 @@ bps_test_() ->
       || F <- [condition_on_struct_field_in_state, body_line_condition_on_local, log_point,
                function_breakpoints, exception_filters_on_genserver_raise, replies_moved_uncompiled_invalid,
                never_matching_condition_sends_nothing, hit_condition_modulo, survives_reload,
-               stop_restores_everything, connection_drop_restores_everything]]}.
+               pending_until_loaded, stop_restores_everything, connection_drop_restores_everything]]}.
 
 run(F) ->
     esc_bp_fixture:setup(),
@@ -265,6 +265,10 @@ replies_moved_uncompiled_invalid() ->
     [Un] = set(<<"/nowhere/lib/not_compiled.ex">>, [spec(11, 3, #{})]),
     ?assertMatch(#{id := 11, verified := false}, Un),
     ?assertNotEqual(nomatch, binary:match(maps:get(message, Un), <<"No compiled module">>)),
+    %% what esc_conn sends back encodes
+    Reply = #{msg => {reply, #{id => 1, result => {breakpoints, #{breakpoints => [Moved, Bad, NoCode, Un]}}}}},
+    #{msg := {reply, #{result := {breakpoints, #{breakpoints := [#{line := 31} | _]}}}}} =
+        esc_proto:decode_msg(iolist_to_binary(esc_proto:encode_msg(Reply, 'AgentMessage')), 'AgentMessage'),
     %% a condition on a name the clause does not bind: the compiler's message
     [Unbound] = set(ledger(), [spec(12, 14, #{condition => <<"nosuch > 1">>})]),
     ?assertMatch(#{verified := false}, Unbound),
@@ -303,11 +307,23 @@ hit_condition_modulo() ->
     engine(maps:put(encoders, 2, plan())),
     [#{verified := true}] = set(acc(), [spec(14, 25, #{hit_condition => <<"% 2">>})]),
     Pids = [account(list_to_atom("h" ++ integer_to_list(I)), 0) || I <- lists:seq(1, 4)],
-    [{ok, _} = d(P, N) || {P, N} <- lists:zip(Pids, [1, 2, 3, 4])],
+    %% (calls of different processes are counted in the order the encoders see them: 30 ms apart,
+    %% they are in separate batches, so that order is the call order)
+    [begin {ok, _} = d(P, N), timer:sleep(30) end || {P, N} <- lists:zip(Pids, [1, 2, 3, 4])],
     Evs = events(collect(500)),
     Marked = marked(calls({?ACC, handle_call, 3}, Evs)),
     ?assertEqual(2, length(Marked)),
     ?assertEqual(4, length(calls({?ACC, handle_call, 3}, Evs))),
+    ?assertEqual([{deposit, 2}, {deposit, 4}],
+                 lists:sort([val(A) || #{body := #{args := [A | _]}} <- Marked])),
+    %% the file's list sent again with this breakpoint unchanged: the count goes on (5: no, 6: yes)
+    [#{verified := true}, #{verified := true}] = set(acc(), [spec(14, 25, #{hit_condition => <<"% 2">>}),
+                                                            spec(21, 45, #{})]),
+    [P1 | _] = Pids,
+    {ok, _} = d(P1, 5),
+    {ok, _} = d(P1, 6),
+    Marked2 = marked(calls({?ACC, handle_call, 3}, events(collect(500)))),
+    ?assertEqual([{deposit, 6}], [val(A) || #{body := #{args := [A | _]}} <- Marked2]),
     [exit(P, kill) || P <- Pids].
 
 %% Breakpoints survive a reload of the module (user recompiles / code reloader): the head
@@ -350,6 +366,7 @@ stop_restores_everything() ->
                                     (plan())#{sink => self(), tick_ms => 100,
                                               line_probes => [<<"Elixir.Bank.Ledger">>]})),
     everything_set(),
+    check_set(),
     esc_trace:stop(),
     assert_restored().
 
@@ -367,6 +384,7 @@ connection_drop_restores_everything() ->
     receive {ready, Owner} -> ok after 10000 -> error(owner) end,
     Owner ! {do, fun everything_set/0},
     receive {done, R} -> ?assertEqual(ok, R) after 30000 -> error(timeout) end,
+    check_set(),
     exit(Owner, kill),
     timer:sleep(1500),
     assert_restored().
@@ -375,6 +393,9 @@ everything_set() ->
     {ok, _} = gen_server:start({local, ?LEDGER}, ?LEDGER, [], []),
     [#{verified := true}, #{verified := true}] = set(acc(), [spec(17, 31, #{}), spec(18, 36, #{})]),
     [#{verified := true}] = set(<<>>, [fspec(19, <<":lists.reverse/1">>, #{condition => <<"false">>})]),
+    ok.
+
+check_set() ->
     ?assertNotEqual(disk_md5(?ACC), md5(?ACC)),
     ?assertNotEqual(disk_md5(?LEDGER), md5(?LEDGER)),
     ok = ?LEDGER:record(a, deposit, 1),
@@ -397,3 +418,35 @@ assert_restored() ->
     [?assertEqual({traced, false}, erlang:trace_info({M, F, A}, traced))
      || M <- [?ACC, ?LEDGER], {F, A} <- M:module_info(functions)],
     ok.
+
+%% A function breakpoint on a module that does not exist yet stays pending (unverified, with
+%% the reason), and is applied as soon as the module is loaded.
+pending_until_loaded() ->
+    engine(plan()),
+    M = esc_bps_late,
+    code:purge(M), code:delete(M), code:purge(M),
+    [S] = set(<<>>, [fspec(20, <<"esc_bps_late:f/1">>, #{condition => <<"X > 1">>})]),
+    ?assertMatch(#{verified := false, message := <<"pending: module not loaded yet">>}, S),
+    Forms = [{attribute, 1, module, M}, {attribute, 2, export, [{f, 1}]},
+             {function, 3, f, 1, [{clause, 3, [{var, 3, 'X'}], [], [{var, 3, 'X'}]}]}],
+    {ok, M, Bin} = compile:forms(Forms, [debug_info]),
+    Dir = esc_bp_fixture:dir(),
+    ok = file:write_file(filename:join(Dir, "esc_bps_late.beam"), Bin),
+    {module, M} = code:load_abs(filename:join(Dir, "esc_bps_late")),
+    Deadline = erlang:monotonic_time(millisecond) + 3000,
+    Wait = fun W() ->
+                   case erlang:trace_info({M, f, 1}, traced) of
+                       {traced, local} -> ok;
+                       _ -> erlang:monotonic_time(millisecond) < Deadline orelse error(still_pending),
+                            timer:sleep(50), W()
+                   end
+           end,
+    Wait(),
+    ?assertMatch([#{id := 20, verified := true}], esc_bps:states()),
+    1 = M:f(1),
+    2 = M:f(2),
+    Evs = events(collect(400)),
+    ?assertMatch([#{hit := 20, body := #{bindings := [#{name := <<"X">>}]}}], calls({M, f, 1}, Evs)),
+    [] = set(<<>>, []),
+    code:purge(M), code:delete(M), code:purge(M),
+    file:delete(filename:join(Dir, "esc_bps_late.beam")).

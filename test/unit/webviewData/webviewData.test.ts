@@ -9,6 +9,7 @@ import { CustomEvents, CustomRequests, type StreamGrewEventBody } from '../../..
 import type { MessageEvent, StateVersion, TermView } from '../../../adapter/protocol/webviewData';
 import { elixirscope } from '../../../adapter/gen/wire';
 import { Navigator, RecordingStore, type RecordingLimits } from '../../../adapter/store';
+import { formatTerm } from '../../../adapter/terms/format';
 import { Synth, mfa, t } from '../store/synth';
 
 const K = elixirscope.EventKind;
@@ -108,6 +109,28 @@ describe('webview data: terms', () => {
     assert.equal(v.omitted, 98);
     assert.equal(v.text, '[1, …(depth limit), …(+98)]');
     assert.deepEqual(v.children![1].value, { kind: 'truncated', text: '…(depth limit)' });
+  });
+
+  it('composes container texts exactly as terms/format.ts renders the whole term', () => {
+    const terms = [
+      account(90, 17),
+      t.map({ a: t.list(t.int(1), t.tuple(t.atom('x'), t.str('y'))), b: t.map({}) }),
+      { map: { entries: [{ key: t.str('k'), value: t.int(1) }, { key: t.int(2), value: t.list() }], omitted: 3 } },
+      { map: { entries: [{ key: t.atom('with space'), value: t.int(1) }] } },
+      { list: { items: [t.int(1), t.int(2)], tail: t.atom('t') } },
+      { list: { items: [], omitted: 4 } },
+      { tuple: { items: [t.int(1)], omitted: 2 } },
+      t.list(t.tuple(t.atom('file'), t.list(t.int(97))), t.tuple(t.atom('line'), t.int(41))),
+      { list: { items: [t.tuple(t.atom('a'), t.int(1))], omitted: 5 } },
+      t.list(t.tuple(t.atom('Elixir.Mod'), t.int(1))),
+      t.tuple(t.atom('$gen_call'), t.tuple({ pid: { repr: '<0.1.0>' } }, { ref: { repr: '#Ref<0.1.2.3>' } }), t.atom('nil')),
+      t.list(...Array.from({ length: 400 }, (_, i) => t.tuple(t.atom('n'), t.int(i)))),
+      t.map(Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`k${i}`, t.str('v'.repeat(i % 7))]))),
+    ];
+    for (const term of terms) {
+      const full = formatTerm(term);
+      assert.equal(termView(term).text, full.length > 1000 ? `${full.slice(0, 999)}…` : full, JSON.stringify(term).slice(0, 200));
+    }
   });
 });
 

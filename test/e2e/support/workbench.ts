@@ -1,0 +1,215 @@
+// Playwright helpers over the VS Code workbench served by code-server: Debian's Chromium, the
+// command palette, quick open, the editor gutter, the Run and Debug view, hovers and webviews.
+// Everything is found through the DOM (roles, aria labels, VS Code's stable class names), never pixels.
+import * as fs from 'fs';
+import * as path from 'path';
+import { Browser, chromium, Frame, FrameLocator, Locator, Page } from 'playwright-core';
+import { repoRoot } from './codeServer';
+
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const ARTIFACTS = path.join(repoRoot, 'test-artifacts', 'e2e');
+
+export async function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-dev-shm-usage'],
+  });
+}
+
+/** Saves a screenshot (and, with `html`, the page's DOM) under test-artifacts/e2e; returns the png path. */
+export async function shot(page: Page, name: string, opts: { html?: boolean } = {}): Promise<string> {
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  const file = path.join(ARTIFACTS, `${name}.png`);
+  await page.screenshot({ path: file }).catch((err: Error) => console.log(`      (screenshot ${name} failed: ${err.message})`));
+  if (opts.html) {
+    const html = await page.content().catch(() => '');
+    fs.writeFileSync(path.join(ARTIFACTS, `${name}.html`), html);
+  }
+  return path.relative(repoRoot, file);
+}
+
+export async function waitForWorkbench(page: Page, timeoutMs = 90_000): Promise<void> {
+  await page.locator('.monaco-workbench').waitFor({ timeout: timeoutMs });
+  // The explorer shows the workspace once the remote extension host is connected.
+  await page.locator('.explorer-folders-view .monaco-list-row').first().waitFor({ timeout: timeoutMs });
+}
+
+/** Runs a command by its palette title ("ElixirScope: Open State History"). */
+export async function runCommand(page: Page, title: string): Promise<void> {
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget .quick-input-box input');
+  await input.waitFor({ timeout: 10_000 });
+  await input.fill(`>${title}`);
+  const row = page.locator('.quick-input-widget .monaco-list-row', { hasText: title }).first();
+  await row.waitFor({ timeout: 10_000 });
+  await row.click();
+}
+
+/** Opens a workspace file through quick open (Ctrl+P) and waits for its editor. */
+export async function openFile(page: Page, relPath: string): Promise<Locator> {
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('Control+P');
+  const input = page.locator('.quick-input-widget .quick-input-box input');
+  await input.waitFor({ timeout: 10_000 });
+  await input.fill(relPath);
+  const base = path.basename(relPath);
+  const row = page.locator('.quick-input-widget .monaco-list-row', { hasText: base }).first();
+  await row.waitFor({ timeout: 15_000 });
+  await page.keyboard.press('Enter');
+  await page.locator('.tabs-container .tab.active', { hasText: base }).waitFor({ timeout: 15_000 });
+  return activeEditor(page);
+}
+
+/** Focuses the first editor group with the keyboard (clicking Monaco's line layer would scroll it). */
+export async function focusEditor(page: Page): Promise<void> {
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('Control+1');
+  await page.waitForTimeout(100);
+}
+
+export function activeEditor(page: Page): Locator {
+  return page.locator('.editor-group-container.active .monaco-editor').first();
+}
+
+/** Moves the cursor to a line (Ctrl+G) so that it is rendered, and returns the line's gutter row. */
+export async function gotoLine(page: Page, line: number): Promise<void> {
+  await focusEditor(page);
+  await page.keyboard.press('Control+G');
+  const input = page.locator('.quick-input-widget .quick-input-box input');
+  await input.waitFor({ timeout: 10_000 });
+  await input.fill(`:${line}`);
+  await page.keyboard.press('Enter');
+  await lineNumber(page, line).waitFor({ timeout: 10_000 });
+}
+
+/** The line-number cell of a rendered line of the active editor. */
+export function lineNumber(page: Page, line: number): Locator {
+  return activeEditor(page).locator('.margin-view-overlays .line-numbers').filter({ hasText: new RegExp(`^\\s*${line}\\s*$`) });
+}
+
+/** The rendered margin row (glyphs, line number) of a line, found by its top offset. */
+export async function marginRowClasses(page: Page, line: number): Promise<string> {
+  const lineBox = await lineNumber(page, line).boundingBox();
+  if (!lineBox) return '';
+  return activeEditor(page).evaluate((ed, y) => {
+    const out: string[] = [];
+    for (const g of Array.from(ed.querySelectorAll('.glyph-margin-widgets > div, .margin-view-overlays div'))) {
+      const r = (g as HTMLElement).getBoundingClientRect();
+      if (r.height > 0 && Math.abs(r.top + r.height / 2 - y) < r.height / 2) out.push((g as HTMLElement).className);
+    }
+    return out.join(' ');
+  }, lineBox.y + lineBox.height / 2);
+}
+
+/** Clicks the glyph margin (the breakpoint gutter) of a rendered line. */
+export async function clickGutter(page: Page, line: number, button: 'left' | 'right' = 'left'): Promise<void> {
+  const lineBox = await lineNumber(page, line).boundingBox();
+  const glyph = await activeEditor(page).locator('.margin .glyph-margin').boundingBox();
+  if (!lineBox || !glyph) throw new Error(`line ${line} or the glyph margin is not rendered`);
+  const x = glyph.x + Math.max(4, glyph.width / 2);
+  const y = lineBox.y + lineBox.height / 2;
+  await page.mouse.move(x, y);
+  await page.waitForTimeout(150);
+  await page.mouse.click(x, y, { button });
+}
+
+/** Clicks an item of the open context menu (VS Code renders it in a shadow root; locators pierce it). */
+export async function clickMenuItem(page: Page, label: RegExp): Promise<void> {
+  const item = page.getByRole('menuitem', { name: label }).first();
+  await item.waitFor({ timeout: 10_000 });
+  await item.click();
+}
+
+/** Screen rectangle of the first occurrence of `word` (as a whole token) in a rendered line of the active editor. */
+export async function wordBox(page: Page, lineText: string, word: string): Promise<{ x: number; y: number; width: number; height: number }> {
+  const line = activeEditor(page).locator('.view-lines .view-line').filter({ hasText: lineText }).first();
+  await line.waitFor({ timeout: 10_000 });
+  const box = await line.evaluate((el, w) => {
+    const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+    let text = '';
+    const nodes: { node: Text; start: number }[] = [];
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+      nodes.push({ node: n as Text, start: text.length });
+      text += (n as Text).data;
+    }
+    const m = new RegExp(`(?<![A-Za-z0-9_])${w}(?![A-Za-z0-9_?!])`).exec(text.replace(/\u00a0/g, ' '));
+    if (!m) return undefined;
+    const at = (offset: number): [Text, number] => {
+      const hit = nodes.filter((x) => x.start <= offset).pop()!;
+      return [hit.node, offset - hit.start];
+    };
+    const range = document.createRange();
+    range.setStart(...at(m.index));
+    range.setEnd(...at(m.index + w.length - 1));
+    range.setEnd(range.endContainer, range.endOffset + 1);
+    const r = range.getBoundingClientRect();
+    return { x: r.x, y: r.y, width: r.width, height: r.height };
+  }, word);
+  if (!box) throw new Error(`"${word}" not found in the line containing "${lineText}"`);
+  return box;
+}
+
+/** Opens the Run and Debug view (Ctrl+Shift+D). */
+export async function openRunAndDebug(page: Page): Promise<void> {
+  await page.keyboard.press('Control+Shift+D');
+  await page.locator('.debug-pane, .debug-viewlet').first().waitFor({ timeout: 10_000 }).catch(() => undefined);
+}
+
+/** The body of a view pane of the sidebar, by its title ("Variables", "Call Stack", "Breakpoints"). */
+export function pane(page: Page, title: string): Locator {
+  return page.locator('.pane').filter({ has: page.locator('.pane-header', { hasText: new RegExp(`^\\s*${title}`, 'i') }) }).first();
+}
+
+export interface TreeRow {
+  level: number;
+  text: string;
+  name: string;
+  value: string;
+  expanded: boolean | undefined;
+}
+
+/** The rows of a debug tree view (Variables, Watch, Call Stack) as rendered. */
+export async function treeRows(view: Locator): Promise<TreeRow[]> {
+  return view.locator('.monaco-list-row').evaluateAll((rows) =>
+    rows.map((r) => {
+      const el = r as HTMLElement;
+      const exp = el.getAttribute('aria-expanded');
+      return {
+        level: Number(el.getAttribute('aria-level') ?? 0),
+        text: (el.textContent ?? '').replace(/\s+/g, ' ').trim(),
+        name: (el.querySelector('.name, .scope')?.textContent ?? '').trim(),
+        value: (el.querySelector('.value')?.textContent ?? '').trim(),
+        expanded: exp === null ? undefined : exp === 'true',
+      };
+    }),
+  );
+}
+
+/** The content frame of the webview panel whose tab title matches `title` (webviews nest an iframe in an iframe). */
+export async function webviewFrame(page: Page, title: RegExp, timeoutMs = 20_000): Promise<Frame> {
+  await page.locator('.tabs-container .tab', { hasText: title }).first().waitFor({ timeout: timeoutMs });
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    for (const f of page.frames()) {
+      if (!/\/webview\//.test(f.url()) && !f.url().includes('fake.html')) continue;
+      if (f.name() !== 'active-frame' && !/fake\.html/.test(f.url())) continue;
+      const t = await f.title().catch(() => '');
+      if (title.test(t) || (await f.locator('#root').count().catch(() => 0)) > 0) {
+        const visible = await f.evaluate(() => document.visibilityState === 'visible').catch(() => false);
+        if (visible && title.test(t)) return f;
+      }
+    }
+    await page.waitForTimeout(250);
+  }
+  throw new Error(`no webview frame titled ${title} within ${timeoutMs} ms (frames: ${page.frames().map((f) => `${f.name()}@${f.url().slice(0, 80)}`).join(', ')})`);
+}
+
+export function frameLocatorFor(page: Page): FrameLocator {
+  return page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
+}
+
+/** Text of the notifications currently shown (toasts and the notification center). */
+export async function notifications(page: Page): Promise<string[]> {
+  return page.locator('.notifications-toasts .notification-list-item-message, .notifications-center .notification-list-item-message').allTextContents();
+}
