@@ -76,6 +76,10 @@ if (erlTests.length > 0) {
     `R = eunit:test([${mods}], [verbose]), halt(case R of ok -> 0; _ -> 1 end).`], eunitCounts);
 }
 
+if (fs.existsSync('test/webviews')) {
+  suite('webview tests (real Chromium)', 'npx', ['mocha', '--no-config', '--require', 'tsx/cjs', '--extension', 'ts', '--timeout', '60000', 'test/webviews/**/*.test.ts'], mochaCounts);
+}
+
 const integration = fs.existsSync('test/integration') ? fs.readdirSync('test/integration').filter((f) => f.endsWith('.test.ts')) : [];
 if (integration.length > 0) {
   suite('adapter integration tests (real BEAM, real DAP)', 'npx', ['mocha', '--config', '.mocharc.integration.json'], mochaCounts);

@@ -595,3 +595,42 @@ function num(t: Term): number | undefined {
   if (t.float != null) return t.float;
   return undefined;
 }
+
+// ───────────── Erlang sources (variables only) ─────────────
+
+/** The Erlang variable at `character` (`Amount`, `_Acc`), outside strings and `%` comments. */
+export function erlangHoverTargetAt(lineText: string, character: number): HoverTarget | undefined {
+  const cut = erlangCommentStart(lineText);
+  if (character >= cut) return undefined;
+  const W = /[A-Za-z0-9_@]/;
+  let s = character;
+  if (!W.test(lineText[s] ?? '') && s > 0 && W.test(lineText[s - 1])) s--;
+  if (!W.test(lineText[s] ?? '')) return undefined;
+  let e = s;
+  while (s > 0 && W.test(lineText[s - 1])) s--;
+  while (e < lineText.length && W.test(lineText[e])) e++;
+  const word = lineText.slice(s, e);
+  if (!/^[A-Z_][A-Za-z0-9_@]*$/.test(word) || word === '_' || lineText[s - 1] === '?' || lineText[s - 1] === '#') return undefined; // macros, records
+  return { name: word, expression: word, start: s, end: e };
+}
+
+export function erlangIdentifiersOn(line: string): Set<string> {
+  const code = line.slice(0, erlangCommentStart(line)).replace(/"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'/g, '""');
+  const out = new Set<string>();
+  for (const m of code.matchAll(/(^|[^A-Za-z0-9_@?#])([A-Z_][A-Za-z0-9_@]*)/g)) if (m[2] !== '_') out.add(m[2]);
+  return out;
+}
+
+function erlangCommentStart(line: string): number {
+  let quote = '';
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i];
+    if (quote) {
+      if (c === '\\') i++;
+      else if (c === quote) quote = '';
+    } else if (c === '"' || c === "'") quote = c;
+    else if (c === '$') i++;
+    else if (c === '%') return i;
+  }
+  return line.length;
+}

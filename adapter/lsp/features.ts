@@ -7,7 +7,7 @@ import { LanguageServerCommands } from '../protocol/customDap';
 import { formatMfa, type Navigator, type RecordingStore } from '../store';
 import { formatTerm } from '../terms/format';
 import { evaluatePath, PathError } from '../terms/pathEval';
-import { evalGuard, functionsOf, hoverTargetAt, identifiersOn, matchClause, type SourceFunction } from './elixirSource';
+import { erlangHoverTargetAt, erlangIdentifiersOn, evalGuard, functionsOf, hoverTargetAt, identifiersOn, matchClause, type SourceFunction } from './elixirSource';
 import type { ModuleOutlines, OutlineFunction } from './outlines';
 import type { RecordingIndex } from './recordingIndex';
 
@@ -35,8 +35,13 @@ const HINT_VALUE_MAX = 60;
 const LENS_VALUE_MAX = 80;
 const FRAME_LINE_LIMIT = 64;
 
+function isErlang(doc: DocumentView): boolean {
+  return /\.[eh]rl$/.test(doc.file);
+}
+
 function headsOf(doc: DocumentView): Map<string, SourceFunction> {
-  if (!doc.heads) doc.heads = new Map(functionsOf(doc.lines).map((f) => [`${f.name}/${f.arity}`, f]));
+  // Erlang clause heads are not read: Erlang frames get names from the agent's bindings and line probes only.
+  if (!doc.heads) doc.heads = isErlang(doc) ? new Map() : new Map(functionsOf(doc.lines).map((f) => [`${f.name}/${f.arity}`, f]));
   return doc.heads;
 }
 
@@ -95,12 +100,12 @@ function resolve(expression: string, bindings: ReadonlyMap<string, Term>): Term 
   }
 }
 
-function code(t: Term, max = VALUE_MAX): string {
-  return formatTerm(t, { maxLength: max });
+function code(t: Term, max = VALUE_MAX, erlang = false): string {
+  return formatTerm(t, { maxLength: max, syntax: erlang ? 'erlang' : 'elixir' });
 }
 
-function fence(text: string): string {
-  return '```elixir\n' + text + '\n```';
+function fence(text: string, erlang = false): string {
+  return '```' + (erlang ? 'erlang' : 'elixir') + '\n' + text + '\n```';
 }
 
 // ───────────── hover ─────────────
@@ -108,13 +113,13 @@ function fence(text: string): string {
 export function hover(ctx: FeatureContext, doc: DocumentView, line: number, character: number): Hover | null {
   const text = doc.lines[line];
   if (text === undefined) return null;
-  const target = hoverTargetAt(text, character);
+  const target = isErlang(doc) ? erlangHoverTargetAt(text, character) : hoverTargetAt(text, character);
   if (!target) return null;
   const range: Range = { start: { line, character: target.start }, end: { line, character: target.end } };
   const fns = ctx.outlines.enclosing(doc.file, line + 1);
   for (const fn of fns) {
     const src = headsOf(doc).get(`${fn.name}/${fn.arity}`);
-    const atCursor = valueAtCursor(ctx, fn, src, target.expression);
+    const atCursor = valueAtCursor(ctx, fn, src, target.expression, isErlang(doc));
     if (atCursor) return { range, contents: { kind: 'markdown', value: atCursor } };
     const recent = recentValues(ctx, doc, fn, src, line, target.expression);
     if (recent) return { range, contents: { kind: 'markdown', value: recent } };
@@ -123,7 +128,7 @@ export function hover(ctx: FeatureContext, doc: DocumentView, line: number, char
 }
 
 /** The value at the debugger's cursor when one of the cursor's frames is `fn`. */
-function valueAtCursor(ctx: FeatureContext, fn: OutlineFunction, src: SourceFunction | undefined, expression: string): string | undefined {
+function valueAtCursor(ctx: FeatureContext, fn: OutlineFunction, src: SourceFunction | undefined, expression: string, erl: boolean): string | undefined {
   const { nav, store } = ctx;
   if (nav.cursor < 0 || nav.pid < 0) return undefined;
   const frames = nav.stack(nav.pid, 0, 20).frames;
@@ -136,7 +141,7 @@ function valueAtCursor(ctx: FeatureContext, fn: OutlineFunction, src: SourceFunc
     const v = resolve(expression, bindings);
     if (v === undefined) return undefined;
     const where = f === frames[0] ? 'at the debugger\'s cursor' : `at the debugger's cursor (caller frame ${f.name})`;
-    return `${fence(`${expression} = ${code(v)}`)}\n\n*${where}, ${formatMfa(m)}${f.line ? ` line ${f.line}` : ''}*`;
+    return `${fence(`${expression} = ${code(v, VALUE_MAX, erl)}`, erl)}\n\n*${where}, ${formatMfa(m)}${f.line ? ` line ${f.line}` : ''}*`;
   }
   return undefined;
 }
@@ -144,6 +149,7 @@ function valueAtCursor(ctx: FeatureContext, fn: OutlineFunction, src: SourceFunc
 /** The values in the last few recorded calls of `fn` (through the hovered clause when the source tells). */
 function recentValues(ctx: FeatureContext, doc: DocumentView, fn: OutlineFunction, src: SourceFunction | undefined, line: number, expression: string): string | undefined {
   const { store, index } = ctx;
+  const erl = isErlang(doc);
   const want = clauseAt(src, line);
   const onHead = src !== undefined && src.clauses.some((c) => c.line === line);
   const stats = index.stats(fn.module, fn.name, fn.arity);
@@ -164,11 +170,11 @@ function recentValues(ctx: FeatureContext, doc: DocumentView, fn: OutlineFunctio
     }
     if (v === undefined) v = resolve(expression, bindings);
     if (v === undefined) continue;
-    rows.push(`${expression} = ${code(v)}    # ${store.process(store.pidOf(g)).pid}, event ${g}`);
+    rows.push(`${expression} = ${code(v, VALUE_MAX, erl)}    ${erl ? '%' : '#'} ${store.process(store.pidOf(g)).pid}, event ${g}`);
   }
   if (rows.length === 0) return undefined;
   const more = stats.calls > rows.length ? ` (of ${stats.calls} recorded)` : '';
-  return `${fence(rows.join('\n'))}\n\n*last ${rows.length === 1 ? 'call' : `${rows.length} calls`}${more} of ${formatMfa(stats.mfa)}, newest first*`;
+  return `${fence(rows.join('\n'), erl)}\n\n*last ${rows.length === 1 ? 'call' : `${rows.length} calls`}${more} of ${formatMfa(stats.mfa)}, newest first*`;
 }
 
 // ───────────── code lenses ─────────────
@@ -186,10 +192,10 @@ export function codeLenses(ctx: FeatureContext, doc: DocumentView): CodeLens[] {
       const parts = [`${stats.calls} ${stats.calls === 1 ? 'call' : 'calls'}`];
       if (stats.exceptions > 0) parts.push(`${stats.exceptions} ${stats.exceptions === 1 ? 'exception' : 'exceptions'}`);
       const last = stats.lastReturn >= 0 && store.has(stats.lastReturn) ? store.body(stats.lastReturn)?.return?.value : undefined;
-      if (last) parts.push(`last → ${code(last, LENS_VALUE_MAX)}`);
+      if (last) parts.push(`last → ${code(last, LENS_VALUE_MAX, isErlang(doc))}`);
       if (stats.lastException >= 0 && stats.lastException > stats.lastReturn && store.has(stats.lastException)) {
         const ex = store.body(stats.lastException)?.exception;
-        if (ex) parts.push(`last raised ${ex.class ?? 'error'}: ${code(ex.reason ?? {}, LENS_VALUE_MAX)}`);
+        if (ex) parts.push(`last raised ${ex.class ?? 'error'}: ${code(ex.reason ?? {}, LENS_VALUE_MAX, isErlang(doc))}`);
       }
       out.push({ range, command: { title: `$(history) ${parts.join(' · ')}`, command: '' } });
       if (store.has(stats.lastCall)) {
@@ -238,11 +244,12 @@ function pushHint(out: InlayHint[], seen: Set<number>, doc: DocumentView, line: 
   if (seen.has(line) || line < range.start.line || line > range.end.line) return;
   const text = doc.lines[line];
   if (text === undefined) return;
-  const used = identifiersOn(text);
+  const erl = isErlang(doc);
+  const used = erl ? erlangIdentifiersOn(text) : identifiersOn(text);
   const shown = [...bindings].filter(([name]) => used.has(name) && !name.startsWith('_'));
   if (shown.length === 0) return;
   seen.add(line);
-  const label = shown.map(([name, v]) => `${name} = ${code(v, HINT_VALUE_MAX)}`).join(', ');
+  const label = shown.map(([name, v]) => `${name} = ${code(v, HINT_VALUE_MAX, erl)}`).join(', ');
   out.push({
     position: { line, character: text.replace(/\s+$/, '').length },
     label: head ? `  ⟵ ${label}` : `  ${label}`,

@@ -13,7 +13,8 @@
 -export([condition_on_struct_field_in_state/0, body_line_condition_on_local/0, log_point/0,
          function_breakpoints/0, exception_filters_on_genserver_raise/0, replies_moved_uncompiled_invalid/0,
          never_matching_condition_sends_nothing/0, hit_condition_modulo/0, survives_reload/0,
-         stop_restores_everything/0, connection_drop_restores_everything/0, pending_until_loaded/0]).
+         stop_restores_everything/0, connection_drop_restores_everything/0, pending_until_loaded/0,
+         resolved_from_ebin_before_load/0]).
 
 bps_test_() ->
     {inorder,
@@ -21,7 +22,7 @@ bps_test_() ->
       || F <- [condition_on_struct_field_in_state, body_line_condition_on_local, log_point,
                function_breakpoints, exception_filters_on_genserver_raise, replies_moved_uncompiled_invalid,
                never_matching_condition_sends_nothing, hit_condition_modulo, survives_reload,
-               pending_until_loaded, stop_restores_everything, connection_drop_restores_everything]]}.
+               pending_until_loaded, resolved_from_ebin_before_load, stop_restores_everything, connection_drop_restores_everything]]}.
 
 run(F) ->
     esc_bp_fixture:setup(),
@@ -450,3 +451,38 @@ pending_until_loaded() ->
     [] = set(<<>>, []),
     code:purge(M), code:delete(M), code:purge(M),
     file:delete(filename:join(Dir, "esc_bps_late.beam")).
+
+%% A source breakpoint in a module that is compiled (its beam is in an ebin folder the adapter
+%% names, not on the code path) but not loaded: resolved from the beam without loading it,
+%% verified, and applied when the module loads.
+resolved_from_ebin_before_load() ->
+    engine(plan()),
+    M = esc_bps_ebin,
+    Dir = filename:join(esc_bp_fixture:dir(), "late_ebin"),
+    Src = filename:join(Dir, "esc_bps_ebin.erl"),
+    ok = filelib:ensure_dir(Src),
+    ok = file:write_file(Src, "-module(esc_bps_ebin).\n-export([g/1]).\n\ng({a, N}) ->\n    N;\ng(N) ->\n    N + 1.\n"),
+    {ok, M} = compile:file(Src, [debug_info, {outdir, Dir}]),
+    code:purge(M), code:delete(M), code:purge(M),
+    #{breakpoints := [S]} =
+        esc_bps:set_breakpoints(#{file => list_to_binary(Src), ebin_dirs => [list_to_binary(Dir)],
+                                  breakpoints => [spec(22, 6, #{condition => <<"N > 10">>})]}),
+    ?assertMatch(#{verified := true, line := 6, module := <<"esc_bps_ebin">>}, S),
+    ?assertEqual(false, erlang:module_loaded(M)),
+    {module, M} = code:load_abs(filename:join(Dir, "esc_bps_ebin")),
+    Deadline = erlang:monotonic_time(millisecond) + 3000,
+    Wait = fun W() ->
+                   case erlang:trace_info({M, g, 1}, traced) of
+                       {traced, local} -> ok;
+                       _ -> erlang:monotonic_time(millisecond) < Deadline orelse error(not_applied),
+                            timer:sleep(50), W()
+                   end
+           end,
+    Wait(),
+    1 = M:g({a, 1}),
+    6 = M:g(5),
+    12 = M:g(11),
+    Evs = events(collect(400)),
+    ?assertMatch([#{hit := 22, body := #{clause := 2, bindings := [#{name := <<"N">>}]}}], calls({M, g, 1}, Evs)),
+    [] = set(list_to_binary(Src), []),
+    code:purge(M), code:delete(M), code:purge(M).

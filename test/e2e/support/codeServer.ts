@@ -17,14 +17,17 @@ export const CODE_SERVER_BIN = process.env.CODE_SERVER_BIN ?? path.join(cacheDir
 export const VSIX = process.env.E2E_VSIX ?? path.join(repoRoot, 'dist', 'elixir-scope.vsix');
 export const EXTENSION_ID = 'elixir-scope.elixir-scope';
 
-/** The configuration the workspace's .vscode/launch.json holds (F5 runs it). */
+/**
+ * The configuration the workspace's .vscode/launch.json holds (F5 runs it). E2E_DEMO_ROUNDS=N runs
+ * the demo for N rounds (it then lives longer than the default 3 rounds, ~1 s); for diagnosis only.
+ */
 export const LAUNCH_CONFIG = {
   type: 'elixir-scope',
   request: 'launch',
   name: 'Debug demo',
   projectDir: '${workspaceFolder}',
   task: 'run',
-  taskArgs: ['demo.exs'],
+  taskArgs: process.env.E2E_DEMO_ROUNDS ? ['demo.exs', process.env.E2E_DEMO_ROUNDS] : ['demo.exs'],
 };
 
 /** User settings that keep the workbench quiet and deterministic: no welcome page, trust prompt, updates or tips. */
@@ -47,7 +50,7 @@ const USER_SETTINGS = {
   'editor.hover.delay': 200,
   'editor.codeLens': false,
   'files.autoSave': 'off',
-  'debug.toolBarLocation': 'docked',
+  'debug.toolBarLocation': 'floating',
   'debug.openDebug': 'openOnDebugBreak',
   'debug.internalConsoleOptions': 'neverOpen',
   'window.restoreWindows': 'none',
@@ -84,13 +87,16 @@ export function missingPrerequisites(chromium: string): string | undefined {
   return undefined;
 }
 
-/** A copy of examples/bank (compiled _build included, timestamps kept so Mix sees it up to date) with .vscode/launch.json. */
+/**
+ * A copy of examples/bank with .vscode/launch.json. Its _build is left out: modules record the path
+ * they were compiled from, and the Debug pane must open the workspace's files, not the originals.
+ */
 export function prepareWorkspace(dest: string): string {
   const src = path.join(repoRoot, 'examples', 'bank');
   fs.cpSync(src, dest, {
     recursive: true,
     preserveTimestamps: true,
-    filter: (p) => !/[\\/](deps|\.elixir_ls|\.vscode|erl_crash\.dump)$/.test(p),
+    filter: (p) => !/[\\/](_build|deps|\.elixir_ls|\.vscode|erl_crash\.dump)$/.test(p),
   });
   fs.mkdirSync(path.join(dest, '.vscode'), { recursive: true });
   fs.writeFileSync(path.join(dest, '.vscode', 'launch.json'), `${JSON.stringify({ version: '0.2.0', configurations: [LAUNCH_CONFIG] }, null, 2)}\n`);

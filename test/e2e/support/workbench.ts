@@ -153,7 +153,7 @@ export async function wordBox(page: Page, lineText: string, word: string): Promi
 /** Opens the Run and Debug view (Ctrl+Shift+D). */
 export async function openRunAndDebug(page: Page): Promise<void> {
   await page.keyboard.press('Control+Shift+D');
-  await page.locator('.debug-pane, .debug-viewlet').first().waitFor({ timeout: 10_000 }).catch(() => undefined);
+  await pane(page, 'Breakpoints').waitFor({ timeout: 10_000 });
 }
 
 /** The body of a view pane of the sidebar, by its title ("Variables", "Call Stack", "Breakpoints"). */
@@ -178,7 +178,7 @@ export async function treeRows(view: Locator): Promise<TreeRow[]> {
       return {
         level: Number(el.getAttribute('aria-level') ?? 0),
         text: (el.textContent ?? '').replace(/\s+/g, ' ').trim(),
-        name: (el.querySelector('.name, .scope')?.textContent ?? '').trim(),
+        name: (el.querySelector('.name, .scope')?.textContent ?? '').replace(/\s*[=:]\s*$/, '').trim(),
         value: (el.querySelector('.value')?.textContent ?? '').trim(),
         expanded: exp === null ? undefined : exp === 'true',
       };
