@@ -140,7 +140,7 @@ async function setup(frames: Uint8Array[]): Promise<Setup> {
   // The server is up before the events arrive: its indexes grow on each commit, as in a session.
   const server = await startRecordingLanguageServer(source, undefined, { hintRefreshMs: 60_000, lensRefreshMs: 60_000 });
   const ingestMs = ingest(store, frames);
-  const client = await TestClient.connect(server.port);
+  const client = await TestClient.connect(server.port, server.token);
   const uri = await client.open(accountEx);
   // Wait until the module outlines are in (the code lens answers something).
   for (let i = 0; i < 100; i++) {

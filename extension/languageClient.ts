@@ -24,8 +24,9 @@ export class RecordingLanguageClients implements vscode.Disposable {
     this.subscriptions = [
       vscode.debug.onDidReceiveDebugSessionCustomEvent((e) => {
         if (e.session.type !== DEBUG_TYPE || e.event !== CustomEvents.languageServer) return;
-        const port = (e.body as Partial<LanguageServerEventBody> | undefined)?.port;
-        if (typeof port === 'number' && port > 0 && port < 65536) void this.connect(e.session, port);
+        const body = e.body as Partial<LanguageServerEventBody> | undefined;
+        const port = body?.port;
+        if (typeof port === 'number' && port > 0 && port < 65536 && typeof body?.token === 'string') void this.connect(e.session, port, body.token);
       }),
       vscode.debug.onDidTerminateDebugSession((s) => void this.disconnect(s.id)),
       vscode.commands.registerCommand(LanguageServerCommands.stepToEvent, (args?: GotoEventArguments, sessionId?: string) => this.stepToEvent(args, sessionId)),
@@ -37,7 +38,7 @@ export class RecordingLanguageClients implements vscode.Disposable {
     return [...this.clients.keys()];
   }
 
-  private async connect(session: vscode.DebugSession, port: number): Promise<void> {
+  private async connect(session: vscode.DebugSession, port: number, token: string): Promise<void> {
     await this.disconnect(session.id); // a second announcement replaces the first
     this.sessions.set(session.id, session);
     const serverOptions = (): Promise<StreamInfo> =>
@@ -50,6 +51,7 @@ export class RecordingLanguageClients implements vscode.Disposable {
     this.channel ??= vscode.window.createOutputChannel('ElixirScope Recording', { log: true });
     const clientOptions: LanguageClientOptions = {
       documentSelector: RECORDING_DOCUMENTS,
+      initializationOptions: { token },
       outputChannel: this.channel,
       // The server lives as long as the debug session: never restart it, never pop up errors about it.
       errorHandler: { error: () => ({ action: ErrorAction.Shutdown, handled: true }), closed: () => ({ action: CloseAction.DoNotRestart, handled: true }) },

@@ -184,7 +184,7 @@ export function codeLenses(ctx: FeatureContext, doc: DocumentView): CodeLens[] {
   const out: CodeLens[] = [];
   for (const o of ctx.outlines.forFile(doc.file)) {
     for (const fn of o.functions) {
-      if (fn.name.startsWith('-')) continue; // anonymous functions
+      if (fn.name.startsWith('-') || /^__.*__$/.test(fn.name)) continue; // anonymous funs; generated __struct__/__info__
       const stats = index.stats(fn.module, fn.name, fn.arity);
       if (!stats || stats.calls === 0) continue;
       const line = Math.max(0, fn.line - 1);
@@ -224,7 +224,7 @@ export function inlayHints(ctx: FeatureContext, doc: DocumentView, range: Range)
     const fn = ctx.outlines.module(f.mfa.module)?.functions.find((x) => x.name === f.mfa!.function && x.arity === f.mfa!.arity);
     // The clause head: the call's bindings.
     const cb = callBindings(store, f.call, f.mfa.module, src);
-    const headLine = cb && src?.clauses[cb.clause] ? src.clauses[cb.clause].line : (store.body(f.call)?.call?.line ?? fn?.line ?? 0) - 1;
+    const headLine = cb && src?.clauses[cb.clause] ? src.clauses[cb.clause].line : (store.body(f.call)?.call?.line || fn?.line || 0) - 1;
     if (cb && headLine >= 0) pushHint(out, seenLines, doc, headLine, cb.bindings, range, true);
     // Each recorded line of the frame, as of the cursor: the values after the line ran (the next LINE's view), else before.
     const events = index.frameLines(f.call, cursor, 500);

@@ -59,7 +59,7 @@ export class ModuleOutlines {
   /** Functions of `file` whose lines contain `line` (1-based), innermost first. */
   enclosing(file: string, line: number): OutlineFunction[] {
     const out: OutlineFunction[] = [];
-    for (const o of this.forFile(file)) for (const f of o.functions) if (f.line <= line && line <= f.lastLine) out.push(f);
+    for (const o of this.forFile(file)) for (const f of o.functions) if (f.line <= line && line <= f.lastLine && !/^__.*__$/.test(f.name)) out.push(f);
     return out.sort((a, b) => b.line - a.line || a.lastLine - b.lastLine);
   }
 

@@ -3,6 +3,7 @@
 // exceptions, last return, step to last call), inlay hints (values on each recorded line of the
 // cursor's frames), diagnostics (breakpoints that could not be placed). Imports nothing from vscode
 // or the debug adapter library; the DAP session starts it and announces the port.
+import { randomBytes } from 'crypto';
 import * as net from 'net';
 import { fileURLToPath, pathToFileURL } from 'url';
 import { createConnection as createCommonConnection, type Connection } from 'vscode-languageserver/lib/common/server';
@@ -10,9 +11,12 @@ import {
   CodeLensRefreshRequest,
   createProtocolConnection,
   DiagnosticSeverity,
+  ErrorCodes,
   InlayHintRefreshRequest,
+  ResponseError,
   TextDocumentSyncKind,
   type Diagnostic,
+  type InitializeError,
   type InitializeResult,
 } from 'vscode-languageserver-protocol/node';
 import type { Logger } from '../runtime/log';
@@ -26,6 +30,8 @@ import type { BreakpointRequest, BreakpointResult, RecordingSource } from './typ
 export interface RecordingLanguageServer {
   /** Loopback port clients connect to. */
   readonly port: number;
+  /** Per-server secret a client must give as `initializationOptions.token` in `initialize`. */
+  readonly token: string;
   /** Breakpoint results of one source file (call after every setBreakpoints; "" = function breakpoints, ignored). */
   setBreakpointResults(file: string, requests: readonly BreakpointRequest[], results: readonly BreakpointResult[]): void;
   /** Asks connected editors to refresh lenses and hints now. */
@@ -44,13 +50,14 @@ export interface ServerOptions {
 /** Starts the server on 127.0.0.1 (random port). */
 export async function startRecordingLanguageServer(source: RecordingSource, log: Logger = nullLogger, opts: ServerOptions = {}): Promise<RecordingLanguageServer> {
   const shared = new SharedState(source, log, opts);
+  const token = randomBytes(16).toString('hex');
   const sockets = new Set<net.Socket>();
   const server = net.createServer((socket) => {
     sockets.add(socket);
     socket.setNoDelay(true); // LSP writes header and body separately: no Nagle delay between them
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', (err) => log.log('warn', `lsp socket: ${err.message}`));
-    serveClient(socket, shared);
+    serveClient(socket, shared, token);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -60,6 +67,7 @@ export async function startRecordingLanguageServer(source: RecordingSource, log:
   log.log('info', `recording language server on 127.0.0.1:${port}`);
   return {
     port,
+    token,
     setBreakpointResults: (file, requests, results) => shared.setBreakpointResults(file, requests, results),
     refresh: () => shared.pushRefresh(true, true),
     get clients() {
@@ -205,12 +213,15 @@ function watchDogFor(socket: net.Socket): { initialize(): void; exit(code: numbe
   };
 }
 
-function serveClient(socket: net.Socket, shared: SharedState): void {
+function serveClient(socket: net.Socket, shared: SharedState, token: string): void {
   const connection = createCommonConnection((logger) => createProtocolConnection(socket, socket, logger), watchDogFor(socket)) as unknown as Connection;
   const client: Client = { connection, documents: new Map(), lensRefresh: false, hintRefresh: false };
+  // Any local process can reach a loopback port: nothing is answered before `initialize` gave the token.
+  let authorized = false;
   const guard =
     <A extends unknown[], R>(what: string, fallback: R, f: (...a: A) => R) =>
     (...a: A): R => {
+      if (!authorized) return fallback;
       try {
         return f(...a);
       } catch (err) {
@@ -220,7 +231,13 @@ function serveClient(socket: net.Socket, shared: SharedState): void {
     };
   const docOf = (uri: string): DocumentView | undefined => client.documents.get(uri);
 
-  connection.onInitialize((params): InitializeResult => {
+  connection.onInitialize((params): InitializeResult | ResponseError<InitializeError> => {
+    if ((params.initializationOptions as { token?: unknown } | undefined)?.token !== token) {
+      shared.logError('initialize', new Error('a client without the session token was refused'));
+      setTimeout(() => socket.destroy(), 50);
+      return new ResponseError(ErrorCodes.InvalidRequest, 'ElixirScope recording server: wrong or missing initializationOptions.token', { retry: false });
+    }
+    authorized = true;
     const ws = params.capabilities.workspace;
     client.lensRefresh = !!ws?.codeLens?.refreshSupport;
     client.hintRefresh = !!ws?.inlayHint?.refreshSupport;
@@ -235,10 +252,12 @@ function serveClient(socket: net.Socket, shared: SharedState): void {
     };
   });
   connection.onInitialized(() => {
+    if (!authorized) return;
     shared.clients.add(client);
     shared.sendAllDiagnostics(client);
   });
   connection.onDidOpenTextDocument((p) => {
+    if (!authorized) return;
     const file = fileOf(p.textDocument.uri);
     if (file) client.documents.set(p.textDocument.uri, { file, lines: p.textDocument.text.split(/\r?\n/) });
     shared.requestOutlines();

@@ -76,6 +76,8 @@ export interface ReadyEventBody {
 export interface LanguageServerEventBody {
   /** Loopback TCP port of the recording language server (LSP over a plain socket). */
   port: number;
+  /** Secret the client passes as `initializationOptions.token` in its `initialize` request. */
+  token: string;
 }
 
 export type EmergencyStopArguments = Record<string, never>;

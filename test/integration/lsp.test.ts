@@ -8,7 +8,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { CodeLens, Hover, InlayHint, MarkupContent } from 'vscode-languageserver-protocol';
 import { startRecordingLanguageServer, type RecordingLanguageServer } from '../../adapter/lsp/server';
-import { CustomEvents, LanguageServerCommands } from '../../adapter/protocol/customDap';
+import { CustomEvents, LanguageServerCommands, type LanguageServerEventBody } from '../../adapter/protocol/customDap';
 import { DebugRuntime } from '../../adapter/runtime/debugRuntime';
 import { Kind } from '../../adapter/store';
 import { bankProject, printTraceOnFailure, repoRoot, TracedDebugClient } from '../support/dapSession';
@@ -78,7 +78,7 @@ describe('recording language server over a real recording of examples/bank', fun
       assert.deepStrictEqual(results.map((r) => r.verified), [false, true], JSON.stringify(results));
       server.setBreakpointResults(accountEx, requests, results);
 
-      client = await TestClient.connect(server.port);
+      client = await TestClient.connect(server.port, server.token);
       const uri = await client.open(accountEx);
       await client.until(() => client!.diagnostics.has(uri), 5000, 'diagnostics');
       const diag = client.diagnostics.get(uri)!.diagnostics;
@@ -161,9 +161,9 @@ describe('recording language server over a real recording of examples/bank', fun
       const initialized = dc.waitForEvent('initialized', 60_000);
       await dc.launchRequest({ projectDir: bankProject, task: 'run', taskArgs: ['demo.exs'] } as never);
       await initialized;
-      const ev = (await Promise.race([announced, new Promise((r) => setTimeout(r, 3000))])) as { body?: { port?: number } } | undefined;
-      if (!ev?.body?.port) this.skip(); // the adapter does not start the server yet (session.ts wiring)
-      client = await TestClient.connect(ev!.body!.port!);
+      const ev = (await Promise.race([announced, new Promise((r) => setTimeout(r, 3000))])) as { body?: Partial<LanguageServerEventBody> } | undefined;
+      if (!ev?.body?.port || !ev.body.token) this.skip(); // the adapter does not start the server yet (session.ts wiring)
+      client = await TestClient.connect(ev!.body!.port!, ev!.body!.token!);
       const uri = await client.open(accountEx);
       await dc.setBreakpointsRequest({ source: { path: accountEx }, breakpoints: [{ line: 25, condition: 'amount >>> (' }, { line: WITHDRAW_CLAUSE_LINE, condition: 'state.id == :b and amount >= 10' }] });
       await client.until(() => client!.diagnostics.get(uri)?.diagnostics.length === 1, 10_000, 'diagnostics from setBreakpoints');

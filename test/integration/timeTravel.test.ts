@@ -103,7 +103,11 @@ describe('time travel over a recording (real BEAM, real DAP)', function () {
     }
     assert.ok(sawEarlierState, 'stepping back reaches the state before the previous callback');
 
-    // 6. continue → the next hit in the recording (round 3: withdraw 15).
+    // 6. continue → the next hit after the cursor: the round-2 hit we stepped back from, then round 3's.
+    const c1 = stopped(dc, 'breakpoint');
+    await dc.continueRequest({ threadId });
+    await c1;
+    assert.strictEqual(await hover(dc, (await topFrame(dc, threadId)).id, 'amount'), '10');
     const c = stopped(dc, 'breakpoint');
     await dc.continueRequest({ threadId });
     await c;
@@ -133,7 +137,8 @@ describe('time travel over a recording (real BEAM, real DAP)', function () {
     let stops = 0;
     dc.on('stopped', () => stops++);
     await dc.configurationDoneRequest();
-    await dc.waitForOutput((o) => /withdraw 10 from b, new balance 90/.test(o), 30_000);
+    // Interpolations render like inspect/1, so any term reads unambiguously (:b, "text", %{...}).
+    await dc.waitForOutput((o) => /withdraw 10 from :b, new balance 90/.test(o), 30_000);
     await dc.waitForOutput((o) => /The program exited/.test(o), 30_000);
     assert.strictEqual(stops, 0, 'a log point never stops');
   });

@@ -3,7 +3,7 @@
 // Everything is found through the DOM (roles, aria labels, VS Code's stable class names), never pixels.
 import * as fs from 'fs';
 import * as path from 'path';
-import { Browser, chromium, Frame, FrameLocator, Locator, Page } from 'playwright-core';
+import { Browser, chromium, Frame, Locator, Page } from 'playwright-core';
 import { repoRoot } from './codeServer';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -121,31 +121,34 @@ export async function clickMenuItem(page: Page, label: RegExp): Promise<void> {
   await item.click();
 }
 
+/**
+ * Finds `word` as a whole token in a rendered DOM line and returns its screen rectangle. A string, not
+ * a function, so that the test's TypeScript transform adds no helpers the browser does not have.
+ */
+const WORD_RECT_IN_LINE = `(el, w) => {
+  const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+  let text = '';
+  const nodes = [];
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) { nodes.push({ node: n, start: text.length }); text += n.data; }
+  const m = new RegExp('(?<![A-Za-z0-9_])' + w + '(?![A-Za-z0-9_?!])').exec(text.replace(/\\u00a0/g, ' '));
+  if (!m) return null;
+  const at = (offset) => { const hit = nodes.filter((x) => x.start <= offset).pop(); return [hit.node, offset - hit.start]; };
+  const range = document.createRange();
+  const [sn, so] = at(m.index);
+  const [en, eo] = at(m.index + w.length - 1);
+  range.setStart(sn, so);
+  range.setEnd(en, eo + 1);
+  const r = range.getBoundingClientRect();
+  return { x: r.x, y: r.y, width: r.width, height: r.height };
+}`;
+
 /** Screen rectangle of the first occurrence of `word` (as a whole token) in a rendered line of the active editor. */
 export async function wordBox(page: Page, lineText: string, word: string): Promise<{ x: number; y: number; width: number; height: number }> {
   const line = activeEditor(page).locator('.view-lines .view-line').filter({ hasText: lineText }).first();
   await line.waitFor({ timeout: 10_000 });
-  const box = await line.evaluate((el, w) => {
-    const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
-    let text = '';
-    const nodes: { node: Text; start: number }[] = [];
-    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
-      nodes.push({ node: n as Text, start: text.length });
-      text += (n as Text).data;
-    }
-    const m = new RegExp(`(?<![A-Za-z0-9_])${w}(?![A-Za-z0-9_?!])`).exec(text.replace(/\u00a0/g, ' '));
-    if (!m) return undefined;
-    const at = (offset: number): [Text, number] => {
-      const hit = nodes.filter((x) => x.start <= offset).pop()!;
-      return [hit.node, offset - hit.start];
-    };
-    const range = document.createRange();
-    range.setStart(...at(m.index));
-    range.setEnd(...at(m.index + w.length - 1));
-    range.setEnd(range.endContainer, range.endOffset + 1);
-    const r = range.getBoundingClientRect();
-    return { x: r.x, y: r.y, width: r.width, height: r.height };
-  }, word);
+  const box = (await line.evaluate(WORD_RECT_IN_LINE as unknown as (el: Element, w: string) => unknown, word)) as
+    | { x: number; y: number; width: number; height: number }
+    | null;
   if (!box) throw new Error(`"${word}" not found in the line containing "${lineText}"`);
   return box;
 }
@@ -186,27 +189,21 @@ export async function treeRows(view: Locator): Promise<TreeRow[]> {
   );
 }
 
-/** The content frame of the webview panel whose tab title matches `title` (webviews nest an iframe in an iframe). */
-export async function webviewFrame(page: Page, title: RegExp, timeoutMs = 20_000): Promise<Frame> {
-  await page.locator('.tabs-container .tab', { hasText: title }).first().waitFor({ timeout: timeoutMs });
+/**
+ * The frame (at any depth: VS Code nests a webview's document in an iframe inside an iframe) that
+ * contains `selector`, once a tab titled `tabTitle` is open.
+ */
+export async function webviewFrame(page: Page, tabTitle: RegExp, selector: string, timeoutMs = 20_000): Promise<Frame> {
+  await page.locator('.tabs-container .tab', { hasText: tabTitle }).first().waitFor({ timeout: timeoutMs });
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     for (const f of page.frames()) {
-      if (!/\/webview\//.test(f.url()) && !f.url().includes('fake.html')) continue;
-      if (f.name() !== 'active-frame' && !/fake\.html/.test(f.url())) continue;
-      const t = await f.title().catch(() => '');
-      if (title.test(t) || (await f.locator('#root').count().catch(() => 0)) > 0) {
-        const visible = await f.evaluate(() => document.visibilityState === 'visible').catch(() => false);
-        if (visible && title.test(t)) return f;
-      }
+      if (f === page.mainFrame()) continue;
+      if ((await f.locator(selector).count().catch(() => 0)) > 0) return f;
     }
     await page.waitForTimeout(250);
   }
-  throw new Error(`no webview frame titled ${title} within ${timeoutMs} ms (frames: ${page.frames().map((f) => `${f.name()}@${f.url().slice(0, 80)}`).join(', ')})`);
-}
-
-export function frameLocatorFor(page: Page): FrameLocator {
-  return page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
+  throw new Error(`no webview shows ${selector} within ${timeoutMs} ms (frames: ${page.frames().map((f) => `${f.name()}@${f.url().slice(0, 60)}`).join(', ')})`);
 }
 
 /** Text of the notifications currently shown (toasts and the notification center). */

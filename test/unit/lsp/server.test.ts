@@ -2,6 +2,8 @@
 // real agent's recording of examples/bank (fixture) and a synthetic recording with line probes.
 import * as assert from 'assert';
 import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import { pathToFileURL } from 'url';
 import type { CodeLens, Hover, InlayHint, MarkupContent } from 'vscode-languageserver-protocol';
 import type { RecordingLanguageServer } from '../../../adapter/lsp/server';
@@ -43,7 +45,7 @@ describe('lsp: recording language server over a socket', function () {
     beforeEach(async () => {
       source = new SourceOf(bankFixtureStore(), new FakeCatalog(bankCatalog()));
       server = await startWith(source);
-      client = await TestClient.connect(server.port);
+      client = await TestClient.connect(server.port, server.token);
       uri = await client.open(accountEx);
       await settle();
     });
@@ -109,7 +111,7 @@ describe('lsp: recording language server over a socket', function () {
       await client!.until(() => client!.diagnostics.get(uri)!.diagnostics.length === 0, 3000, 'cleared diagnostics');
       // A client that connects later gets them too.
       server!.setBreakpointResults(accountEx, [{ line: 23 }], [{ id: 3, verified: false, message: 'no code at line 23' }]);
-      const late = await TestClient.connect(server!.port);
+      const late = await TestClient.connect(server!.port, server!.token);
       try {
         await late.until(() => late.diagnostics.get(uri)?.diagnostics.length === 1, 3000, 'diagnostics on connect');
       } finally {
@@ -134,7 +136,7 @@ describe('lsp: recording language server over a socket', function () {
       await client!.conn.sendRequest('shutdown');
       await client!.conn.sendNotification('exit');
       await new Promise<void>((r) => client!.socket.once('close', () => r()));
-      const again = await TestClient.connect(server!.port);
+      const again = await TestClient.connect(server!.port, server!.token);
       again.close();
     });
   });
@@ -163,7 +165,7 @@ describe('lsp: recording language server over a socket', function () {
       store.flush();
       const source = new SourceOf(store, new FakeCatalog(bankCatalog()));
       server = await startWith(source);
-      client = await TestClient.connect(server.port);
+      client = await TestClient.connect(server.port, server.token);
       const uri = await client.open(accountEx);
       const hintsNow = async () =>
         (await client!.conn.sendRequest('textDocument/inlayHint', { textDocument: { uri }, range: { start: { line: 0, character: 0 }, end: { line: 60, character: 0 } } })) as InlayHint[];
@@ -183,6 +185,44 @@ describe('lsp: recording language server over a socket', function () {
       const h34 = (await hintsNow()).find((h) => h.position.line === 33)!;
       assert.strictEqual(h34.position.character, '    new_balance = balance - amount - fee'.length);
       assert.ok(uriOf(accountEx));
+    });
+  });
+
+  describe('Erlang modules', () => {
+    it('hover and inlay hints with Erlang variables and syntax', async () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'esc-lsp-'));
+      const file = path.join(dir, 'bank_erl.erl');
+      fs.writeFileSync(file, ['-module(bank_erl).', '-export([add/2]).', '', 'add(Amount, Balance) ->', '    Total = Amount + Balance, % sum', "    {ok, Total, 'done'}."].join('\n'));
+      const s = new Synth();
+      const p = '<0.77.0>';
+      const add = mfa('add', 2, 'bank_erl');
+      s.call(p, add, [t.int(5), t.int(7)], { bindings: { Amount: t.int(5), Balance: t.int(7) } });
+      s.line(p, 5, { Amount: t.int(5), Balance: t.int(7) });
+      const l6 = s.line(p, 6, { Amount: t.int(5), Balance: t.int(7), Total: t.int(12) });
+      s.ret(p, add, t.tuple(t.atom('ok'), t.int(12), t.atom('done')));
+      const store = new RecordingStore({ reorderWindowNs: 0, flushDelayMs: 0 });
+      for (const f of s.frames()) store.ingest(f);
+      store.flush();
+      const catalog = new FakeCatalog({ bank_erl: { module: 'bank_erl', source: file, functionLines: new Map([['add/2', 4]]), functionLastLines: new Map([['add/2', 6]]) } });
+      const source = new SourceOf(store, catalog);
+      server = await startWith(source);
+      client = await TestClient.connect(server.port, server.token);
+      const uri = await client.open(file);
+      await settle();
+      const hov = async (line: number, character: number) => hoverText(await client!.conn.sendRequest('textDocument/hover', { textDocument: { uri }, position: { line, character } }));
+      assert.match(await hov(5, 13), /^```erlang\nTotal = 12    % <0\.77\.0>, event 0\n/);
+      assert.match(await hov(3, 6), /Amount = 5 /);
+      assert.strictEqual(await hov(4, 30), '', 'comment');
+      const lenses = (await client.conn.sendRequest('textDocument/codeLens', { textDocument: { uri } })) as CodeLens[];
+      assert.match(lenses[0].command!.title, /1 call · last → \{ok,12,done\}/);
+      source.nav.goto(l6);
+      const hs = (await client.conn.sendRequest('textDocument/inlayHint', { textDocument: { uri }, range: { start: { line: 0, character: 0 }, end: { line: 9, character: 0 } } })) as InlayHint[];
+      assert.deepStrictEqual(hs.map((h) => [h.position.line + 1, String(h.label).trim()]), [
+        [4, '⟵ Amount = 5, Balance = 7'],
+        [5, 'Amount = 5, Balance = 7, Total = 12'],
+        [6, 'Total = 12'],
+      ]);
+      fs.rmSync(dir, { recursive: true, force: true });
     });
   });
 });

@@ -109,7 +109,7 @@ export class TestClient {
     this.conn.listen();
   }
 
-  static async connect(port: number): Promise<TestClient> {
+  static async connect(port: number, token: string): Promise<TestClient> {
     const socket = net.connect(port, '127.0.0.1');
     await new Promise<void>((resolve, reject) => {
       socket.once('connect', resolve);
@@ -121,6 +121,7 @@ export class TestClient {
       processId: process.pid,
       rootUri: null,
       capabilities: { workspace: { codeLens: { refreshSupport: true }, inlayHint: { refreshSupport: true } } },
+      initializationOptions: { token },
     });
     await c.conn.sendNotification('initialized', {});
     return c;
