@@ -31,6 +31,7 @@ async function main() {
     if (e.body.category === 'stdout' || e.body.category === 'stderr') programOutput += e.body.output;
     else process.stdout.write(indent(e.body.output.trimEnd()) + '\n');
   });
+  const exited = new Promise((resolve) => dc.on('output', (e) => /The program exited/.test(e.body.output) && resolve()));
   await dc.start();
   await dc.initializeRequest();
 
@@ -84,23 +85,31 @@ async function main() {
   for (let i = 0; i < 30 && now.state === before.state; i++) {
     const stop = dc.waitForEvent('stopped');
     await dc.stepBackRequest({ threadId });
-    await stop;
+    const ev = await stop;
     now = await stateAt();
-    steps.push(`${now.frame.name}${now.frame.line ? `:${now.frame.line}` : ''}`);
+    steps.push(`← ${ev.body.description}`);
   }
-  say(`step back ×${steps.length} through the recording`, indent(`${steps.join('\n')}\n${before.label}: ${before.state}\n${now.label}: ${now.state}`));
+  say(`step back ×${steps.length} until the GenServer state changes`, indent(`${before.label}: ${before.state}\n${steps.join('\n')}\n${now.label}: ${now.state}`));
+
+  const again = dc.waitForEvent('stopped');
+  await dc.continueRequest({ threadId });
+  say(`continue → ${(await again).body.description} (the hit we stepped back from)`);
 
   const next = dc.waitForEvent('stopped');
   await dc.continueRequest({ threadId });
   await next;
-  await show('continue → next hit in the recording');
+  await show('continue → the next hit in the recording');
 
   const prev = dc.waitForEvent('stopped');
   await dc.send('reverseContinue', { threadId });
   await prev;
-  await show('reverse continue → previous hit');
+  await show('reverse continue → the previous hit');
 
-  say('program output (Debug Console)', indent(programOutput.trimEnd()));
+  await Promise.race([exited, new Promise((r) => setTimeout(r, 20000))]);
+  say('program output (Debug Console; the program ran to its end meanwhile — nothing paused it)', indent(programOutput.trimEnd()));
+  const late = (await dc.stackTraceRequest({ threadId })).body.stackFrames[0];
+  const after = await dc.evaluateRequest({ expression: 'state', frameId: late.id, context: 'hover' });
+  say('after the exit, the recording still answers', indent(`hover state → ${after.body.result}`));
   await dc.disconnectRequest({ terminateDebuggee: true });
   await dc.stop();
   say('session closed; no node left running');

@@ -11,6 +11,7 @@ import type { FrameInfo, Moved, MoveResult } from '../store';
 import { formatTerm } from '../terms/format';
 import { evaluatePath, PathError } from '../terms/pathEval';
 import { toAttachOptions, toLaunchOptions } from './launchArgs';
+import { eventSummary } from './eventSummary';
 import { describeStop } from './stops';
 import { VariableTable } from './variables';
 import { handleWebviewRequest, watchStreams } from './webviewRequests';
@@ -365,7 +366,7 @@ export class ElixirScopeSession extends LoggingDebugSession {
   private stopped(m: Moved): void {
     this.vars.reset();
     this.frames.reset();
-    const d = describeStop(m, this.runtime.breakpoints);
+    const d = describeStop(m, this.runtime.breakpoints, eventSummary(this.runtime.store, this.runtime.nav.view, m.index));
     const ev = new StoppedEvent(d.reason, m.pid + 1) as DebugProtocol.StoppedEvent;
     ev.body.description = d.description;
     ev.body.text = d.text;

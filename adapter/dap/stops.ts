@@ -10,7 +10,8 @@ export interface StopDescription {
   hitBreakpointIds?: number[];
 }
 
-export function describeStop(m: Moved, book: BreakpointBook): StopDescription {
+/** `what` says what the event under the cursor is (see eventSummary). */
+export function describeStop(m: Moved, book: BreakpointBook, what: string): StopDescription {
   if (m.reason === 'breakpoint' && m.hit === RAISED_HIT) return { reason: 'exception', description: 'Exception raised', text: 'raised in traced code' };
   if (m.reason === 'breakpoint' && m.hit === CRASH_HIT) return { reason: 'exception', description: 'Process crashed', text: 'a process that ran traced code exited abnormally' };
   if (m.reason === 'breakpoint' && m.hit > 0) {
@@ -20,16 +21,16 @@ export function describeStop(m: Moved, book: BreakpointBook): StopDescription {
   }
   switch (m.reason) {
     case 'breakpoint':
-      return { reason: 'step', description: 'No later breakpoint hit' };
+      return { reason: 'step', description: `No later breakpoint hit: ${what}` };
     case 'pause':
-      return { reason: 'pause', description: 'Paused on the latest recorded event' };
+      return { reason: 'pause', description: `Paused on the latest recorded event: ${what}` };
     case 'entry':
-      return { reason: 'entry', description: 'First recorded event of this process' };
+      return { reason: 'entry', description: `First recorded event of this process: ${what}` };
     case 'goto':
-      return { reason: 'goto', description: 'Moved to the selected event' };
+      return { reason: 'goto', description: what };
     case 'evicted':
-      return { reason: 'step', description: 'The event under the cursor was overwritten; moved to the oldest retained one' };
+      return { reason: 'step', description: `The event under the cursor was overwritten; now at the oldest retained one: ${what}` };
     default:
-      return { reason: 'step', description: 'Step' };
+      return { reason: 'step', description: what };
   }
 }

@@ -3,6 +3,7 @@
 // against captured arguments so that calls recorded without named bindings still get names.
 // Anything it cannot read is left alone (no binding), never guessed.
 import type { elixirscope } from '../gen/wire';
+import { toNumber } from '../store/wire-numbers';
 
 type Term = elixirscope.Term.$Properties;
 
@@ -431,7 +432,7 @@ function match(p: Pattern, t: Term, out: Map<string, Term>, module: string): boo
 
 function sameLiteral(lit: Term, t: Term, module: string): boolean {
   if (lit.atom != null) return t.atom === (lit.atom === '__MODULE__' ? module : lit.atom);
-  if (lit.int != null) return t.int != null && intOf(t.int) === lit.int;
+  if (lit.int != null) return t.int != null && toNumber(t.int) === lit.int;
   if (lit.float != null) return t.float === lit.float;
   if (lit.binary) {
     const a = lit.binary.data ?? new Uint8Array();
@@ -590,13 +591,9 @@ function valueOf(g: Guard, bindings: ReadonlyMap<string, Term>, module: string):
   return undefined;
 }
 
-/** A decoded sint64: a number, or a Long when a protobufjs with `long` decoded it. */
-function intOf(v: number | { toNumber(): number }): number {
-  return typeof v === 'number' ? v : v.toNumber();
-}
 
 function num(t: Term): number | undefined {
-  if (t.int != null) return intOf(t.int);
+  if (t.int != null) return toNumber(t.int);
   if (t.float != null) return t.float;
   return undefined;
 }

@@ -39,9 +39,9 @@ export class ModuleOutlines {
       .describe(module)
       .then(
         (d) => {
-          if (!d) return; // node gone or not answering: asked again later
+          if (!d?.source) return; // node gone, module not loaded or without debug info: asked again later
           this.asked.set(module, Infinity);
-          if (d.source) this.add(toOutline(d));
+          this.add(toOutline(d));
         },
         () => undefined,
       );

@@ -261,6 +261,8 @@ function serveClient(socket: net.Socket, shared: SharedState, token: string): vo
     const file = fileOf(p.textDocument.uri);
     if (file) client.documents.set(p.textDocument.uri, { file, lines: p.textDocument.text.split(/\r?\n/) });
     shared.requestOutlines();
+    // Ask about the modules this file defines right away, before the recording first mentions them.
+    for (const m of modulesDefinedIn(p.textDocument.text)) shared.outlines.request(m);
   });
   connection.onDidChangeTextDocument((p) => {
     const doc = docOf(p.textDocument.uri);
@@ -294,6 +296,14 @@ function serveClient(socket: net.Socket, shared: SharedState, token: string): vo
     connection.dispose();
   });
   connection.listen();
+}
+
+/** `defmodule Bank.Account` → `Elixir.Bank.Account`; `-module(bank).` → `bank`. */
+export function modulesDefinedIn(text: string): string[] {
+  const out: string[] = [];
+  for (const m of text.matchAll(/^\s*defmodule\s+([A-Z][A-Za-z0-9_]*(?:\.[A-Z][A-Za-z0-9_]*)*)\s+do\b/gm)) out.push(`Elixir.${m[1]}`);
+  for (const m of text.matchAll(/^-module\(\s*'?([a-z][A-Za-z0-9_@]*)'?\s*\)/gm)) out.push(m[1]);
+  return out;
 }
 
 function fileOf(uri: string): string | undefined {

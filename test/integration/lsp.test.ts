@@ -170,7 +170,14 @@ describe('recording language server over a real recording of examples/bank', fun
       const stopped = dc.waitForEvent('stopped', 30_000);
       await dc.configurationDoneRequest();
       await stopped;
-      assert.match(await hover(client, uri, WITHDRAW_CLAUSE_LINE, 'amount'), /amount = 10\n/);
+      // Module outlines come from the agent (DescribeModules) asynchronously: allow a moment.
+      let h = '';
+      for (let i = 0; i < 50 && !/amount = 10\n/.test(h); i++) {
+        h = await hover(client, uri, WITHDRAW_CLAUSE_LINE, 'amount');
+        if (!h) await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.match(h, /amount = 10\n/);
+      assert.match(h, /at the debugger's cursor/);
     });
   });
 });

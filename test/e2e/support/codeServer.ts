@@ -47,6 +47,7 @@ const USER_SETTINGS = {
   'chat.commandCenter.enabled': false,
   'chat.disableAIFeatures': true,
   'editor.minimap.enabled': false,
+  'editor.stickyScroll.enabled': false,
   'editor.hover.delay': 200,
   'editor.codeLens': false,
   'files.autoSave': 'off',

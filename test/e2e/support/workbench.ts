@@ -85,7 +85,7 @@ export async function gotoLine(page: Page, line: number): Promise<void> {
 
 /** The line-number cell of a rendered line of the active editor. */
 export function lineNumber(page: Page, line: number): Locator {
-  return activeEditor(page).locator('.margin-view-overlays .line-numbers').filter({ hasText: new RegExp(`^\\s*${line}\\s*$`) });
+  return activeEditor(page).locator('.margin-view-overlays .line-numbers').filter({ hasText: new RegExp(`^\\s*${line}\\s*$`) }).first();
 }
 
 /** The rendered margin row (glyphs, line number) of a line, found by its top offset. */
@@ -104,9 +104,15 @@ export async function marginRowClasses(page: Page, line: number): Promise<string
 
 /** Clicks the glyph margin (the breakpoint gutter) of a rendered line. */
 export async function clickGutter(page: Page, line: number, button: 'left' | 'right' = 'left'): Promise<void> {
-  const lineBox = await lineNumber(page, line).boundingBox();
-  const glyph = await activeEditor(page).locator('.margin .glyph-margin').boundingBox();
-  if (!lineBox || !glyph) throw new Error(`line ${line} or the glyph margin is not rendered`);
+  let lineBox: Awaited<ReturnType<Locator['boundingBox']>> = null;
+  let glyph: typeof lineBox = null;
+  // The editor may still be laying out (revealing the line, showing the glyph margin): poll briefly.
+  for (let i = 0; i < 25 && !(lineBox && glyph && glyph.width > 0); i++) {
+    if (i > 0) await page.waitForTimeout(200);
+    lineBox = await lineNumber(page, line).boundingBox({ timeout: 1000 }).catch(() => null);
+    glyph = await activeEditor(page).locator('.margin .glyph-margin').first().boundingBox({ timeout: 1000 }).catch(() => null);
+  }
+  if (!lineBox || !glyph || glyph.width === 0) throw new Error(`line ${line} (${JSON.stringify(lineBox)}) or the glyph margin (${JSON.stringify(glyph)}) is not rendered`);
   const x = glyph.x + Math.max(4, glyph.width / 2);
   const y = lineBox.y + lineBox.height / 2;
   await page.mouse.move(x, y);
@@ -122,15 +128,16 @@ export async function clickMenuItem(page: Page, label: RegExp): Promise<void> {
 }
 
 /**
- * Finds `word` as a whole token in a rendered DOM line and returns its screen rectangle. A string, not
- * a function, so that the test's TypeScript transform adds no helpers the browser does not have.
+ * Finds `word` as a whole token in a rendered DOM line and returns its screen rectangle. Built from
+ * source text so that the test's TypeScript transform adds no helpers (__name) the browser lacks.
  */
-const WORD_RECT_IN_LINE = `(el, w) => {
+// eslint-disable-next-line @typescript-eslint/no-implied-eval
+const WORD_RECT_IN_LINE = new Function('el', 'w', `
   const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
   let text = '';
   const nodes = [];
   for (let n = walker.nextNode(); n; n = walker.nextNode()) { nodes.push({ node: n, start: text.length }); text += n.data; }
-  const m = new RegExp('(?<![A-Za-z0-9_])' + w + '(?![A-Za-z0-9_?!])').exec(text.replace(/\\u00a0/g, ' '));
+  const m = new RegExp('(?<![A-Za-z0-9_])' + w + '(?![A-Za-z0-9_?!])').exec(text);
   if (!m) return null;
   const at = (offset) => { const hit = nodes.filter((x) => x.start <= offset).pop(); return [hit.node, offset - hit.start]; };
   const range = document.createRange();
@@ -140,15 +147,13 @@ const WORD_RECT_IN_LINE = `(el, w) => {
   range.setEnd(en, eo + 1);
   const r = range.getBoundingClientRect();
   return { x: r.x, y: r.y, width: r.width, height: r.height };
-}`;
+`) as (el: Element, w: string) => { x: number; y: number; width: number; height: number } | null;
 
 /** Screen rectangle of the first occurrence of `word` (as a whole token) in a rendered line of the active editor. */
 export async function wordBox(page: Page, lineText: string, word: string): Promise<{ x: number; y: number; width: number; height: number }> {
   const line = activeEditor(page).locator('.view-lines .view-line').filter({ hasText: lineText }).first();
   await line.waitFor({ timeout: 10_000 });
-  const box = (await line.evaluate(WORD_RECT_IN_LINE as unknown as (el: Element, w: string) => unknown, word)) as
-    | { x: number; y: number; width: number; height: number }
-    | null;
+  const box = await line.evaluate(WORD_RECT_IN_LINE, word);
   if (!box) throw new Error(`"${word}" not found in the line containing "${lineText}"`);
   return box;
 }

@@ -1,6 +1,7 @@
 import * as assert from 'assert';
 import * as fs from 'fs';
 import { evalGuard, functionsOf, hoverTargetAt, identifiersOn, matchClause, parseGuard, parsePattern } from '../../../adapter/lsp/elixirSource';
+import { modulesDefinedIn } from '../../../adapter/lsp/server';
 import { formatTerm } from '../../../adapter/terms/format';
 import { t } from '../store/synth';
 import { accountEx } from './support';
@@ -22,6 +23,11 @@ describe('lsp: reading Elixir source', () => {
     assert.strictEqual(hoverTargetAt('    fee = fee_for(amount)', 12), undefined, 'local call');
     assert.strictEqual(hoverTargetAt('    x = 1 # amount', 15), undefined, 'comment');
     assert.deepStrictEqual([...identifiersOn('    new_balance = balance - amount - fee # state')].sort(), ['amount', 'balance', 'fee', 'new_balance']);
+  });
+
+  it('names the modules a file defines (asked of the agent when the file opens)', () => {
+    assert.deepStrictEqual(modulesDefinedIn(fs.readFileSync(accountEx, 'utf8')), ['Elixir.Bank.Account']);
+    assert.deepStrictEqual(modulesDefinedIn("%% x\n-module('bank_erl').\n"), ['bank_erl']);
   });
 
   it('reads the clause heads of a real module, guards included', () => {

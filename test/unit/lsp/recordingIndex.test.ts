@@ -1,6 +1,7 @@
 import * as assert from 'assert';
 import { RecordingIndex } from '../../../adapter/lsp/recordingIndex';
 import { RecordingStore } from '../../../adapter/store';
+import { toNumber } from '../../../adapter/store/wire-numbers';
 import { mfa, Synth, t } from '../store/synth';
 
 describe('lsp: recording index', () => {
@@ -21,9 +22,9 @@ describe('lsp: recording index', () => {
     const st = index.stats('Elixir.Demo', 'f', 1)!;
     assert.strictEqual(st.calls, 60, 'evicted calls still counted');
     assert.strictEqual(st.exceptions, 6);
-    assert.strictEqual(store.body(st.lastReturn)?.return?.value?.int, 116);
+    assert.strictEqual(toNumber(store.body(st.lastReturn)?.return?.value?.int), 116);
     const recent = index.recentCalls('Elixir.Demo', 'f', 1, 5);
-    assert.deepStrictEqual(recent.map((g) => Number(store.body(g)?.call?.args?.[0].int)), [59, 58, 57, 56, 55]);
+    assert.deepStrictEqual(recent.map((g) => toNumber(store.body(g)?.call?.args?.[0].int)), [59, 58, 57, 56, 55]);
     assert.ok(store.head > 0, 'the ring evicted the oldest events');
     assert.ok(index.recentCalls('Elixir.Demo', 'f', 1, 100).every((g) => store.has(g)), 'only retained calls are offered');
     assert.strictEqual(index.stats('Elixir.Demo', 'g', 1), undefined);

@@ -119,6 +119,16 @@ describe('lsp: recording language server over a socket', function () {
       }
     });
 
+    it('refuses a client without the session token', async () => {
+      const intruder = await TestClient.connect(server!.port, 'not-the-token').then(
+        () => 'accepted',
+        (err: Error) => err.message,
+      );
+      assert.match(intruder, /wrong or missing initializationOptions\.token/);
+      // The rightful client still works.
+      assert.match(await hoverAt(client!, uri, 25, 'amount'), /amount = 60/);
+    });
+
     it('pushes refreshes: inlay hints when the cursor moves, lenses when events arrive; exit ends only that connection', async () => {
       const before = client!.hintRefreshes;
       source.nav.goto(20);
