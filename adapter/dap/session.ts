@@ -44,6 +44,8 @@ export class ElixirScopeSession extends LoggingDebugSession {
     );
     rt.on('moved', (m) => this.stopped(m));
     rt.on('stats', (s) => this.sendEvent(new Event(CustomEvents.stats, s)));
+    rt.on('progress', (message) => this.sendEvent(new Event(CustomEvents.progress, { message })));
+    rt.on('ready', (tracedModules) => this.sendEvent(new Event(CustomEvents.ready, { tracedModules })));
     watchStreams(rt, (event, body) => this.sendEvent(new Event(event, body)));
   }
 

@@ -53,6 +53,10 @@ export interface RuntimeEvents {
   threadsChanged: [];
   notice: [elixirscope.Notice];
   stats: [RecordingStats];
+  /** Start-up progress (compiling, starting the node, instrumenting modules). */
+  progress: [message: string];
+  /** Start-up finished: the agent records `tracedModules` modules. */
+  ready: [tracedModules: number];
   /** The cursor moved (a step, a hit reached while waiting, a pause). */
   moved: [Moved];
   /** The debugged program ended; the recording stays. */
@@ -104,7 +108,9 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
     const out = (text: string, stream: 'stdout' | 'stderr') => this.emit('output', text, stream);
 
     this.emit('output', `Compiling ${opts.projectDir} (MIX_ENV=${mixEnv})…\n`, 'console');
+    this.emit('progress', `Compiling ${path.basename(opts.projectDir)} (MIX_ENV=${mixEnv})…`);
     await compileProject(opts.projectDir, env, out);
+    this.emit('progress', `Starting mix ${[opts.task, ...opts.taskArgs].join(' ')} with the agent…`);
 
     const server = this.startServer();
     const port = await server.listen();
@@ -133,7 +139,8 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
     const projectApps = ownApps(opts.projectDir, mixEnv);
     this.ebinDirs = projectApps.map((a) => a.ebin);
     const apps = opts.trace.projectModules ? projectApps : [];
-    await agent.request({
+    this.emit('progress', 'Instrumenting modules…');
+    const configured = await agent.request({
       configure: {
         apps: apps.map((a) => a.name),
         modules: [...apps.flatMap((a) => a.modules), ...patterns.modules],
@@ -143,6 +150,7 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
       },
     });
     this.resolveAgentReady(agent);
+    this.emit('ready', configured.configured?.modules?.length ?? 0);
     if (this.configurationDone) await this.releaseNode(agent); // the client was quicker than the node
   }
 
@@ -158,7 +166,8 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
     const agent = await server.waitForAgent();
     this.attachAgent(agent);
     const patterns = tracePatterns(opts.trace.patterns);
-    await agent.request({
+    this.emit('progress', 'Instrumenting modules…');
+    const configured = await agent.request({
       configure: {
         apps: opts.trace.projectModules ? result.ownApps : [],
         modules: patterns.modules,
@@ -167,6 +176,7 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
     });
     this.configurationSent = true; // an attached node is already running: nothing waits for configurationDone
     this.resolveAgentReady(agent);
+    this.emit('ready', configured.configured?.modules?.length ?? 0);
   }
 
   /** The client finished sending breakpoints: let the node's boot continue, and wait for the first hit. */

@@ -34,6 +34,11 @@ describe('launch walking skeleton (real BEAM, real DAP)', function () {
     await launched;
 
     const out = await dc.waitForOutput((o) => /agent connected: .* OS pid (\d+)/.test(o));
+    // Start-up progress for the extension's notification, then ready with what is recorded.
+    const progress = dc.events.filter((e) => e.event === 'elixirScope.progress').map((e) => e.body.message as string);
+    assert.ok(progress.some((m) => /^Compiling bank/.test(m)) && progress.includes('Instrumenting modules…'), JSON.stringify(progress));
+    const ready = dc.events.find((e) => e.event === 'elixirScope.ready');
+    assert.ok(ready && ready.body.tracedModules >= 4, `ready: ${JSON.stringify(ready?.body)}`);
     const osPid = Number(/OS pid (\d+)/.exec(out)![1]);
     assert.ok(alive(osPid), 'the node runs while the session is open');
 

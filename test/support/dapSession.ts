@@ -33,11 +33,15 @@ export class TracedDebugClient extends DebugClient {
       const msg = JSON.parse(body) as DebugProtocol.ProtocolMessage;
       if (msg.type === 'event') {
         const ev = msg as DebugProtocol.Event;
+        this.events.push(ev);
         this.record(`⇠ ${ev.event} ${short(ev.body)}`);
       }
       dispatch(body);
     };
   }
+
+  /** Every event received so far, in order. */
+  readonly events: DebugProtocol.Event[] = [];
 
   /** All `output` event text received so far. */
   output = '';
