@@ -300,22 +300,22 @@ export class ElixirScopeSession extends LoggingDebugSession {
 
   /** supportsEvaluateForHovers: hover/watch/clipboard from the recording; repl on the live node. */
   protected override async evaluateRequest(response: DebugProtocol.EvaluateResponse, args: DebugProtocol.EvaluateArguments): Promise<void> {
-    if (args.context === 'repl') {
-      try {
-        const r = await this.runtime.evaluateOnNode(args.expression);
-        response.body = { result: r.printed ?? formatTerm(r.value), variablesReference: r.value ? this.vars.variable('result', r.value, 'elixir').variablesReference : 0 };
-        this.sendResponse(response);
-      } catch (err) {
-        this.fail(response, err instanceof ScopeFailure && err.error === Errors.nodeGone ? new ScopeFailure(Errors.replAfterExit) : err, false);
-      }
-      return;
-    }
     const ref = args.frameId !== undefined ? this.frames.get(args.frameId) : undefined;
     const bindings = new Map<string, NonNullable<ReturnType<typeof evaluatePath>>>();
     if (ref) {
       const fs = this.runtime.nav.frameScopes(ref.frame);
       for (const b of fs.arguments?.bindings ?? []) if (b.name && b.value) bindings.set(b.name, b.value);
       for (const b of fs.locals) if (b.name && b.value) bindings.set(b.name, b.value);
+    }
+    if (args.context === 'repl') {
+      try {
+        const r = await this.runtime.evaluateOnNode(args.expression, [...bindings].map(([name, value]) => ({ name, value })));
+        response.body = { result: r.printed ?? formatTerm(r.value), variablesReference: r.value ? this.vars.variable('result', r.value, 'elixir').variablesReference : 0 };
+        this.sendResponse(response);
+      } catch (err) {
+        this.fail(response, err instanceof ScopeFailure && err.error === Errors.nodeGone ? new ScopeFailure(Errors.replAfterExit) : err, false);
+      }
+      return;
     }
     try {
       const term = evaluatePath(args.expression, bindings);

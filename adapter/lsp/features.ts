@@ -252,7 +252,7 @@ function pushHint(out: InlayHint[], seen: Set<number>, doc: DocumentView, line: 
   const label = shown.map(([name, v]) => `${name} = ${code(v, HINT_VALUE_MAX, erl)}`).join(', ');
   out.push({
     position: { line, character: text.replace(/\s+$/, '').length },
-    label: head ? `  ⟵ ${label}` : `  ${label}`,
+    label: head ? `⟵ ${label}` : label,
     paddingLeft: true,
     tooltip: head ? 'Arguments of the call at the debugger\'s cursor' : 'Values recorded on this line, as of the debugger\'s cursor',
   });

@@ -205,11 +205,11 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
     if (agent.isOpen) await agent.request({ setExceptionFilters: { raised, crashes } });
   }
 
-  /** Evaluates Elixir on the live node (Debug Console). */
-  async evaluateOnNode(code: string): Promise<elixirscope.EvalResult> {
+  /** Evaluates Elixir on the live node (Debug Console), with the cursor's captured bindings. */
+  async evaluateOnNode(code: string, bindings: elixirscope.Binding.$Properties[] = []): Promise<elixirscope.EvalResult> {
     const agent = this.agent;
     if (!agent?.isOpen) throw new ScopeFailure(Errors.nodeGone);
-    const reply = await agent.request({ evaluate: { code } });
+    const reply = await agent.request({ evaluate: { code, bindings } });
     return reply.eval as elixirscope.EvalResult;
   }
 

@@ -7,11 +7,12 @@
 -define(TIMEOUT, 5000).
 
 %% Bindings come from the recording (captured values at the debugger's cursor); they are only
-%% available when they were captured completely, so truncated ones are left out.
+%% available when they were captured completely, so cut ones are left out (and named in the result).
 -spec evaluate(binary(), [map()]) -> {eval, map()} | {error, map()}.
-evaluate(Code, _Bindings) ->
+evaluate(Code, Bindings) ->
     Parent = self(),
-    {Pid, Ref} = spawn_monitor(fun() -> Parent ! {self(), run(Code)} end),
+    {Usable, Skipped} = bindings(Bindings),
+    {Pid, Ref} = spawn_monitor(fun() -> Parent ! {self(), note_skipped(run(Code, Usable), Skipped)} end),
     receive
         {Pid, Result} -> demonitor(Ref, [flush]), Result;
         {'DOWN', Ref, process, Pid, Reason} -> error_result(Reason)
@@ -20,21 +21,37 @@ evaluate(Code, _Bindings) ->
         {error, #{code => 2110, message => <<"evaluation took longer than 5 s and was stopped">>}}
     end.
 
-run(Code) ->
+bindings(Bindings) ->
+    lists:foldr(fun(#{name := Name, value := V}, {Ok, Skip}) ->
+                        case esc_term:to_term(V) of
+                            {ok, T} -> {[{binary_to_atom(Name, utf8), T} | Ok], Skip};
+                            {error, _} -> {Ok, [Name | Skip]}
+                        end;
+                   (_, Acc) -> Acc
+                end, {[], []}, Bindings).
+
+%% An evaluation that failed because a cut binding was left out says so.
+note_skipped({error, #{message := M} = E}, [_ | _] = Skipped) ->
+    {error, E#{message => iolist_to_binary([M, " (not available, cut by the capture limits: ",
+                                             lists:join(", ", Skipped), ")"])}};
+note_skipped(Result, _) -> Result.
+
+run(Code, Bindings) ->
     try
         Value = case code:ensure_loaded('Elixir.Code') of
-                    {module, _} -> element(1, 'Elixir.Code':eval_string(Code, []));
-                    _ -> erlang_eval(Code)
+                    {module, _} -> element(1, 'Elixir.Code':eval_string(Code, Bindings));
+                    _ -> erlang_eval(Code, Bindings)
                 end,
         {eval, #{value => esc_term:capture(Value), printed => print(Value)}}
     catch
         Class:Reason:Stack -> error_result({Class, Reason, Stack})
     end.
 
-erlang_eval(Code) ->
+erlang_eval(Code, Bindings) ->
     {ok, Tokens, _} = erl_scan:string(unicode:characters_to_list(Code) ++ "."),
     {ok, Exprs} = erl_parse:parse_exprs(Tokens),
-    {value, V, _} = erl_eval:exprs(Exprs, erl_eval:new_bindings()),
+    Initial = lists:foldl(fun({K, V}, B) -> erl_eval:add_binding(K, V, B) end, erl_eval:new_bindings(), Bindings),
+    {value, V, _} = erl_eval:exprs(Exprs, Initial),
     V.
 
 print(Value) ->

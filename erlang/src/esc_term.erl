@@ -4,7 +4,7 @@
 %% whole-event node budget turns the rest into `truncated` with reason 'SIZE'.
 -module(esc_term).
 
--export([capture/2, capture/1, default_limits/0, limits/1]).
+-export([capture/2, capture/1, default_limits/0, limits/1, to_term/1]).
 
 -export_type([limits/0, term_msg/0]).
 
@@ -144,3 +144,49 @@ fun_msg(F) ->
     {type, Type} = erlang:fun_info(F, type),
     #{module => atom_to_binary(M, utf8), name => atom_to_binary(N, utf8), arity => A,
       external => Type =:= external, repr => list_to_binary(erlang:fun_to_list(F))}.
+
+%% The inverse of capture/2, for evaluating with captured bindings: rebuilds the Erlang term when it
+%% was captured whole. Anything cut by the limits, and local funs (their code cannot be named), make
+%% it fail with a reason instead of producing a different value.
+-spec to_term(term_msg()) -> {ok, term()} | {error, binary()}.
+to_term(Msg) ->
+    try {ok, rebuild(Msg)}
+    catch throw:{esc_incomplete, Why} -> {error, Why}
+    end.
+
+rebuild(#{value := {atom, A}}) -> binary_to_atom(A, utf8);
+rebuild(#{value := {int, N}}) -> N;
+rebuild(#{value := {big_int, #{magnitude := M} = B}}) ->
+    N = binary:decode_unsigned(M),
+    case maps:get(negative, B, false) of true -> -N; false -> N end;
+rebuild(#{value := {float, F}}) -> F;
+rebuild(#{value := {binary, #{omitted_bytes := O}}}) when O > 0 -> throw({esc_incomplete, <<"a binary was cut">>});
+rebuild(#{value := {binary, B}}) -> maps:get(data, B, <<>>);
+rebuild(#{value := {bitstring, #{data := D, trailing_bits := T}}}) ->
+    Whole = byte_size(D) - 1,
+    <<Head:Whole/binary, Last:T, _/bitstring>> = D,
+    <<Head/binary, Last:T>>;
+rebuild(#{value := {list, #{omitted := O}}}) when O > 0 -> throw({esc_incomplete, <<"a list was cut">>});
+rebuild(#{value := {list, L}}) ->
+    Items = [rebuild(I) || I <- maps:get(items, L, [])],
+    case maps:get(tail, L, undefined) of
+        undefined -> Items;
+        Tail -> lists:foldr(fun(H, T) -> [H | T] end, rebuild(Tail), Items)
+    end;
+rebuild(#{value := {tuple, #{omitted := O}}}) when O > 0 -> throw({esc_incomplete, <<"a tuple was cut">>});
+rebuild(#{value := {tuple, T}}) -> list_to_tuple([rebuild(I) || I <- maps:get(items, T, [])]);
+rebuild(#{value := {map, #{omitted := O}}}) when O > 0 -> throw({esc_incomplete, <<"a map was cut">>});
+rebuild(#{value := {map, M}}) -> maps:from_list([{rebuild(K), rebuild(V)} || #{key := K, value := V} <- maps:get(entries, M, [])]);
+rebuild(#{value := {pid, #{repr := R}}}) -> from_repr(fun list_to_pid/1, R);
+rebuild(#{value := {port, #{repr := R}}}) -> from_repr(fun list_to_port/1, R);
+rebuild(#{value := {ref, #{repr := R}}}) -> from_repr(fun list_to_ref/1, R);
+rebuild(#{value := {'fun', #{external := true, module := M, name := F, arity := A}}}) ->
+    erlang:make_fun(binary_to_atom(M, utf8), binary_to_atom(F, utf8), A);
+rebuild(#{value := {'fun', _}}) -> throw({esc_incomplete, <<"a local fun cannot be rebuilt">>});
+rebuild(#{value := {truncated, _}}) -> throw({esc_incomplete, <<"part of the value was not captured">>});
+rebuild(_) -> throw({esc_incomplete, <<"an empty value">>}).
+
+from_repr(Fun, Repr) ->
+    try Fun(binary_to_list(Repr))
+    catch error:badarg -> throw({esc_incomplete, <<"an identifier of another node run">>})
+    end.

@@ -184,4 +184,18 @@ describe('time travel over a recording (real BEAM, real DAP)', function () {
     assert.match(nowhere.body.breakpoints[0].message ?? '', /compiled|module/i);
     await dc.configurationDoneRequest();
   });
+
+  it('6. the Debug Console evaluates Elixir on the live node with the cursor\'s bindings', async () => {
+    dc = new TracedDebugClient();
+    await start(dc, ['demo.exs', '100']); // long enough for the node to still run at the hit
+    await dc.setBreakpointsRequest({ source: { path: accountEx }, breakpoints: [{ line: WITHDRAW_CLAUSE_LINE, condition: 'state.id == :b and amount >= 10' }] });
+    const hit = stopped(dc, 'breakpoint');
+    await dc.configurationDoneRequest();
+    const ev = await hit;
+    const frame = await topFrame(dc, ev.body.threadId!);
+    const r = await dc.evaluateRequest({ expression: 'amount * 2 + state.balance', frameId: frame.id, context: 'repl' });
+    assert.strictEqual(r.body.result, '120'); // amount 10, balance 100: bindings from the recording
+    const live = await dc.evaluateRequest({ expression: 'is_pid(Process.whereis(Bank.Ledger))', frameId: frame.id, context: 'repl' });
+    assert.strictEqual(live.body.result, 'true'); // and the code runs on the node itself
+  });
 });

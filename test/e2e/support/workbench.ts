@@ -104,8 +104,9 @@ export async function marginRowClasses(page: Page, line: number): Promise<string
 
 /** Clicks the glyph margin (the breakpoint gutter) of a rendered line. */
 export async function clickGutter(page: Page, line: number, button: 'left' | 'right' = 'left'): Promise<void> {
-  let lineBox: Awaited<ReturnType<Locator['boundingBox']>> = null;
-  let glyph: typeof lineBox = null;
+  type Box = { x: number; y: number; width: number; height: number } | null;
+  let lineBox = null as Box;
+  let glyph = null as Box;
   // The editor may still be laying out (revealing the line, showing the glyph margin): poll briefly.
   for (let i = 0; i < 25 && !(lineBox && glyph && glyph.width > 0); i++) {
     if (i > 0) await page.waitForTimeout(200);
