@@ -62,8 +62,11 @@ export class RecordingIndex {
       list.push(id);
     }
     this.seenMfas = mfas.length;
-    for (let g = Math.max(from, st.head); g < to; g++) {
-      const s = st.slot(g);
+    const start = Math.max(from, st.head);
+    const cap = c.cap;
+    let s = start < to ? st.slot(start) - 1 : 0;
+    for (let g = start; g < to; g++) {
+      if (++s === cap) s = 0;
       const kind = c.kind[s];
       if (kind !== CALL && kind !== RETURN && kind !== EXCEPTION) continue;
       const id = c.mfa[s];

@@ -198,4 +198,21 @@ describe('time travel over a recording (real BEAM, real DAP)', function () {
     const live = await dc.evaluateRequest({ expression: 'is_pid(Process.whereis(Bank.Ledger))', frameId: frame.id, context: 'repl' });
     assert.strictEqual(live.body.result, 'true'); // and the code runs on the node itself
   });
+
+  it('7. `mix test file:line` runs under the debugger and stops in the code under test', async () => {
+    dc = new TracedDebugClient();
+    await dc.start();
+    await dc.initializeRequest();
+    const initialized = dc.waitForEvent('initialized', 120_000);
+    await dc.launchRequest({ projectDir: bankProject, task: 'test', taskArgs: ['test/account_test.exs:4'] } as DebugProtocol.LaunchRequestArguments);
+    await initialized;
+    const set = await dc.setBreakpointsRequest({ source: { path: accountEx }, breakpoints: [{ line: 25 }] });
+    assert.strictEqual(set.body.breakpoints[0].verified, true, set.body.breakpoints[0].message);
+    const hit = stopped(dc, 'breakpoint');
+    await dc.configurationDoneRequest();
+    const ev = await hit;
+    const frame = await topFrame(dc, ev.body.threadId!);
+    assert.strictEqual(await hover(dc, frame.id, 'amount'), '5'); // Bank.AccountTest deposits 5
+    await dc.waitForOutput((o) => /1 test, 0 failures/.test(o), 60_000);
+  });
 });

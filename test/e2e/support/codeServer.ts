@@ -202,6 +202,8 @@ export async function startCodeServer(opts: { root?: string; vsix?: string } = {
     },
   );
   const pid = child.pid!;
+  // scripts/e2e.js ends this tree by pid if the test run is killed before its after() hook.
+  fs.writeFileSync(path.join(root, 'code-server.pid'), `${pid}\n`);
   child.stdout?.on('data', (d: Buffer) => logChunks.push(d.toString()));
   child.stderr?.on('data', (d: Buffer) => logChunks.push(d.toString()));
   let exited: string | undefined;
