@@ -97,10 +97,26 @@ if (!vsix) {
   }
 }
 
+let current; // the child running now, ended with its process group on Ctrl+C
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.on(sig, () => {
+    if (current) {
+      try {
+        process.kill(-current.pid, 'SIGTERM');
+      } catch {
+        /* gone */
+      }
+    }
+    endLeftoverCodeServers(t0);
+    process.exit(130);
+  });
+}
+
 /** Runs a command, echoing its output, and returns its output and exit status (null when killed). */
 function runCapture(cmd, cmdArgs, opts = {}) {
   return new Promise((resolve) => {
     const child = spawn(cmd, cmdArgs, { cwd: root, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    current = child;
     let out = '';
     const onData = (stream) => (d) => {
       out += d.toString();
@@ -121,6 +137,7 @@ function runCapture(cmd, cmdArgs, opts = {}) {
         }, opts.timeoutMs)
       : undefined;
     child.on('close', (status) => {
+      current = undefined;
       if (timer) clearTimeout(timer);
       resolve({ status, out, timedOut });
     });

@@ -79,7 +79,7 @@
 %%   2013  tail-recursive loop functions recorded call-only (no return values)
 -module(esc_trace).
 
--export([start/1, configure/1, stop/0, emergency_stop/0, status/0, base_ms/1]).
+-export([start/1, configure/1, stop/0, emergency_stop/0, status/0, base_ms/1, flush/1]).
 
 %% Starts the engine (the caller becomes its owner) or replaces the plan of the running one.
 -spec start(map()) -> {ok, #{modules := [binary()], not_loaded := [binary()]}} | {error, term()}.
@@ -139,6 +139,32 @@ base_ms(MFA) ->
     end.
 
 %% Engine status (mode, modules, degraded functions, counters, processes); `stopped` if not running.
+%% Delivers everything traced so far to the sink within Timeout ms: waits until the VM has delivered
+%% every trace message, makes the tracer hand over its buffer, and waits until each encoder has
+%% encoded what came before. Used at program exit so the recording the session keeps is complete.
+-spec flush(non_neg_integer()) -> ok | timeout.
+flush(Timeout) ->
+    Deadline = erlang:monotonic_time(millisecond) + Timeout,
+    Left = fun() -> max(0, Deadline - erlang:monotonic_time(millisecond)) end,
+    case status() of
+        #{tracer := Tracer} when is_pid(Tracer) ->
+            Delivered = erlang:trace_delivered(all),
+            receive {trace_delivered, all, Delivered} -> ok after Left() -> ok end,
+            Ref = make_ref(),
+            Tracer ! {esc_flush_sync, self(), Ref},
+            receive
+                {Ref, encoders, N} -> await_synced(Ref, N, Left)
+            after Left() -> timeout
+            end;
+        _ -> ok
+    end.
+
+await_synced(_Ref, 0, _Left) -> ok;
+await_synced(Ref, N, Left) ->
+    receive {Ref, synced} -> await_synced(Ref, N - 1, Left)
+    after Left() -> timeout
+    end.
+
 -spec status() -> map() | stopped.
 status() ->
     try gen_server:call(esc_trace, status, 5000)

@@ -52,6 +52,10 @@ loop(Ctx) ->
                 _ -> ok
             end,
             loop(Ctx);
+        {esc_sync, From, Ref} ->
+            %% Everything the tracer sent before this marker has been encoded and handed to the sink.
+            From ! {Ref, synced},
+            loop(Ctx);
         {esc_initial_state, Pid, Mod, State, Ts} ->
             initial_state(Pid, Mod, State, Ts, Ctx),
             loop(Ctx);

@@ -60,6 +60,13 @@ loop(#t{buf = Buf, n = N, batch = Batch, gen = Gen} = T) ->
             loop(flush(T));
         {esc_flush, _Stale} ->
             loop(T);
+        {esc_flush_sync, From, Ref} ->
+            %% esc_trace:flush/1: hand the buffer over now, then a marker behind it to every encoder.
+            T2 = flush(T),
+            Encs = tuple_to_list(T2#t.encs),
+            [E ! {esc_sync, From, Ref} || E <- Encs],
+            From ! {Ref, encoders, length(Encs)},
+            loop(T2);
         {esc_trace_stop, From} ->
             _ = flush(T),
             From ! {esc_trace_stopped, self()},

@@ -132,7 +132,6 @@ export async function clickMenuItem(page: Page, label: RegExp): Promise<void> {
  * Finds `word` as a whole token in a rendered DOM line and returns its screen rectangle. Built from
  * source text so that the test's TypeScript transform adds no helpers (__name) the browser lacks.
  */
-// eslint-disable-next-line @typescript-eslint/no-implied-eval
 const WORD_RECT_IN_LINE = new Function('el', 'w', `
   const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
   let text = '';

@@ -4,6 +4,8 @@
 // back to an earlier GenServer state, the recording views, and stopping.
 import * as assert from 'assert';
 import * as path from 'path';
+// This suite runs inside VS Code's extension host, like extension/**: the one test that may import vscode.
+// eslint-disable-next-line no-restricted-imports
 import * as vscode from 'vscode';
 import { CommandIds } from '../../../extension/commandIds';
 
