@@ -10,6 +10,7 @@ import { debugTestAtCursor } from './debugTestAtCursor';
 import { DescriptorFactory } from './descriptorFactory';
 import { emergencyStop } from './emergencyStop';
 import { RecordingStatusBar } from './recordingStatusBar';
+import { RecordingLanguageClients } from './languageClient';
 import { openMessageSequence, openStateHistory, registerRecordingViews } from './recordingViews';
 import { ScopeSessions } from './sessions';
 import { StartupProgressTrackerFactory } from './startupProgress';
@@ -42,6 +43,7 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.commands.registerCommand(CommandIds.openStateHistory, openStateHistory),
     vscode.commands.registerCommand(CommandIds.openMessageSequence, openMessageSequence),
     registerRecordingViews(context), // follows the cursor of every session from its start
+    new RecordingLanguageClients(), // captured values in the editor, per debug session
   );
 }
 

@@ -4,7 +4,8 @@
 import { Breakpoint, InitializedEvent, LoggingDebugSession, OutputEvent, Scope, Source, StackFrame, StoppedEvent, ThreadEvent, Thread, Event } from '@vscode/debugadapter';
 import { DebugProtocol } from '@vscode/debugprotocol';
 import { Errors, ScopeFailure } from '../errors';
-import { CustomEvents, CustomRequests } from '../protocol/customDap';
+import { CustomEvents, CustomRequests, type LanguageServerEventBody } from '../protocol/customDap';
+import { startRecordingLanguageServer, type RecordingLanguageServer } from '../lsp/server';
 import { DebugRuntime } from '../runtime/debugRuntime';
 import { createLogger, Logger } from '../runtime/log';
 import type { FrameInfo, Moved, MoveResult } from '../store';
@@ -30,6 +31,7 @@ export class ElixirScopeSession extends LoggingDebugSession {
   private readonly frames = new Handles<FrameRef>();
   private terminated = false;
   private threadsTimer: NodeJS.Timeout | undefined;
+  private lsp: RecordingLanguageServer | undefined;
 
   constructor() {
     super();
@@ -88,6 +90,7 @@ export class ElixirScopeSession extends LoggingDebugSession {
     try {
       await this.runtime.launch(toLaunchOptions(args));
       this.sendResponse(response);
+      await this.startLanguageServer();
       this.sendEvent(new InitializedEvent()); // the agent is there: breakpoints can be resolved now
     } catch (err) {
       await this.runtime.terminate(); // a failed launch leaves no process behind
@@ -101,6 +104,7 @@ export class ElixirScopeSession extends LoggingDebugSession {
     try {
       await this.runtime.attach(toAttachOptions(args));
       this.sendResponse(response);
+      await this.startLanguageServer();
       this.sendEvent(new InitializedEvent());
     } catch (err) {
       await this.runtime.terminate();
@@ -112,7 +116,9 @@ export class ElixirScopeSession extends LoggingDebugSession {
   protected override async setBreakPointsRequest(response: DebugProtocol.SetBreakpointsResponse, args: DebugProtocol.SetBreakpointsArguments): Promise<void> {
     try {
       const file = args.source.path ?? '';
-      const results = await this.runtime.setBreakpoints(file, (args.breakpoints ?? []).map((b) => ({ line: b.line, condition: b.condition, hitCondition: b.hitCondition, logMessage: b.logMessage })));
+      const requests = (args.breakpoints ?? []).map((b) => ({ line: b.line, condition: b.condition, hitCondition: b.hitCondition, logMessage: b.logMessage }));
+      const results = await this.runtime.setBreakpoints(file, requests);
+      this.lsp?.setBreakpointResults(file, requests, results);
       response.body = { breakpoints: results.map((r, i) => this.toBreakpoint(r, args.breakpoints![i].line)) };
       this.sendResponse(response);
     } catch (err) {
@@ -171,6 +177,8 @@ export class ElixirScopeSession extends LoggingDebugSession {
 
   protected override async disconnectRequest(response: DebugProtocol.DisconnectResponse): Promise<void> {
     await this.runtime.terminate();
+    await this.lsp?.close();
+    this.lsp = undefined;
     this.terminated = true;
     this.sendResponse(response);
   }
@@ -334,10 +342,23 @@ export class ElixirScopeSession extends LoggingDebugSession {
       this.terminated = true;
       await this.runtime.terminate();
     }
+    await this.lsp?.close();
+    this.lsp = undefined;
     super.shutdown();
   }
 
   // ───────────── helpers ─────────────
+
+  /** The recording language server (adapter/lsp) over this session's recording; the extension connects on the event. */
+  private async startLanguageServer(): Promise<void> {
+    if (this.lsp) return;
+    try {
+      this.lsp = await startRecordingLanguageServer(this.runtime, this.log);
+      this.sendEvent(new Event(CustomEvents.languageServer, { port: this.lsp.port, token: this.lsp.token } satisfies LanguageServerEventBody));
+    } catch (err) {
+      this.log.log('warn', `recording language server not started: ${(err as Error).message}`);
+    }
+  }
 
   private move(response: DebugProtocol.Response, step: () => MoveResult): void {
     let r: MoveResult;

@@ -9,6 +9,8 @@ export interface ModuleSource {
   language: 'elixir' | 'erlang';
   /** "name/arity" → first head line. */
   functionLines: Map<string, number>;
+  /** "name/arity" → last line of its last clause. */
+  functionLastLines: Map<string, number>;
   error: string;
 }
 
@@ -58,12 +60,17 @@ export class ModuleCatalog {
 
 function toSource(info: elixirscope.ModuleInfo.$Properties): ModuleSource {
   const functionLines = new Map<string, number>();
-  for (const f of info.functions ?? []) functionLines.set(`${f.name}/${f.arity}`, f.line ?? 0);
+  const functionLastLines = new Map<string, number>();
+  for (const f of info.functions ?? []) {
+    functionLines.set(`${f.name}/${f.arity}`, f.line ?? 0);
+    functionLastLines.set(`${f.name}/${f.arity}`, f.lastLine ?? 0);
+  }
   return {
     module: info.module ?? '',
     source: info.source ?? '',
     language: info.language === 'erlang' ? 'erlang' : 'elixir',
     functionLines,
+    functionLastLines,
     error: info.error ?? '',
   };
 }

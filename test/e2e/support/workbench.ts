@@ -36,10 +36,25 @@ export async function waitForWorkbench(page: Page, timeoutMs = 90_000): Promise<
 
 /** Runs a command by its palette title ("ElixirScope: Open State History"). */
 export async function runCommand(page: Page, title: string): Promise<void> {
-  await page.keyboard.press('Escape');
-  await page.keyboard.press('F1');
   const input = page.locator('.quick-input-widget .quick-input-box input');
-  await input.waitFor({ timeout: 10_000 });
+  // F1 first; if the key went to a place that keeps it (a toolbar button, a webview), the other ways in.
+  const openers: (() => Promise<void>)[] = [
+    () => page.keyboard.press('F1'),
+    () => page.keyboard.press('Control+Shift+P'),
+    async () => {
+      await page.locator('.command-center .search-label, .command-center-center').first().click();
+      await input.waitFor({ state: 'visible', timeout: 3000 });
+      await input.fill('>');
+    },
+  ];
+  let open = false;
+  for (const opener of openers) {
+    await page.keyboard.press('Escape');
+    await opener().catch(() => undefined);
+    open = await input.waitFor({ state: 'visible', timeout: 3000 }).then(() => true, () => false);
+    if (open) break;
+  }
+  if (!open) throw new Error('the command palette did not open (F1, Ctrl+Shift+P, command center)');
   await input.fill(`>${title}`);
   const row = page.locator('.quick-input-widget .monaco-list-row', { hasText: title }).first();
   await row.waitFor({ timeout: 10_000 });
