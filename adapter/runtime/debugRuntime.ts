@@ -3,7 +3,7 @@
 // A plain event emitter; it knows nothing of DAP or VS Code.
 import { EventEmitter } from 'events';
 import * as path from 'path';
-import type { RecordingLimits, TraceScope } from '../config/validate';
+import type { AttachConfig, LaunchConfig, RecordingLimits } from '../config/validate';
 import { Errors, ScopeFailure } from '../errors';
 import { elixirscope } from '../gen/wire';
 import { Navigator, RecordingStore, type Moved } from '../store';
@@ -16,26 +16,11 @@ import { checkProject, compileProject, mixEnvFor, ownApps, tracePatterns } from 
 import { ModuleCatalog } from './moduleCatalog';
 import { NodeProcess } from './nodeProcess';
 
-export interface LaunchOptions {
-  projectDir: string;
-  task: string;
-  taskArgs: string[];
-  env: Record<string, string>;
-  /** What to record: the project's own modules and/or module patterns. */
-  trace: TraceScope;
-  /** Modules to record line by line. */
-  lineProbes: string[];
-  recording: RecordingLimits;
-}
+/** What the runtime needs of a validated launch configuration (adapter/config is the one schema). */
+export type LaunchOptions = Pick<LaunchConfig, 'projectDir' | 'task' | 'taskArgs' | 'env' | 'trace' | 'lineProbes' | 'recording'>;
 
-export interface AttachOptions {
-  /** The running node, "app@host". */
-  node: string;
-  cookie?: string;
-  /** What to record: the node's own applications and/or module patterns. */
-  trace: TraceScope;
-  recording: RecordingLimits;
-}
+/** What the runtime needs of a validated attach configuration. */
+export type AttachOptions = Pick<AttachConfig, 'node' | 'cookie' | 'trace' | 'recording'>;
 
 export type OutputCategory = 'stdout' | 'stderr' | 'console' | 'important';
 

@@ -5,7 +5,7 @@
 import * as assert from 'assert';
 import * as path from 'path';
 import { DebugProtocol } from '@vscode/debugprotocol';
-import { bankProject, printTraceOnFailure, TracedDebugClient } from '../support/dapSession';
+import { bankProject, endSession, TracedDebugClient } from '../support/dapSession';
 
 const accountEx = path.join(bankProject, 'lib', 'bank', 'account.ex');
 const WITHDRAW_CLAUSE_LINE = 31; // def handle_call({:withdraw, amount}, _from, %__MODULE__{balance: balance} = state)
@@ -50,9 +50,7 @@ describe('time travel over a recording (real BEAM, real DAP)', function () {
   let dc: TracedDebugClient | undefined;
 
   afterEach(async function () {
-    printTraceOnFailure(this, dc);
-    await dc?.disconnectRequest({ terminateDebuggee: true }).catch(() => undefined);
-    await dc?.stop().catch(() => undefined);
+    await endSession(this, dc);
     dc = undefined;
   });
 

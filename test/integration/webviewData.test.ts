@@ -15,7 +15,7 @@ import {
   type StreamGrewEventBody,
 } from '../../adapter/protocol/customDap';
 import type { MessageEvent, StateVersion } from '../../adapter/protocol/webviewData';
-import { bankProject, printTraceOnFailure, TracedDebugClient } from '../support/dapSession';
+import { bankProject, endSession, TracedDebugClient } from '../support/dapSession';
 
 const PID = /^<\d+\.\d+\.\d+>$/;
 
@@ -38,9 +38,7 @@ describe('webview data over a real recording (real BEAM, real DAP)', function ()
   let dc: TracedDebugClient | undefined;
 
   afterEach(async function () {
-    printTraceOnFailure(this, dc);
-    await dc?.disconnectRequest({ terminateDebuggee: true }).catch(() => undefined);
-    await dc?.stop().catch(() => undefined);
+    await endSession(this, dc);
     dc = undefined;
   });
 

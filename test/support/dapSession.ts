@@ -86,6 +86,13 @@ export function sanitize(s: string): string {
     .join('<repo>');
 }
 
+/** Mocha afterEach body: prints the DAP trace of a failed test, then ends the session and its node. */
+export async function endSession(ctx: Mocha.Context, dc: TracedDebugClient | undefined): Promise<void> {
+  printTraceOnFailure(ctx, dc);
+  await dc?.disconnectRequest({ terminateDebuggee: true }).catch(() => undefined);
+  await dc?.stop().catch(() => undefined);
+}
+
 /** Mocha helper: prints the DAP trace of a failed test. */
 export function printTraceOnFailure(ctx: Mocha.Context, dc: TracedDebugClient | undefined): void {
   if (dc && ctx.currentTest?.state === 'failed') {
