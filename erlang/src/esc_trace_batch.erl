@@ -426,8 +426,9 @@ announce(Pid, Ts, _Ctx, B) ->
         undefined ->
             remember(Pid),
             {Reg, Initial, Cb} = describe(Pid),
+            Via = case Cb of <<>> -> <<>>; _ -> via_name(Pid) end,
             Inner = <<(esc_trace_enc:field_str(1, Reg))/binary, (esc_trace_enc:field_str(2, Cb))/binary,
-                      (esc_trace_enc:field_str(3, Initial))/binary>>,
+                      (esc_trace_enc:field_str(3, Initial))/binary, (esc_trace_enc:field_str(4, Via))/binary>>,
             add(Pid, Ts, ?PROCESS, none, body(11, Inner, byte_size(Inner)), 0, 0, 0, B)
     end.
 
@@ -474,6 +475,23 @@ describe(Pid) when node(Pid) =:= node() ->
     end;
 describe(_Pid) ->
     {<<>>, <<>>, <<>>}.
+
+%% The key a GenServer is registered under in an Elixir Registry (`{:via, Registry, {R, Key}}`), printed
+%% as Elixir does, so that two processes of the same module can be told apart by name. Registries keep
+%% a named ETS table under their own name; asking one that is not a registry fails and is skipped.
+%% Runs once per announced GenServer process, in the encoder.
+via_name(Pid) ->
+    case erlang:function_exported('Elixir.Registry', keys, 2) of
+        false -> <<>>;
+        true ->
+            Keys = lists:append([K || T <- ets:all(), is_atom(T),
+                                      K <- [try 'Elixir.Registry':keys(T, Pid) catch _:_ -> [] end],
+                                      is_list(K)]),
+            case Keys of
+                [Key | _] -> try 'Elixir.Kernel':inspect(Key) catch _:_ -> <<>> end;
+                [] -> <<>>
+            end
+    end.
 
 agent(To, #{agent := Agent}) when is_pid(To) -> maps:is_key(To, Agent);
 agent(_To, _Ctx) -> false.

@@ -66,7 +66,7 @@ describe('time travel over a recording (real BEAM, real DAP)', function () {
     assert.deepStrictEqual(hit.body.hitBreakpointIds, [set.body.breakpoints[0].id]);
     const threadId = hit.body.threadId!;
     const threads = (await dc.threadsRequest()).body.threads;
-    assert.match(threads.find((t) => t.id === threadId)!.name, /^Bank\.Account .*<\d+\.\d+\.\d+>$/);
+    assert.match(threads.find((t) => t.id === threadId)!.name, /^Bank\.Account \{:account, :b\} <\d+\.\d+\.\d+>$/); // callback module, via name, pid
 
     // 2. Stack: the callback at its clause head, in account.ex.
     const frame = await topFrame(dc, threadId);
