@@ -138,6 +138,12 @@ sentinel(M, Degr) ->
 -spec ms_full() -> list().
 ms_full() -> [{'_', [], [{exception_trace}]}].
 
+%% init/1 of a traced module (a GenServer's start): besides call/return, the match spec switches on
+%% message and process tracing for the calling process itself, synchronously, before init runs, so
+%% a new GenServer's very first messages are recorded (the encoders' upgrade comes a few ms later).
+-spec ms_init() -> list().
+ms_init() -> [{'_', [], [{exception_trace}, {trace, [], [send, 'receive', procs, set_on_spawn]}]}].
+
 -spec ms_call_only() -> list().
 ms_call_only() -> [{'_', [], []}].
 
@@ -162,6 +168,7 @@ base_ms({M, F, A} = MFA, Mods, Degr) ->
                 {false, {suspended, _}} -> [];
                 {false, suspended} -> [];
                 {false, full} when Loop -> ms_call_only();
+                {false, full} when F =:= init, A =:= 1 -> ms_init();
                 {false, full} -> ms_full();
                 {false, Level} -> ms_sampled(Level, Loop)
             end;
@@ -172,6 +179,7 @@ base_ms({M, F, A} = MFA, Mods, Degr) ->
 -spec set_module(module(), mod_info(), #{mfa() => level()}) -> ok.
 set_module(M, #{loops := Loops}, Degr) ->
     _ = erlang:trace_pattern({M, '_', '_'}, ms_full(), [local]),
+    _ = erlang:trace_pattern({M, init, 1}, ms_init(), [local]),
     [erlang:trace_pattern({M, F, '_'}, false, [local]) || F <- ?NEVER],
     [erlang:trace_pattern({M, F, A}, ms_call_only(), [local]) || {F, A} <- Loops],
     maps:foreach(fun({Mod, F, A}, Level) when Mod =:= M ->

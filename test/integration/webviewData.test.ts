@@ -66,7 +66,8 @@ describe('webview data over a real recording (real BEAM, real DAP)', function ()
     // 2. The GenServers with state versions; account b is the one that got {:withdraw, 5}.
     const procs = (await request<StateProcessesResponseBody>(dc, CustomRequests.stateProcesses, {})).processes;
     const accounts = procs.filter((p) => p.title.startsWith('Bank.Account'));
-    assert.ok(accounts.length >= 3, `two accounts and b's restart: ${JSON.stringify(procs)}`);
+    // Streams group a process's incarnations by their registered or via name: b's restart joins b's history.
+    assert.deepStrictEqual(accounts.map((p) => p.title).sort(), ['Bank.Account {:account, :a}', 'Bank.Account {:account, :b}'], JSON.stringify(procs));
     let b: { info: (typeof procs)[number]; versions: StateVersion[] } | undefined;
     for (const info of accounts) {
       const versions = await all((from) => request<StateVersionsResponseBody>(dc!, CustomRequests.stateVersions, { threadId: info.threadId, from, count: 50 }));
@@ -75,7 +76,7 @@ describe('webview data over a real recording (real BEAM, real DAP)', function ()
     assert.ok(b, 'an account got {:withdraw, 5}');
     const v = b.versions;
     assert.deepStrictEqual(
-      v.map((x) => [x.version, x.callback, x.message?.text ?? null, x.state.text]),
+      v.slice(0, 7).map((x) => [x.version, x.callback, x.message?.text ?? null, x.state.text]),
       [
         [0, 'init', null, '%Bank.Account{balance: 100, id: :b, ops: 0}'],
         [1, 'handle_call', '{:withdraw, 5}', '%Bank.Account{balance: 95, id: :b, ops: 1}'],
@@ -87,9 +88,14 @@ describe('webview data over a real recording (real BEAM, real DAP)', function ()
       ],
       'versions in order; the crashing {:withdraw, -1} produced none',
     );
+    // Then the restarted account b (a new pid under the same via name) starts again from init.
+    const restart = v[7];
+    assert.deepStrictEqual([restart.version, restart.callback, restart.state.text], [0, 'init', '%Bank.Account{balance: 100, id: :b, ops: 0}']);
+    assert.notStrictEqual(restart.pid, v[0].pid);
     const withdraw5 = v[1];
-    assert.strictEqual(withdraw5.pid, b.info.pid);
-    assert.match(withdraw5.process, /^Bank\.Account <\d+\.\d+\.\d+>$/);
+    assert.strictEqual(withdraw5.pid, v[0].pid, 'the first incarnation');
+    assert.strictEqual(b.info.pid, restart.pid, 'the stream names its latest incarnation');
+    assert.match(withdraw5.process, /^Bank\.Account \{:account, :b\} <\d+\.\d+\.\d+>$/);
     assert.match(withdraw5.from ?? '', /<\d+\.\d+\.\d+>$/, 'the caller');
     const balance = withdraw5.state.children?.find((c) => c.key === 'balance');
     assert.deepStrictEqual(balance?.value, { kind: 'int', text: '95' }, 'structural state for the diff');
@@ -100,7 +106,7 @@ describe('webview data over a real recording (real BEAM, real DAP)', function ()
     const msgs = await all((from) => request<MessagesResponseBody>(dc!, CustomRequests.messages, { from, count: 2000 }));
     assert.ok(msgs.every((m, i) => i === 0 || m.seq > msgs[i - 1].seq), 'ascending seq');
     const bySeq = new Map(msgs.map((m) => [m.seq, m]));
-    const call = msgs.find((m) => m.kind === 'call' && m.message.text === '{:withdraw, 10}' && m.to === b!.info.pid);
+    const call = msgs.find((m) => m.kind === 'call' && m.message.text === '{:withdraw, 10}' && m.to === v[0].pid);
     assert.ok(call, 'the call is in the stream');
     assert.match(call.from, PID);
     assert.ok(call.receiveSeq !== undefined && call.receiveSeq > call.seq, 'received by the account');
@@ -112,7 +118,7 @@ describe('webview data over a real recording (real BEAM, real DAP)', function ()
     );
     const withdraw10 = v[3];
     assert.ok(call.receiveSeq! < withdraw10.seq && withdraw10.seq < reply.seq, 'received, new state version, then the reply');
-    assert.match(call.toName, /^Bank\.Account <\d+\.\d+\.\d+>$/);
+    assert.match(call.toName, /^Bank\.Account \{:account, :b\} <\d+\.\d+\.\d+>$/);
     assert.ok(withdraw10.from?.endsWith(call.from), `the version's caller is the sender of the call (${withdraw10.from})`);
     const casts = msgs.filter((m) => m.kind === 'cast' && /^Bank\.Ledger/.test(m.toName));
     const rounds23 = [
@@ -122,7 +128,7 @@ describe('webview data over a real recording (real BEAM, real DAP)', function ()
     // Round 1 races the agent switching on message tracing for the accounts: it may or may not be there.
     assert.deepStrictEqual(casts.slice(-6).map((m) => m.message.text), rounds23, `casts: ${casts.map((m) => m.message.text).join(' ')}`);
     assert.ok(casts.length <= 9);
-    assert.ok(casts.slice(-6).every((m) => m.pairSeq === undefined && m.receiveSeq !== undefined), 'casts: no reply, received by the ledger');
+    assert.ok(casts.slice(-6).every((m) => m.pairSeq === undefined && m.receiveSeq !== undefined), `casts: no reply, received by the ledger: ${JSON.stringify(casts.map((m) => [m.seq, m.message.text, m.from, m.receiveSeq ?? null]))}`);
     assert.ok(msgs.some((m) => m.kind === 'exit' && m.from === v[0].pid), 'account b exits (the negative withdrawal)');
 
     // 4. Selecting a version moves the Debug pane there: stopped (reason goto) on that thread, cursor agrees.
@@ -130,8 +136,8 @@ describe('webview data over a real recording (real BEAM, real DAP)', function ()
     assert.deepStrictEqual(await request(dc, CustomRequests.gotoEvent, { seq: withdraw5.seq }), { moved: true });
     const ev = await stopped;
     assert.strictEqual(ev.body.reason, 'goto');
-    assert.strictEqual(ev.body.threadId, b.info.threadId);
-    assert.deepStrictEqual(await request<CursorResponseBody>(dc, CustomRequests.cursor, {}), { seq: withdraw5.seq, pid: b.info.pid, threadId: b.info.threadId });
+    const cursor = await request<CursorResponseBody>(dc, CustomRequests.cursor, {});
+    assert.deepStrictEqual([cursor.seq, cursor.pid, cursor.threadId], [withdraw5.seq, withdraw5.pid, ev.body.threadId]);
     await assert.rejects(dc.customRequest(CustomRequests.gotoEvent, { seq: 10_000_000 }), /no longer in the recording/);
   });
 });
