@@ -1,14 +1,15 @@
 // The DAP session: translates Debug Adapter Protocol requests into calls on the runtime model and
 // runtime events into DAP events. No debugging logic lives here: the recording, navigation and the
 // agent are in adapter/runtime and adapter/store.
-import { Breakpoint, InitializedEvent, LoggingDebugSession, OutputEvent, Scope, Source, StackFrame, StoppedEvent, ThreadEvent, Thread, Event } from '@vscode/debugadapter';
+import { Breakpoint, InitializedEvent, TerminatedEvent, LoggingDebugSession, OutputEvent, Scope, Source, StackFrame, StoppedEvent, ThreadEvent, Thread, Event } from '@vscode/debugadapter';
 import { DebugProtocol } from '@vscode/debugprotocol';
 import { Errors, ScopeFailure } from '../errors';
 import { CustomEvents, CustomRequests, type LanguageServerEventBody } from '../protocol/customDap';
 import { startRecordingLanguageServer, type RecordingLanguageServer } from '../lsp/server';
 import { DebugRuntime } from '../runtime/debugRuntime';
 import { createLogger, Logger } from '../runtime/log';
-import type { FrameInfo, Moved, MoveResult } from '../store';
+import { formatMfa, type FrameInfo, type Moved, type MoveResult } from '../store';
+import { callbackLocation } from './callbackFrame';
 import { formatTerm } from '../terms/format';
 import { evaluatePath, PathError } from '../terms/pathEval';
 import { toAttachOptions, toLaunchOptions } from './launchArgs';
@@ -170,9 +171,11 @@ export class ElixirScopeSession extends LoggingDebugSession {
     if (!moved) this.sendEvent(new OutputEvent('Nothing recorded yet to pause at.\n', 'console'));
   }
 
+  /** supportsTerminateRequest: end the debuggee; the client then disconnects on `terminated`. */
   protected override async terminateRequest(response: DebugProtocol.TerminateResponse): Promise<void> {
     await this.runtime.terminate();
     this.sendResponse(response);
+    this.sendEvent(new TerminatedEvent());
   }
 
   protected override async disconnectRequest(response: DebugProtocol.DisconnectResponse): Promise<void> {
@@ -400,11 +403,14 @@ export class ElixirScopeSession extends LoggingDebugSession {
 
   private async stackFrame(pid: number, f: FrameInfo, top: boolean): Promise<DebugProtocol.StackFrame> {
     const id = this.frames.create({ pid, frame: f, top });
-    const mfa = f.mfa;
-    const info = mfa ? await this.runtime.modules.describe(mfa.module) : undefined;
+    // Outside any recorded call (a state version, a message): point at the callback involved.
+    const where = f.mfa ?? (top ? callbackLocation(this.runtime, pid) : undefined);
+    const info = where ? await this.runtime.modules.describe(where.module) : undefined;
     const file = f.file || info?.source || '';
-    const line = f.line || (mfa ? info?.functionLines.get(`${mfa.function}/${mfa.arity}`) ?? 0 : 0);
-    const sf = new StackFrame(id, f.evicted ? `${f.name} (evicted)` : f.name, file ? new Source(file.split('/').pop() ?? file, file) : undefined, line, 1);
+    const line = f.line || (where ? info?.functionLines.get(`${where.function}/${where.arity}`) ?? 0 : 0);
+    let name = f.evicted ? `${f.name} (evicted)` : f.name;
+    if (!f.mfa && where) name = `${formatMfa(where)} · ${eventSummary(this.runtime.store, this.runtime.nav.view, this.runtime.nav.positionOf(pid))}`;
+    const sf = new StackFrame(id, name, file ? new Source(file.split('/').pop() ?? file, file) : undefined, line, 1);
     if (!file) (sf as DebugProtocol.StackFrame).presentationHint = 'subtle';
     return sf;
   }

@@ -135,6 +135,7 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
       },
     });
     this.resolveAgentReady(agent);
+    this.prefetchSources(configured.configured?.modules ?? []);
     this.emit('ready', configured.configured?.modules?.length ?? 0);
     if (this.configurationDone) await this.releaseNode(agent); // the client was quicker than the node
   }
@@ -161,7 +162,14 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
     });
     this.configurationSent = true; // an attached node is already running: nothing waits for configurationDone
     this.resolveAgentReady(agent);
+    this.prefetchSources(configured.configured?.modules ?? []);
     this.emit('ready', configured.configured?.modules?.length ?? 0);
+  }
+
+  /** Asks where recorded modules come from while the node is surely alive: a short program may have
+   *  exited by the time the Debug pane asks for a stack. */
+  private prefetchSources(modules: string[]): void {
+    for (const m of modules) void this.modules.describe(m);
   }
 
   /** The client finished sending breakpoints: let the node's boot continue, and wait for the first hit. */

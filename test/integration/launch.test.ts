@@ -49,8 +49,12 @@ describe('launch walking skeleton (real BEAM, real DAP)', function () {
     }
     assert.ok(names.some((n) => /^Bank\.Account .*<\d+\.\d+\.\d+>$/.test(n)), `threads: ${JSON.stringify(names)}`);
 
-    await dc.disconnectRequest({ terminateDebuggee: true });
+    // VS Code's Stop: terminate, which must be answered by a `terminated` event, then disconnect.
+    const terminated = dc.waitForEvent('terminated', 10_000);
+    await dc.terminateRequest({});
+    await terminated;
     await waitUntil(() => !alive(osPid), 10_000, `beam.smp ${osPid} to exit`);
+    await dc.disconnectRequest({});
   });
 
   it('2. rejects a project directory that is not a Mix project with a numbered, actionable error', async () => {

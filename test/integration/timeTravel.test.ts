@@ -96,8 +96,15 @@ describe('time travel over a recording (real BEAM, real DAP)', function () {
       await dc.stepBackRequest({ threadId });
       await next;
       const f = await topFrame(dc, threadId);
+      // VS Code only shows scopes for a frame with a source: state and message stops point at the callback.
+      assert.strictEqual(f.source?.path, accountEx, `frame of a step-back stop: ${JSON.stringify(f)}`);
+      assert.ok(f.line > 0, `a line for ${f.name}`);
       const st = scopeNamed(await scopeVars(dc, f.id), 'GenServer State');
-      if (st && /balance: 95/.test(st[1][0].value)) sawEarlierState = true;
+      if (st && /balance: 95/.test(st[1][0].value)) {
+        sawEarlierState = true;
+        // Named by the callback involved and by what the event is (a state version or a received call).
+        assert.match(f.name, /^Bank\.Account\.handle_call\/3 · (GenServer state v\d+ after handle_call|receive \{:"\$gen_call")/);
+      }
     }
     assert.ok(sawEarlierState, 'stepping back reaches the state before the previous callback');
 

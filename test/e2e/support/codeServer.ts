@@ -60,6 +60,8 @@ const USER_SETTINGS = {
 };
 
 export interface CodeServer {
+  /** code-server's own process (the root of the extension host, adapter and debugged node). */
+  pid: number;
   url: string;
   workspace: string;
   port: number;
@@ -242,5 +244,5 @@ export async function startCodeServer(opts: { root?: string; vsix?: string } = {
     await stop();
     throw err;
   }
-  return { url: `${url}?folder=${encodeURIComponent(workspace)}`, workspace, port, root, log: () => logChunks.join(''), stop };
+  return { pid, url: `${url}?folder=${encodeURIComponent(workspace)}`, workspace, port, root, log: () => logChunks.join(''), stop };
 }

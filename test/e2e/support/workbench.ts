@@ -47,18 +47,25 @@ export async function runCommand(page: Page, title: string): Promise<void> {
       await input.fill('>');
     },
   ];
-  let open = false;
-  for (const opener of openers) {
-    await page.keyboard.press('Escape');
-    await opener().catch(() => undefined);
-    open = await input.waitFor({ state: 'visible', timeout: 3000 }).then(() => true, () => false);
-    if (open) break;
+  // The palette closes when something else takes the focus (an editor revealed by a late debug
+  // event): then open it again.
+  let lastError: unknown;
+  for (let attempt = 0; attempt < 6; attempt++) {
+    try {
+      await page.keyboard.press('Escape');
+      await openers[attempt % openers.length]().catch(() => undefined);
+      await input.waitFor({ state: 'visible', timeout: 3000 });
+      await input.fill(`>${title}`, { timeout: 3000 });
+      const row = page.locator('.quick-input-widget .monaco-list-row', { hasText: title }).first();
+      await row.waitFor({ timeout: 5000 });
+      await row.click({ timeout: 3000 });
+      return;
+    } catch (err) {
+      lastError = err;
+      await page.waitForTimeout(300);
+    }
   }
-  if (!open) throw new Error('the command palette did not open (F1, Ctrl+Shift+P, command center)');
-  await input.fill(`>${title}`);
-  const row = page.locator('.quick-input-widget .monaco-list-row', { hasText: title }).first();
-  await row.waitFor({ timeout: 10_000 });
-  await row.click();
+  throw new Error(`could not run "${title}" from the command palette: ${(lastError as Error).message.split('\n')[0]}`);
 }
 
 /** Opens a workspace file through quick open (Ctrl+P) and waits for its editor. */
