@@ -30,5 +30,9 @@ export function callbackLocation(runtime: DebugRuntime, pid: number): CallbackLo
     if (tag === '$gen_cast') return { module, function: 'handle_cast', arity: 2 };
     return { module, function: 'handle_info', arity: 2 };
   }
-  return { module, function: 'init', arity: 1 };
+  // Anything else at the top level (a reply sent after the callback returned, a spawn): the callback
+  // of the state version current there.
+  const cb = runtime.nav.state(pid)?.callback;
+  const name = cb && cb !== 'initial' ? cb : 'init';
+  return { module, function: name, arity: CALLBACK_ARITY[name] ?? 1 };
 }
