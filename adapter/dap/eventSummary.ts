@@ -3,6 +3,7 @@
 // than on source code, the Debug pane still says where the cursor is.
 import { formatMfa, Kind, type RecordingStore, type RecordingView } from '../store';
 import { formatTerm } from '../terms/format';
+import { shownVersion } from './webviewData';
 
 const SHORT = { maxLength: 60 };
 
@@ -25,7 +26,7 @@ export function eventSummary(store: RecordingStore, view: RecordingView, g: numb
       return `receive ${body?.receive ? formatTerm(body.receive.message, SHORT) : 'a message'}`;
     case Kind.STATE: {
       const s = body?.state;
-      return s ? `GenServer state v${s.version} after ${s.callback}${s.message ? ` ${formatTerm(s.message, SHORT)}` : ''}` : 'GenServer state version';
+      return s ? `GenServer state v${shownVersion(s.version ?? 1)} after ${s.callback}${s.message ? ` ${formatTerm(s.message, SHORT)}` : ''}` : 'GenServer state version';
     }
     case Kind.SPAWN:
       return `spawn ${body?.spawn?.child ?? ''}`;

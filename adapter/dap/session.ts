@@ -16,6 +16,7 @@ import { toAttachOptions, toLaunchOptions } from './launchArgs';
 import { eventSummary } from './eventSummary';
 import { describeStop } from './stops';
 import { VariableTable } from './variables';
+import { shownVersion } from './webviewData';
 import { handleWebviewRequest, watchStreams } from './webviewRequests';
 import { Handles } from '@vscode/debugadapter';
 
@@ -281,7 +282,7 @@ export class ElixirScopeSession extends LoggingDebugSession {
       }
       const state = nav.state(ref.pid);
       if (state?.state) {
-        scopes.push(new Scope(`GenServer State (v${state.version}, after ${state.callback})`, this.vars.add({ kind: 'named', syntax, entries: [{ name: 'state', term: state.state, evaluateName: 'state' }] }), false));
+        scopes.push(new Scope(`GenServer State (v${shownVersion(state.version)}, after ${state.callback})`, this.vars.add({ kind: 'named', syntax, entries: [{ name: 'state', term: state.state, evaluateName: 'state' }] }), false));
       }
       const msg = nav.message(ref.pid);
       if (msg?.message) scopes.push(new Scope(`Message (${msg.callback || msg.source})`, this.vars.add({ kind: 'named', syntax, entries: [{ name: 'message', term: msg.message }] }), false));

@@ -135,6 +135,14 @@ const NOT_KEPT = (what: string): TermView => ({ kind: 'truncated', text: `…(${
 
 // ───────────── State versions ─────────────
 
+/**
+ * The version number users see, in the Debug pane and in the views alike: the agent numbers a
+ * process's versions from 1, users from 0 (v0 = the state init/1 returned, before any message).
+ */
+export function shownVersion(agentVersion: number): number {
+  return Math.max(0, agentVersion - 1);
+}
+
 const CALLBACKS: ReadonlySet<string> = new Set<StateCallback>(['init', 'handle_call', 'handle_cast', 'handle_info', 'handle_continue', 'initial']);
 
 /** The StateVersion of STATE event g, or undefined when g is not a retained STATE event. */
@@ -149,8 +157,7 @@ export function stateVersion(store: RecordingStore, g: number): StateVersion | u
     time: store.cols.mono[s],
     pid: p.pid,
     process: p.name,
-    // The agent numbers versions from 1 per process; the view from 0.
-    version: Math.max(0, (b?.version ?? 1) - 1),
+    version: shownVersion(b?.version ?? 1),
     callback,
     state: b ? termView(b.state) : NOT_KEPT('state'),
   };

@@ -158,7 +158,7 @@ describe('ElixirScope in VS Code (code-server + Chromium, offline)', function ()
     await shot(page, '03-stopped-variables');
   }, 180_000);
 
-  step(4, 'hovering amount in the editor shows its captured value (10)', [3], async () => {
+  step(4, 'hovering amount shows its captured value (10); the language server shows its inlay hint', [3], async () => {
     await page.keyboard.press('Escape');
     // VS Code's debug hover (answered by the adapter's evaluate with context "hover"). Monaco starts a
     // hover from mouse movement over the word: come from outside the editor in small steps, and
@@ -180,6 +180,12 @@ describe('ElixirScope in VS Code (code-server + Chromium, offline)', function ()
     await shot(page, '04-hover-amount');
     await page.mouse.move(5, 450);
     await page.keyboard.press('Escape');
+    // The recording language server (adapter/lsp) in this VS Code: its inlay hint on the clause head
+    // carries the captured values at the cursor. (Its code lenses are covered over the socket in
+    // test/unit/lsp and test/integration/lsp.test.ts; in code-server they do not show yet.)
+    const editorText = async () => ((await page.locator('.monaco-editor .view-lines').first().innerText().catch(() => '')) ?? '').replace(/\u00a0/g, ' ');
+    await waitFor(async () => /⟵ amount = 10, balance = 100/.test(await editorText()), 15_000, 'the language server\'s inlay hint "⟵ amount = 10, balance = 100" on line 31');
+    console.log(`      language server: inlay hint "⟵ amount = 10, balance = 100, …" on line ${WITHDRAW_LINE}`);
   });
 
   step(5, 'Step Back (from the debug toolbar) reaches an earlier GenServer state (balance 95)', [3], async () => {
