@@ -5,13 +5,12 @@
 import * as fs from 'fs';
 import type { CodeLens, Hover, InlayHint } from 'vscode-languageserver-protocol';
 import { elixirscope } from '../adapter/gen/wire';
-import * as v8 from 'v8';
-import * as vm from 'vm';
 import { RecordingIndex } from '../adapter/lsp/recordingIndex';
 import { startRecordingLanguageServer, type RecordingLanguageServer } from '../adapter/lsp/server';
 import { Kind, Navigator, RecordingStore } from '../adapter/store';
 import { accountEx, bankCatalog, FakeCatalog, TestClient } from '../test/unit/lsp/support';
 import { BenchRow } from './types';
+import { gcFn } from './gc';
 
 const EVENTS = Number(process.env.LSP_BENCH_EVENTS ?? 1_000_000);
 const BASE_EVENTS = 10_000;
@@ -118,14 +117,6 @@ class BankWorkload {
   }
 }
 
-function gcFn(): () => void {
-  v8.setFlagsFromString('--expose-gc');
-  const gc = vm.runInNewContext('gc') as () => void;
-  return () => {
-    gc();
-    gc();
-  };
-}
 
 interface Setup {
   store: RecordingStore;

@@ -3,11 +3,10 @@
 // Env: STORE_BENCH_EVENTS (recording size, default 1,000,000), STORE_BENCH_SOAK_S (soak seconds, default 20).
 
 import * as os from 'os';
-import * as v8 from 'v8';
-import * as vm from 'vm';
 import { elixirscope } from '../adapter/gen/wire';
 import { Navigator, RecordingStore, StepKind } from '../adapter/store';
 import { BenchRow } from './types';
+import { gcFn } from './gc';
 
 const EVENTS = Number(process.env.STORE_BENCH_EVENTS ?? 1_000_000);
 const SOAK_S = Number(process.env.STORE_BENCH_SOAK_S ?? 20);
@@ -16,14 +15,6 @@ const BATCH = 1000;
 const K = elixirscope.EventKind;
 type Term = elixirscope.Term.$Properties;
 
-function gcFn(): () => void {
-  v8.setFlagsFromString('--expose-gc');
-  const gc = vm.runInNewContext('gc') as () => void;
-  return () => {
-    gc();
-    gc();
-  };
-}
 
 /**
  * A typical workload: 40 clients calling 10 Bank.Account GenServers (call, $gen_call send/receive,

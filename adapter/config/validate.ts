@@ -8,6 +8,7 @@ import {
   launchSchema,
   PROJECT_MODULES,
   RECORDING_DEFAULTS,
+  type LaunchRequestArguments,
 } from './launchSchema';
 import type { AttributeSchema, RequestSchema } from './schemaTypes';
 
@@ -284,15 +285,7 @@ function resolveProjectDir(given: string | undefined, baseDir: string): string {
 export function validateLaunchArgs(args: unknown, options: ValidateOptions = {}): ValidationResult<LaunchConfig> {
   const issues = checkTopLevel(args, 'launch', launchSchema, attachSchema);
   if (issues.length > 0) return fail(issues);
-  const a = args as Record<string, unknown> & {
-    projectDir?: string;
-    task?: string;
-    taskArgs?: string[];
-    env?: Record<string, string>;
-    trace?: string[];
-    lineProbes?: string[];
-    recording?: { maxEvents?: number; maxBytes?: number };
-  };
+  const a = args as Record<string, unknown> & LaunchRequestArguments;
   return {
     ok: true,
     config: {
