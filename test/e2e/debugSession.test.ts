@@ -158,7 +158,7 @@ describe('ElixirScope in VS Code (code-server + Chromium, offline)', function ()
     await shot(page, '03-stopped-variables');
   }, 180_000);
 
-  step(4, 'hovering amount shows its captured value (10); the language server shows its inlay hint', [3], async () => {
+  step(4, 'hovering amount shows its captured value (10); the language server shows inlay hints, code lenses and hovers', [3], async () => {
     await page.keyboard.press('Escape');
     // VS Code's debug hover (answered by the adapter's evaluate with context "hover"). Monaco starts a
     // hover from mouse movement over the word: come from outside the editor in small steps, and
@@ -186,6 +186,26 @@ describe('ElixirScope in VS Code (code-server + Chromium, offline)', function ()
     const editorText = async () => ((await page.locator('.monaco-editor .view-lines').first().innerText().catch(() => '')) ?? '').replace(/\u00a0/g, ' ');
     await waitFor(async () => /⟵ amount = 10, balance = 100/.test(await editorText()), 15_000, 'the language server\'s inlay hint "⟵ amount = 10, balance = 100" on line 31');
     console.log(`      language server: inlay hint "⟵ amount = 10, balance = 100, …" on line ${WITHDRAW_LINE}`);
+    const lenses = async () => (await page.locator('.codelens-decoration').allTextContents().catch(() => [])).join(' | ');
+    await waitFor(async () => /\d+ calls?/.test(await lenses()), 20_000, 'a code lens of the language server counting recorded calls');
+    console.log(`      language server code lenses: ${(await lenses()).replace(/\s+/g, ' ').slice(0, 200)}`);
+    await shot(page, '04-code-lenses');
+    // The language server's own hover: `opts` of init/1 is not bound in the stopped frame, so the debug
+    // hover stays silent and the editor hover shows what the recording captured in init/1's calls.
+    const editorHover = page.locator('.monaco-hover:not(.hidden)');
+    let lspHover = '';
+    for (let attempt = 1; attempt <= 3 && !/opts/.test(lspHover); attempt++) {
+      const box = await wordBox(page, 'def init(opts) do', 'opts');
+      await page.mouse.move(box.x - 150, box.y + box.height / 2);
+      await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2, { steps: 8 });
+      await editorHover.first().waitFor({ state: 'visible', timeout: 4000 }).catch(() => undefined);
+      lspHover = ((await editorHover.allTextContents().catch(() => [])).join(' ')).replace(/\s+/g, ' ');
+    }
+    console.log(`      language server hover over opts: ${lspHover.slice(0, 160)}`);
+    assert.match(lspHover, /opts.*\[id: :[ab], balance: 100\]/, 'the recorded values of opts in init/1');
+    await shot(page, '04-lsp-hover');
+    await page.mouse.move(5, 450);
+    await page.keyboard.press('Escape');
   });
 
   step(5, 'Step Back (from the debug toolbar) reaches an earlier GenServer state (balance 95)', [3], async () => {

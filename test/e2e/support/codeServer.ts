@@ -49,7 +49,7 @@ const USER_SETTINGS = {
   'editor.minimap.enabled': false,
   'editor.stickyScroll.enabled': false,
   'editor.hover.delay': 200,
-  'editor.codeLens': false,
+  'editor.codeLens': true,
   'files.autoSave': 'off',
   'debug.toolBarLocation': 'floating',
   'debug.openDebug': 'openOnDebugBreak',
