@@ -478,19 +478,33 @@ describe(_Pid) ->
 
 %% The key a GenServer is registered under in an Elixir Registry (`{:via, Registry, {R, Key}}`), printed
 %% as Elixir does, so that two processes of the same module can be told apart by name. Registries keep
-%% a named ETS table under their own name; asking one that is not a registry fails and is skipped.
-%% Runs once per announced GenServer process, in the encoder.
+%% a named ETS table under their own name; which tables are registries is found out at most every
+%% 5 s per encoder (asking a table that is not one fails), so a node that starts many processes pays
+%% one lookup per registry per new GenServer, in the encoder, never in the traced process.
+-define(REGISTRY_REFRESH_MS, 5000).
+
 via_name(Pid) ->
     case erlang:function_exported('Elixir.Registry', keys, 2) of
         false -> <<>>;
         true ->
-            Keys = lists:append([K || T <- ets:all(), is_atom(T),
+            Keys = lists:append([K || T <- registries(),
                                       K <- [try 'Elixir.Registry':keys(T, Pid) catch _:_ -> [] end],
                                       is_list(K)]),
             case Keys of
                 [Key | _] -> try 'Elixir.Kernel':inspect(Key) catch _:_ -> <<>> end;
                 [] -> <<>>
             end
+    end.
+
+registries() ->
+    Now = erlang:monotonic_time(millisecond),
+    case get(esc_registries) of
+        {At, Tables} when Now - At < ?REGISTRY_REFRESH_MS -> Tables;
+        _ ->
+            Tables = [T || T <- ets:all(), is_atom(T),
+                           is_list(try 'Elixir.Registry':keys(T, self()) catch _:_ -> error end)],
+            put(esc_registries, {Now, Tables}),
+            Tables
     end.
 
 agent(To, #{agent := Agent}) when is_pid(To) -> maps:is_key(To, Agent);
