@@ -11,6 +11,7 @@ import { Kind, Navigator, RecordingStore } from '../adapter/store';
 import { accountEx, bankCatalog, FakeCatalog, TestClient } from '../test/unit/lsp/support';
 import { BenchRow } from './types';
 import { gcFn } from './gc';
+import { ColumnBatch } from './columnBatch';
 
 const EVENTS = Number(process.env.LSP_BENCH_EVENTS ?? 1_000_000);
 const BASE_EVENTS = 10_000;
@@ -70,22 +71,12 @@ class BankWorkload {
   }
 
   frame(): Uint8Array {
-    const c = { seq: [] as number[], mono: [] as number[], uniq: [] as number[], pid: [] as number[], kind: [] as number[], mfa: [] as number[], hit: [] as number[], body: [] as Uint8Array[], other: [] as number[], msgHash: [] as number[], callTag: [] as number[] };
+    const c = new ColumnBatch();
     const push = (pid: number, kind: number, mfa: number, body: string) => {
       const s = this.seq++;
-      c.seq.push(s);
-      c.mono.push(1_000_000_000 + s * 500);
-      c.uniq.push(s);
-      c.pid.push(pid);
-      c.kind.push(kind);
-      c.mfa.push(mfa);
-      c.hit.push(0);
-      c.body.push(this.pool[body][s & 15]);
-      c.other.push(0);
-      c.msgHash.push(0);
-      c.callTag.push(0);
+      c.push(s, pid, kind, mfa, this.pool[body][s & 15]);
     };
-    while (c.seq.length < BATCH) {
+    while (c.length < BATCH) {
       const r = this.req++;
       const srv = r % 10;
       const cli = 10 + (r % 40);
@@ -107,7 +98,7 @@ class BankWorkload {
       push(50, K.CALL, w, 'wcall');
       push(50, K.RETURN, w, 'wret');
     }
-    return elixirscope.AgentMessage.encode({ events: { ...c, pids: this.pids, mfas: this.mfas, dropped: 0 } }).finish();
+    return c.encode(this.pids, this.mfas);
   }
 
   frames(events: number): Uint8Array[] {

@@ -7,6 +7,7 @@ import { elixirscope } from '../adapter/gen/wire';
 import { Navigator, RecordingStore, StepKind } from '../adapter/store';
 import { BenchRow } from './types';
 import { gcFn } from './gc';
+import { ColumnBatch } from './columnBatch';
 
 const EVENTS = Number(process.env.STORE_BENCH_EVENTS ?? 1_000_000);
 const SOAK_S = Number(process.env.STORE_BENCH_SOAK_S ?? 20);
@@ -69,27 +70,17 @@ class Workload {
 
   /** One encoded AgentMessage with `n` events. */
   frame(n = BATCH): Uint8Array {
-    const b = { seq: [] as number[], mono: [] as number[], uniq: [] as number[], pid: [] as number[], kind: [] as number[], mfa: [] as number[], hit: [] as number[], body: [] as Uint8Array[], other: [] as number[], msgHash: [] as number[], callTag: [] as number[] };
+    const b = new ColumnBatch();
     const push = (pid: number, kind: number, mfa: number, body: string, other = 0, hash = 0, tag = 0, hit = 0) => {
       const s = this.seq++;
-      b.seq.push(s);
-      b.mono.push(1_000_000_000 + s * 500);
-      b.uniq.push(s);
-      b.pid.push(pid);
-      b.kind.push(kind);
-      b.mfa.push(mfa);
-      b.hit.push(hit);
-      b.body.push(this.pool[body][s & 15]);
-      b.other.push(other);
-      b.msgHash.push(hash);
-      b.callTag.push(tag);
+      b.push(s, pid, kind, mfa, this.pool[body][s & 15], { other, msgHash: hash, callTag: tag, hit });
     };
     const W = 50;
     if (!this.started) {
       this.started = true;
       push(W, K.CALL, 4, 'empty');
     }
-    while (b.seq.length < n) {
+    while (b.length < n) {
       const r = this.req++;
       const srv = r % 10;
       const cli = 10 + (r % 40);
@@ -111,7 +102,7 @@ class Workload {
       push(W, K.LINE, 0, 'wline');
       push(W, K.RETURN, 3, 'wret');
     }
-    return elixirscope.AgentMessage.encode({ events: { ...b, pids: this.pids, mfas: this.mfas, dropped: 0 } }).finish();
+    return b.encode(this.pids, this.mfas);
   }
 
   frames(events: number): Uint8Array[] {
