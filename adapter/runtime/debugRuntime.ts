@@ -278,11 +278,13 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
     this.log.log('info', `agent connected: node ${i.node}, OTP ${i.otpRelease}, Elixir ${i.elixirVersion}, OS pid ${i.osPid}`);
     this.emit('output', `[ElixirScope] agent connected: node ${i.node}, OS pid ${i.osPid}, OTP ${i.otpRelease}, ERTS ${i.ertsVersion}, Elixir ${i.elixirVersion || 'n/a'}\n`, 'console');
     agent.intake = (frame) => this.store.ingest(frame);
-    let knownThreads = 0;
+    // A new thread always comes with a new pid: comparing the interner's size costs nothing per commit
+    // (listing the threads would walk every process on the ingest path).
+    let knownPids = 0;
     this.store.on('committed', () => {
-      const n = this.nav.threads().length;
-      if (n !== knownThreads) {
-        knownThreads = n;
+      const n = this.store.interner.procs.length;
+      if (n !== knownPids) {
+        knownPids = n;
         this.emit('threadsChanged');
       }
     });
