@@ -49,14 +49,11 @@ const mochaCounts = (out) => ({
   skipped: Number(/(\d+) pending/.exec(out)?.[1] ?? 0),
 });
 
-const eunitCounts = (out) => {
-  let passed = 0, failed = 0, skipped = 0;
-  for (const m of out.matchAll(/All (\d+) tests passed/g)) passed += Number(m[1]);
-  for (const m of out.matchAll(/Test passed\./g)) passed += 1;
-  for (const m of out.matchAll(/Failed: (\d+)\.\s+Skipped: (\d+)\.\s+Passed: (\d+)\./g)) {
-    failed += Number(m[1]); skipped += Number(m[2]); passed += Number(m[3]);
-  }
-  return { passed, failed, skipped };
+const eunitCounts = require('./eunit-counts');
+/** A script's own final "N passed, N failed[, N skipped]" line. */
+const plainCounts = (out) => {
+  const m = [...out.matchAll(/^(\d+) passed, (\d+) failed(?:, (\d+) skipped)?$/gm)].pop();
+  return m ? { passed: Number(m[1]), failed: Number(m[2]), skipped: Number(m[3] ?? 0) } : { passed: 0, failed: 0, skipped: 0 };
 };
 
 must('prerequisites', 'node', ['scripts/check-prereqs.js']);
@@ -76,6 +73,9 @@ if (erlTests.length > 0) {
     `R = eunit:test([${mods}], [verbose]), halt(case R of ok -> 0; _ -> 1 end).`], eunitCounts);
 }
 
+// The same agent tests on OTP 27 + Elixir 1.18 (trace sessions), in the root scripts/install-otp27.sh makes.
+if (erlTests.length > 0) suite('Erlang agent tests on OTP 27 (EUnit, trixie root)', 'node', ['scripts/test-otp27.js'], plainCounts);
+
 if (fs.existsSync('test/webviews')) {
   suite('webview tests (real Chromium)', 'npx', ['mocha', '--no-config', '--require', 'tsx/cjs', '--extension', 'ts', '--timeout', '60000', 'test/webviews/**/*.test.ts'], mochaCounts);
 }
@@ -88,10 +88,6 @@ if (integration.length > 0) {
 // The extension in a real VS Code: code-server driven by Playwright in Chromium (installed on first
 // use by scripts/install-code-server.sh), and the @vscode/test-electron suite, skipped where VS Code
 // cannot be downloaded (reported as skipped, never as passed).
-const plainCounts = (out) => {
-  const m = [...out.matchAll(/^(\d+) passed, (\d+) failed(?:, (\d+) skipped)?$/gm)].pop();
-  return m ? { passed: Number(m[1]), failed: Number(m[2]), skipped: Number(m[3] ?? 0) } : { passed: 0, failed: 0, skipped: 0 };
-};
 suite('extension in a real VS Code (code-server e2e + test-electron)', 'node', ['scripts/e2e.js'], plainCounts);
 
 console.log('\n━━ summary');

@@ -15,7 +15,7 @@
 %%      condition and log message, and for a body line instruments the module with line probes
 %%      (esc_probe). {error, #{reason, message}} = unverified, with a message for the user.
 %%   2. patterns(Prepared) lists the functions that need a trace pattern; for each, the engine
-%%      sets erlang:trace_pattern(MFA, match_specs(Prepared, MFA, Base), [local]) where Base is
+%%      sets esc_tsess:function(MFA, match_specs(Prepared, MFA, Base), [local]) where Base is
 %%      the match spec it would use anyway ([] when the function is not recorded, e.g.
 %%      esc_trace_plan:ms_full() when it is). The result starts with the breakpoint clauses and
 %%      ends with Base, so recording is unchanged. sync_patterns(Old, New, BaseFun) does exactly
@@ -232,7 +232,7 @@ sync_patterns(Old, New, BaseFun) ->
 
 set_pattern({M, F, _} = MFA, Ms) ->
     Flags = case esc_probe:describe(M, F) of {ok, _} -> [global]; error -> [local] end,
-    _ = erlang:trace_pattern(MFA, case Ms of [] -> false; _ -> Ms end, Flags),
+    _ = esc_tsess:function(MFA, case Ms of [] -> false; _ -> Ms end, Flags),
     ok.
 
 %% The match specification for MFA: breakpoint clauses first, then Base (what the engine would

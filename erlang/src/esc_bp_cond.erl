@@ -115,11 +115,24 @@ compile_fun(Ast, Available) ->
     Used = [N || N <- free_vars(Ast), lists:member(N, Available)],
     Vars = [{binary_to_atom(N, utf8), [], nil} || N <- Used],
     Fn = {fn, [], [{'->', [], [[Vars], Ast]}]},
-    try 'Elixir.Code':eval_quoted(Fn, [], []) of
-        {Fun, _} when is_function(Fun, 1) -> {ok, {Fun, Used}}
-    catch
-        error:E when is_map(E) -> {error, to_bin('Elixir.Exception':message(E))};
-        C:R -> {error, fmt("~p: ~0tp", [C, R])}
+    case eval_collecting(fun() -> 'Elixir.Code':eval_quoted(Fn, [], []) end) of
+        {{ok, {Fun, _}}, _} when is_function(Fun, 1) -> {ok, {Fun, Used}};
+        {_, [_ | _] = Diagnostics} -> {error, iolist_to_binary(lists:join(<<"; ">>, Diagnostics))};
+        {{caught, error, E}, []} when is_map(E) -> {error, to_bin('Elixir.Exception':message(E))};
+        {{caught, C, R}, []} -> {error, fmt("~p: ~0tp", [C, R])}
+    end.
+
+%% Runs Eval and returns {Result, ErrorMessages}. Elixir >= 1.15 reports compile errors as
+%% diagnostics and raises only "cannot compile file (errors have been logged)": collect them
+%% (without logging them into the user's console) so the message says what is wrong.
+eval_collecting(Eval) ->
+    Guarded = fun() -> try {ok, Eval()} catch C:R -> {caught, C, R} end end,
+    case erlang:function_exported('Elixir.Code', with_diagnostics, 2) of
+        true ->
+            {Result, Diags} = 'Elixir.Code':with_diagnostics([{log, false}], Guarded),
+            {Result, [to_bin(maps:get(message, D, <<>>)) || D <- Diags, maps:get(severity, D, error) =:= error]};
+        false ->
+            {Guarded(), []}
     end.
 
 %% Names the expression refers to (variables), in order, without duplicates.

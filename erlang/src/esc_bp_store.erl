@@ -55,7 +55,7 @@ stop() ->
 
 -spec init(pid()) -> ok.
 init(Parent) ->
-    _ = (catch erlang:trace(self(), false, [all])),
+    ok = esc_tsess:untrace_self(),
     try register(esc_bp_store, self()) of
         true ->
             [ets:new(T, [named_table, public, set, {read_concurrency, true}]) || T <- ?TABLES],

@@ -357,12 +357,12 @@ base_fun(Base0, LP) ->
 
 reapply_base(M, Base) ->
     Fs = try M:module_info(functions) catch _:_ -> [] end,
-    [erlang:trace_pattern({M, F, A}, Ms, [local]) || {F, A} <- Fs, Ms <- [Base({M, F, A})], Ms =/= []],
+    [esc_tsess:function({M, F, A}, Ms, [local]) || {F, A} <- Fs, Ms <- [Base({M, F, A})], Ms =/= []],
     ok.
 
 clear_pattern({M, F, A}) ->
-    _ = (catch erlang:trace_pattern({M, F, A}, false, [local])),
-    _ = (catch erlang:trace_pattern({M, F, A}, false, [global])),
+    _ = (catch esc_tsess:function({M, F, A}, false, [local])),
+    _ = (catch esc_tsess:function({M, F, A}, false, [global])),
     ok.
 
 %% Runs Fun(BaseFun) inside the engine's controller when it runs, else here with no recording.

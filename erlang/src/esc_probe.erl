@@ -264,7 +264,7 @@ line_event(Pid, Stub, F, Args, Tag, Ts) ->
 %% Processes still need the `call` trace flag (the recording engine sets it).
 -spec enable(probe(), list() | true) -> non_neg_integer().
 enable(#{stub := MFA}, Ms) ->
-    erlang:trace_pattern(MFA, Ms, [global]).
+    esc_tsess:function(MFA, Ms, [global]).
 
 %% Every probe of an instrumented module at once (line-by-line recording of `lineProbes` modules:
 %% Ms = true records every line; false turns them all off). Breakpoint patterns set afterwards on
@@ -273,12 +273,12 @@ enable(#{stub := MFA}, Ms) ->
 enable_all(M, Ms) ->
     case probes(M) of
         [] -> 0;
-        _ -> erlang:trace_pattern({stub_name(M), '_', '_'}, Ms, [global])
+        _ -> esc_tsess:function({stub_name(M), '_', '_'}, Ms, [global])
     end.
 
 -spec disable(probe()) -> non_neg_integer().
 disable(#{stub := MFA}) ->
-    erlang:trace_pattern(MFA, false, [global]).
+    esc_tsess:function(MFA, false, [global]).
 
 %% ------------------------------------------------------------------ restore
 
@@ -329,7 +329,7 @@ restore_all() ->
     end.
 
 drop_stub(Stub) ->
-    _ = (catch erlang:trace_pattern({Stub, '_', '_'}, false, [global])),
+    _ = (catch esc_tsess:function({Stub, '_', '_'}, false, [global])),
     _ = code:purge(Stub),
     _ = code:delete(Stub),
     _ = code:purge(Stub),

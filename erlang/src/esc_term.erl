@@ -72,8 +72,9 @@ cap(T, _D, {_, Bytes}, B) when is_bitstring(T) ->
             {#{value => {bitstring, #{data => <<Head/binary, Tail/bitstring, 0:(8 - Bits)>>,
                                       trailing_bits => Bits}}}, B - 1};
         false ->
-            {#{value => {binary, #{data => binary:part(T, 0, Bytes), omitted_bytes => byte_size(T) - Bytes}}},
-             B - 1}
+            %% binary:part/3 refuses bitstrings on OTP >= 27: take the whole bytes by matching.
+            <<Part:Bytes/binary, _/bitstring>> = T,
+            {#{value => {binary, #{data => Part, omitted_bytes => byte_size(T) - Bytes}}}, B - 1}
     end;
 cap(T, _D, _L, B) when is_pid(T) ->
     {#{value => {pid, opaque(node(T), pid_to_list(T))}}, B - 1};

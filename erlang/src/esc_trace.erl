@@ -13,6 +13,10 @@
 %%   for a backed-up encoder or sink is dropped, EventBatch.dropped and Stats report it all.
 %% - A rate limit degrades the noisiest functions step by step (1 in 4, 16, 64 sampled inside the
 %%   VM through the trace control word, then suspended) and says so; calm periods restore them.
+%% - On OTP >= 27 every flag and pattern lives in the agent's own trace session (esc_tsess): other
+%%   tools (:dbg, recon) keep tracing the same processes and functions undisturbed, destroying the
+%%   session removes all of ours at once, and if every agent process is killed the VM destroys it.
+%%   On OTP 25/26 the global tracing BIFs are used and processes another tracer holds are reported.
 %% - Agent processes are never traced, have max_heap_size (killed, not the node, if they bloat)
 %%   and off-heap message queues. If one dies, recording stops and everything is removed.
 %% - The owner (the connection) is monitored: when it goes, the controller removes every flag and
@@ -148,7 +152,7 @@ flush(Timeout) ->
     Left = fun() -> max(0, Deadline - erlang:monotonic_time(millisecond)) end,
     case status() of
         #{tracer := Tracer} when is_pid(Tracer) ->
-            Delivered = erlang:trace_delivered(all),
+            Delivered = esc_tsess:delivered(all),
             receive {trace_delivered, all, Delivered} -> ok after Left() -> ok end,
             Ref = make_ref(),
             Tracer ! {esc_flush_sync, self(), Ref},

@@ -38,7 +38,7 @@ start_link(Opts) ->
 
 -spec init(map()) -> no_return().
 init(Ctx) ->
-    _ = (catch erlang:trace(self(), false, [all])),
+    ok = esc_tsess:untrace_self(),
     loop(Ctx).
 
 loop(Ctx) ->
@@ -411,7 +411,7 @@ upgrade(Pid, #{upgrade := true, tracer := Tracer}) when node(Pid) =:= node() ->
         {V, P, false} ->
             put({esc_p, Pid}, {V, P, true}),
             %% set_on_spawn: children of project processes are recorded from their first message.
-            _ = (catch erlang:trace(Pid, true, [send, 'receive', procs, set_on_spawn,
+            _ = (catch esc_tsess:process(Pid, true, [send, 'receive', procs, set_on_spawn,
                                                 strict_monotonic_timestamp, {tracer, Tracer}])),
             ok
     end;

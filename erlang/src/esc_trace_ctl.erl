@@ -19,7 +19,7 @@
 -record(s, {owner :: pid(), ctx :: map(), cfg :: map(), safety :: map(),
             mods = #{} :: #{module() => esc_trace_plan:mod_info()},
             matcher :: term(), loaded = #{} :: map(),
-            tracer :: pid(), encs = [] :: [pid()], guard :: pid(),
+            tracer :: pid(), tsess :: esc_tsess:handle(), encs = [] :: [pid()], guard :: pid(),
             degr = #{} :: esc_trace_safety:degr(), tcw0 = 0 :: non_neg_integer(), tcw_k = 0 :: non_neg_integer(),
             tcw_on = false :: boolean(), tick = 0 :: non_neg_integer(), tick_ms :: pos_integer(),
             last_in = 0 :: non_neg_integer(), stats_in = 0 :: non_neg_integer(),
@@ -41,7 +41,7 @@ start(Owner, Config) ->
 
 -spec init({pid(), map()}) -> {ok, #s{}}.
 init({Owner, Config}) ->
-    _ = (catch erlang:trace(self(), false, [all])),
+    ok = esc_tsess:untrace_self(),
     process_flag(trap_exit, true),
     Safety = safety(Config),
     %% The controller holds the plan: its own bound does not shrink with max_heap_words.
@@ -64,13 +64,16 @@ init({Owner, Config}) ->
                                            max_queue_bytes => maps:get(max_queue_bytes, Config, 64 * 1024 * 1024),
                                            counters => Cnt, mfa_tab => Tab, heap => Heap}),
     Tcw0 = erlang:system_info(trace_control_word),
+    %% OTP >= 27: our own trace session (see esc_tsess); this process and the guard hold its handle.
+    TSess = esc_tsess:open(Tracer),
     Guard = spawn(?MODULE, guard_init, [self(), Owner, Ctx0]),
     Agent = maps:from_list([{P, true} || P <- [self(), Tracer, Guard | Encs]]),
     Ctx = Ctx0#{tracer => Tracer, agent => Agent},
     [E ! {esc_ctx, #{tracer => Tracer, agent => Agent}} || E <- Encs],
     TickMs = maps:get(tick_ms, Config, 250),
     erlang:send_after(TickMs, self(), tick),
-    S = #s{owner = Owner, ctx = Ctx, cfg = Config, safety = Safety, tracer = Tracer, encs = Encs, guard = Guard,
+    S = #s{owner = Owner, ctx = Ctx, cfg = Config, safety = Safety, tracer = Tracer, tsess = TSess,
+           encs = Encs, guard = Guard,
            tcw0 = Tcw0, tick_ms = TickMs, stats_at = now_ms()},
     {ok, apply_plan(Config, S)}.
 
@@ -137,7 +140,7 @@ handle_info(_Other, S) ->
 -spec terminate(term(), #s{}) -> ok.
 terminate(_Reason, S) ->
     %% Idempotent: a crash of the controller itself still removes everything it set.
-    catch cleanup(S#s.tracer, maps:keys(S#s.mods), S#s.tcw0),
+    catch cleanup(S#s.tsess, maps:keys(S#s.mods), S#s.tcw0),
     ok.
 
 %% ---------------------------------------------------------------- plan
@@ -169,12 +172,12 @@ apply_plan(Config, #s{mods = Old, ctx = Ctx} = S) ->
 set_flags(#s{flags_set = true} = S) ->
     S;
 set_flags(#s{tracer = Tracer} = S) ->
-    foreign_tracers(S),
-    _ = erlang:trace(all, true, [call, strict_monotonic_timestamp, {tracer, Tracer}]),
-    [catch erlang:trace(P, false, [all]) || P <- maps:keys(maps:get(agent, S#s.ctx))],
+    esc_tsess:current() =:= legacy andalso foreign_tracers(S),
+    _ = esc_tsess:process(all, true, [call, strict_monotonic_timestamp, {tracer, Tracer}]),
+    [catch esc_tsess:process(P, false, [all]) || P <- maps:keys(maps:get(agent, S#s.ctx))],
     S#s{flags_set = true}.
 
-%% On OTP 25/26 a process has at most one tracer: processes another tool (e.g. :dbg) traces are
+%% On OTP 25/26 (no trace sessions) a process has at most one tracer: processes another tool (e.g. :dbg) traces are
 %% skipped by erlang:trace(all, ...) and therefore not recorded. Say so.
 foreign_tracers(S) ->
     Mine = maps:get(agent, S#s.ctx),
@@ -225,7 +228,7 @@ poll(#s{mods = Mods, loaded = Known, matcher = Matcher} = S) ->
     Now = loaded_map(),
     New = [M || M <- maps:keys(Now), not maps:is_key(M, Known), not maps:is_key(M, Mods), wanted(M, Matcher)],
     Reloaded = [M || {M, #{sentinel := {F, A}}} <- maps:to_list(Mods),
-                     erlang:trace_info({M, F, A}, traced) =:= {traced, false},
+                     esc_tsess:info({M, F, A}, traced) =:= {traced, false},
                      erlang:module_loaded(M)],
     case New ++ Reloaded of
         [] -> S#s{loaded = Now};
@@ -282,12 +285,12 @@ act(Actions, #s{mods = Mods} = S) ->
     lists:foreach(
       fun({sample, {M, F, A} = MFA, L, R}) ->
               Loop = lists:member({F, A}, maps:get(loops, maps:get(M, Mods, #{loops => []}))),
-              _ = erlang:trace_pattern(MFA, esc_trace_plan:ms_sampled(L, Loop), [local]),
+              _ = esc_tsess:function(MFA, esc_trace_plan:ms_sampled(L, Loop), [local]),
               say(S, 'WARNING', 2003, io_lib:format("Rate limit (~b events/s): ~s produced ~~~b events/s; now "
                                                     "recording 1 call in ~b.",
                                                     [limit(S), mfa_str(MFA), R, 1 bsl (2 * L)]));
          ({suspend, MFA, R}) ->
-              _ = erlang:trace_pattern(MFA, false, [local]),
+              _ = esc_tsess:function(MFA, false, [local]),
               say(S, 'WARNING', 2004, io_lib:format("Rate limit (~b events/s): ~s is still too noisy (~~~b events/s "
                                                     "estimated); its recording is suspended and retried later.",
                                                     [limit(S), mfa_str(MFA), R]));
@@ -299,7 +302,7 @@ act(Actions, #s{mods = Mods} = S) ->
                        full -> esc_trace_plan:ms_full();
                        Lv -> esc_trace_plan:ms_sampled(Lv, Loop)
                    end,
-              _ = erlang:trace_pattern(MFA, Ms, [local]),
+              _ = esc_tsess:function(MFA, Ms, [local]),
               say(S, 'INFO', 2005, io_lib:format("Rate back under the limit: ~s is recorded ~s again.",
                                                  [mfa_str(MFA), how(Level)]))
       end, Actions),
@@ -375,50 +378,56 @@ reset_degradation(S) ->
 
 %% ---------------------------------------------------------------- shutdown and the guard
 
-shutdown(#s{tracer = Tracer, encs = Encs, mods = Mods, tcw0 = Tcw0, guard = Guard}) ->
-    cleanup(Tracer, maps:keys(Mods), Tcw0),
+shutdown(#s{tracer = Tracer, tsess = TSess, encs = Encs, mods = Mods, tcw0 = Tcw0, guard = Guard}) ->
+    cleanup(TSess, maps:keys(Mods), Tcw0),
     [begin unlink(P), exit(P, kill) end || P <- [Tracer | Encs]],
     Guard ! {esc_guard_done, self()},
     ok.
 
 %% Removes every flag and pattern this engine set. Safe to run twice and from any process.
--spec cleanup(pid(), [module()], non_neg_integer()) -> ok.
-cleanup(Tracer, Mods, Tcw0) ->
-    case erlang:trace_info(new, tracer) of
-        {tracer, Tracer} -> _ = erlang:trace(new, false, [all]);
-        _ -> ok
+%% Legacy tracing: process flags first (events stop at once), then our patterns one by one. In a
+%% session: patterns are removed inside it (never touching another tool's patterns on the same
+%% functions), then destroying the session drops everything else.
+-spec cleanup(esc_tsess:handle(), [module()], non_neg_integer()) -> ok.
+cleanup(TSess, Mods, Tcw0) ->
+    element(1, TSess) =:= legacy andalso esc_tsess:close(TSess),
+    %% A second run after the session is destroyed must not touch patterns: they would be the
+    %% legacy ones, i.e. another tool's.
+    esc_tsess:is_open(TSess) andalso begin
+        [esc_trace_plan:clear_module(M) || M <- Mods],
+        %% Breakpoint patterns (also on functions outside the plan).
+        _ = (catch esc_bps:cleanup()),
+        true
     end,
-    [catch erlang:trace(P, false, [all]) || P <- processes(), erlang:trace_info(P, tracer) =:= {tracer, Tracer}],
-    [esc_trace_plan:clear_module(M) || M <- Mods],
-    %% Breakpoint patterns (also on functions outside the plan) and line probes (originals back).
-    _ = (catch esc_bps:cleanup()),
+    %% Line probes: the original modules back (code, not trace settings).
     _ = (catch esc_probe:restore_all()),
+    esc_tsess:close(TSess),
     erlang:system_flag(trace_control_word, Tcw0),
     ok.
 
-guard_update(#s{guard = G, tracer = T, mods = Mods, tcw0 = Tcw0}) ->
-    G ! {esc_guard_state, T, maps:keys(Mods), Tcw0}.
+guard_update(#s{guard = G, tracer = T, tsess = TSess, mods = Mods, tcw0 = Tcw0}) ->
+    G ! {esc_guard_state, T, TSess, maps:keys(Mods), Tcw0}.
 
 %% The guard: a small unlinked process that undoes everything if the controller dies without
 %% doing so itself (killed, heap limit) or does not react to the owner's death within 500 ms,
 %% and that carries out emergency stops. Registered as esc_trace_guard.
 -spec guard_init(pid(), pid(), map()) -> ok.
 guard_init(Ctl, Owner, Ctx) ->
-    _ = (catch erlang:trace(self(), false, [all])),
+    ok = esc_tsess:untrace_self(),
     catch register(esc_trace_guard, self()),
     process_flag(message_queue_data, off_heap),
     erlang:monitor(process, Ctl),
     erlang:monitor(process, Owner),
-    guard_loop(Ctl, Owner, Ctx, {undefined, [], erlang:system_info(trace_control_word)}).
+    guard_loop(Ctl, Owner, Ctx, {undefined, undefined, [], erlang:system_info(trace_control_word)}).
 
-guard_loop(Ctl, Owner, Ctx, {T, Mods, Tcw0} = St) ->
+guard_loop(Ctl, Owner, Ctx, {T, TSess, Mods, Tcw0} = St) ->
     receive
-        {esc_guard_state, T2, Mods2, Tcw2} ->
-            guard_loop(Ctl, Owner, Ctx, {T2, Mods2, Tcw2});
+        {esc_guard_state, T2, TSess2, Mods2, Tcw2} ->
+            guard_loop(Ctl, Owner, Ctx, {T2, TSess2, Mods2, Tcw2});
         {esc_guard_done, Ctl} ->
             ok;
         {'DOWN', _, process, Ctl, _} ->
-            T =/= undefined andalso cleanup(T, Mods, Tcw0),
+            T =/= undefined andalso cleanup(TSess, Mods, Tcw0),
             ok;
         {'DOWN', _, process, Owner, _} ->
             receive
@@ -427,12 +436,12 @@ guard_loop(Ctl, Owner, Ctx, {T, Mods, Tcw0} = St) ->
             after 500 ->
                 exit(Ctl, kill),
                 T =/= undefined andalso kill_agents(T),
-                T =/= undefined andalso cleanup(T, Mods, Tcw0)
+                T =/= undefined andalso cleanup(TSess, Mods, Tcw0)
             end,
             ok;
         {esc_emergency_stop, From} ->
             exit(Ctl, kill),
-            T =/= undefined andalso cleanup(T, Mods, Tcw0),
+            T =/= undefined andalso cleanup(TSess, Mods, Tcw0),
             _ = esc_trace_sink:notice(Ctx, 'WARNING', 2009,
                                       "Emergency stop: all recording was removed from the node."),
             From ! {esc_emergency_stopped, self()},

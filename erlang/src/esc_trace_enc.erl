@@ -147,7 +147,9 @@ cap(T, _D, {_, _, Bytes, _}, B) when is_bitstring(T) ->
                 Data = <<Head/binary, Tail/bitstring, 0:(8 - Bits)>>,
                 lfield(50, <<(bytes_field(1, Data))/binary, (field_varint(2, Bits))/binary>>);
             false ->
-                lfield(42, <<(bytes_field(1, binary:part(T, 0, Bytes)))/binary,
+                %% binary:part/3 refuses bitstrings on OTP >= 27: take the whole bytes by matching.
+                <<Part:Bytes/binary, _/bitstring>> = T,
+                lfield(42, <<(bytes_field(1, Part))/binary,
                              (field_varint(2, byte_size(T) - Bytes))/binary>>)
         end,
     {Io, Sz, B - 1};

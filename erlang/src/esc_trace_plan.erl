@@ -178,22 +178,22 @@ base_ms({M, F, A} = MFA, Mods, Degr) ->
 %% Sets every pattern of M from its info and its functions' degradation levels.
 -spec set_module(module(), mod_info(), #{mfa() => level()}) -> ok.
 set_module(M, #{loops := Loops}, Degr) ->
-    _ = erlang:trace_pattern({M, '_', '_'}, ms_full(), [local]),
-    _ = erlang:trace_pattern({M, init, 1}, ms_init(), [local]),
-    [erlang:trace_pattern({M, F, '_'}, false, [local]) || F <- ?NEVER],
-    [erlang:trace_pattern({M, F, A}, ms_call_only(), [local]) || {F, A} <- Loops],
+    _ = esc_tsess:function({M, '_', '_'}, ms_full(), [local]),
+    _ = esc_tsess:function({M, init, 1}, ms_init(), [local]),
+    [esc_tsess:function({M, F, '_'}, false, [local]) || F <- ?NEVER],
+    [esc_tsess:function({M, F, A}, ms_call_only(), [local]) || {F, A} <- Loops],
     maps:foreach(fun({Mod, F, A}, Level) when Mod =:= M ->
                          set_level({M, F, A}, Level, lists:member({F, A}, Loops));
                     (_, _) -> ok
                  end, Degr),
     ok.
 
-set_level(MFA, suspended, _Loop) -> erlang:trace_pattern(MFA, false, [local]);
-set_level(MFA, Level, Loop) -> erlang:trace_pattern(MFA, ms_sampled(Level, Loop), [local]).
+set_level(MFA, suspended, _Loop) -> esc_tsess:function(MFA, false, [local]);
+set_level(MFA, Level, Loop) -> esc_tsess:function(MFA, ms_sampled(Level, Loop), [local]).
 
 -spec clear_module(module()) -> ok.
 clear_module(M) ->
-    _ = (catch erlang:trace_pattern({M, '_', '_'}, false, [local])),
+    _ = (catch esc_tsess:function({M, '_', '_'}, false, [local])),
     ok.
 
 %% Functions of M that lie on a cycle of tail calls (see the module doc). Needs M's object code;

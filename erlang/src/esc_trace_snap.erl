@@ -18,7 +18,7 @@ start(CbMods, Encoders, Agent) ->
 
 -spec run(#{module() => true}, tuple(), #{pid() => true}) -> ok.
 run(CbMods, Encs, Agent) ->
-    _ = (catch erlang:trace(self(), false, [all])),
+    ok = esc_tsess:untrace_self(),
     receive go -> ok after 5000 -> ok end,
     Targets = [{P, M} || P <- processes(), not maps:is_key(P, Agent), P =/= self(),
                          M <- [callback_module(P)], maps:is_key(M, CbMods)],

@@ -38,7 +38,7 @@ bucket(Pid, N) -> erlang:phash2(Pid, N) + 1.
 -spec init(map()) -> no_return().
 init(Opts) ->
     %% An agent process must never be traced itself.
-    _ = (catch erlang:trace(self(), false, [all])),
+    ok = esc_tsess:untrace_self(),
     Encs = list_to_tuple(maps:get(encoders, Opts)),
     loop(#t{batch = maps:get(batch, Opts), encs = Encs, nenc = tuple_size(Encs),
             max_q = maps:get(max_mailbox, Opts), max_encq = maps:get(max_encoder_queue, Opts),

@@ -210,11 +210,11 @@ function_breakpoints() ->
     ?assertEqual(2, length(calls({?LEDGER, handle_cast, 2}, Evs))),
     ?assertMatch([#{hit := 5}], marked(calls({?LEDGER, entries, 0}, Evs))),
     %% :lists.reverse/1 carries the pattern (hit count never reached: nothing is marked)
-    ?assertMatch({traced, local}, erlang:trace_info({lists, reverse, 1}, traced)),
+    ?assertMatch({traced, local}, esc_tsess:info({lists, reverse, 1}, traced)),
     ?assertEqual([], marked(calls({lists, reverse, 1}, Evs))),
     %% function breakpoints replaced by an empty set: patterns gone
     [] = set(<<>>, []),
-    ?assertEqual({traced, false}, erlang:trace_info({lists, reverse, 1}, traced)).
+    ?assertEqual({traced, false}, esc_tsess:info({lists, reverse, 1}, traced)).
 
 %% Exception filters: the raise inside Bank.Account.handle_call (negative withdrawal) marks the
 %% EXCEPTION event (raised) and the account's abnormal EXIT (crashes). Off: nothing marked.
@@ -285,7 +285,7 @@ replies_moved_uncompiled_invalid() ->
 never_matching_condition_sends_nothing() ->
     engine(#{modules => []}),                   % nothing else records Bank.Account
     [#{verified := true}] = set(acc(), [spec(13, 31, #{condition => <<"amount > 1000000">>})]),
-    {match_spec, Ms} = erlang:trace_info({?ACC, handle_call, 3}, match_spec),
+    {match_spec, Ms} = esc_tsess:info({?ACC, handle_call, 3}, match_spec),
     ?assert(lists:any(fun({_, G, _}) -> lists:member({'>', '$2', 1000000}, G) orelse
                                             lists:keymember('>', 1, G) end, Ms)),
     Pid = account(n1, 100000),
@@ -341,7 +341,7 @@ survives_reload() ->
     Deadline = erlang:monotonic_time(millisecond) + 3000,
     WaitFor = fun Wait() ->
                       case md5(?ACC) =/= disk_md5(?ACC) andalso
-                          element(1, erlang:trace_info({?ACC, handle_call, 3}, match_spec)) =:= match_spec of
+                          element(1, esc_tsess:info({?ACC, handle_call, 3}, match_spec)) =:= match_spec of
                           true -> ok;
                           false ->
                               erlang:monotonic_time(millisecond) < Deadline orelse error(not_reapplied),
@@ -406,7 +406,7 @@ check_set() ->
     ?assert(lists:member(15, Lines)),
     ?assert(lists:member(16, Lines)),
     ?assertEqual([], marked(Evs)),
-    ?assertMatch({traced, local}, erlang:trace_info({lists, reverse, 1}, traced)),
+    ?assertMatch({traced, local}, esc_tsess:info({lists, reverse, 1}, traced)),
     ok.
 
 assert_restored() ->
@@ -415,6 +415,7 @@ assert_restored() ->
     ?assertEqual(disk_md5(?LEDGER), md5(?LEDGER)),
     ?assertEqual([], esc_probe:instrumented()),
     ?assertEqual(false, code:is_loaded(esc_probe:stub_name(?LEDGER))),
+    ?assertNot(lists:member(elixir_scope, esc_tsess:sessions())),
     ?assertEqual({traced, false}, erlang:trace_info({lists, reverse, 1}, traced)),
     [?assertEqual({traced, false}, erlang:trace_info({M, F, A}, traced))
      || M <- [?ACC, ?LEDGER], {F, A} <- M:module_info(functions)],
@@ -436,7 +437,7 @@ pending_until_loaded() ->
     {module, M} = code:load_abs(filename:join(Dir, "esc_bps_late")),
     Deadline = erlang:monotonic_time(millisecond) + 3000,
     Wait = fun W() ->
-                   case erlang:trace_info({M, f, 1}, traced) of
+                   case esc_tsess:info({M, f, 1}, traced) of
                        {traced, local} -> ok;
                        _ -> erlang:monotonic_time(millisecond) < Deadline orelse error(still_pending),
                             timer:sleep(50), W()
@@ -472,7 +473,7 @@ resolved_from_ebin_before_load() ->
     {module, M} = code:load_abs(filename:join(Dir, "esc_bps_ebin")),
     Deadline = erlang:monotonic_time(millisecond) + 3000,
     Wait = fun W() ->
-                   case erlang:trace_info({M, g, 1}, traced) of
+                   case esc_tsess:info({M, g, 1}, traced) of
                        {traced, local} -> ok;
                        _ -> erlang:monotonic_time(millisecond) < Deadline orelse error(not_applied),
                             timer:sleep(50), W()

@@ -142,6 +142,9 @@ has(K, MFA, Evs) -> [E || #{kind := K2, mfa := M} = E <- Evs, K2 =:= K, M =:= MF
 %% modules' functions carry no pattern. (Other tools' settings in the node are left alone.)
 assert_clean(Tracer) ->
     ?assertEqual(undefined, whereis(esc_trace)),
+    %% OTP >= 27: the engine's trace session is destroyed (nothing of it can remain) ...
+    ?assertNot(lists:member(elixir_scope, esc_tsess:sessions())),
+    %% ... and nothing leaked into the legacy (global) tracing either; before OTP 27 that is all.
     ?assertNotEqual({tracer, Tracer}, erlang:trace_info(new, tracer)),
     ?assertEqual({flags, []}, erlang:trace_info(self(), flags)),
     Traced = [{P, F} || P <- processes(), erlang:trace_info(P, tracer) =:= {tracer, Tracer},
@@ -181,6 +184,7 @@ engine_test_() ->
       {timeout, 20, fun heap_limit_stops_recording_cleanly/0},
       {timeout, 20, fun emergency_stop/0},
       {timeout, 20, fun foreign_tracer_is_reported/0},
+      {timeout, 20, fun session_dies_with_the_agent/0},
       {timeout, 20, fun stats_every_second/0},
       {timeout, 20, fun reconfigure_replaces_plan/0},
       {timeout, 20, fun breakpoint_hooks/0}]}.
@@ -290,7 +294,7 @@ late_load_and_reload() ->
     ?assertNot(lists:member(<<"tt_later_mod">>, Mods)),
     %% loaded after the plan: recorded once the poller sees it
     compile_load(later_src(1)),
-    wait(fun() -> erlang:trace_info({tt_later_mod, f, 1}, traced) =:= {traced, local} end, 2000),
+    wait(fun() -> esc_tsess:info({tt_later_mod, f, 1}, traced) =:= {traced, local} end, 2000),
     {1, a} = tt_later_mod:f(a),
     Msgs = collect(fun(Ms) -> has('RETURN', {tt_later_mod, f, 1}, events(Ms)) andalso
                                   lists:member(2012, codes(Ms)) end, 2000),
@@ -299,7 +303,7 @@ late_load_and_reload() ->
     %% reloaded (new code has no patterns): re-applied
     %% (the new code starts without patterns; the poller may already have re-applied them here)
     compile_load(later_src(2)),
-    wait(fun() -> erlang:trace_info({tt_later_mod, f, 1}, traced) =:= {traced, local} end, 2000),
+    wait(fun() -> esc_tsess:info({tt_later_mod, f, 1}, traced) =:= {traced, local} end, 2000),
     {2, b} = tt_later_mod:f(b),
     Msgs2 = collect(fun(Ms) -> lists:member(2011, codes(Msgs ++ Ms)) andalso
                                    [x || #{kind := 'RETURN', mfa := {tt_later_mod, f, 1}, body := #{value := V}}
@@ -308,13 +312,13 @@ late_load_and_reload() ->
     ?assert([x || #{kind := 'RETURN', mfa := {tt_later_mod, f, 1}, body := #{value := V}}
                       <- events(Msgs2), val(V) =:= {2, b}] =/= []),
     esc_trace:stop(),
-    ?assertEqual({traced, false}, erlang:trace_info({tt_later_mod, f, 1}, traced)).
+    ?assertEqual({traced, false}, esc_tsess:info({tt_later_mod, f, 1}, traced)).
 
 stop_removes_everything() ->
     {ok, _} = esc_trace:configure(config(#{})),
     {ok, P} = tt_acct:start(1),
     ok = tt_acct:deposit(P, 1),
-    ?assertMatch({traced, local}, erlang:trace_info({tt_acct, add, 2}, traced)),
+    ?assertMatch({traced, local}, esc_tsess:info({tt_acct, add, 2}, traced)),
     #{tracer := Tracer, encoders := Encs} = esc_trace:status(),
     ok = esc_trace:stop(),
     assert_clean(Tracer),
@@ -346,7 +350,7 @@ agent_processes_are_bounded() ->
     Ctl = whereis(esc_trace),
     [begin
          ?assertEqual({message_queue_data, off_heap}, erlang:process_info(X, message_queue_data)),
-         ?assertEqual({flags, []}, erlang:trace_info(X, flags))
+         ?assertEqual({flags, []}, esc_tsess:info(X, flags))
      end || X <- [Tracer, Ctl, Guard | Encs]],
     %% the data-path processes take the configured bound; the controller keeps a floor for its plan
     [?assertMatch({max_heap_size, #{size := 123456, kill := true}}, erlang:process_info(X, max_heap_size))
@@ -361,7 +365,7 @@ rate_limit_samples_then_suspends() ->
     Codes = codes(Msgs),
     ?assert(lists:member(2003, Codes)),           % sampled first
     ?assert(lists:member(2004, Codes)),           % then suspended
-    ?assertEqual({traced, false}, erlang:trace_info({tt_work, noisy, 1}, traced)),
+    ?assertEqual({traced, false}, esc_tsess:info({tt_work, noisy, 1}, traced)),
     %% other functions are still recorded in full while the noisy one is suspended
     drain(),
     3 = tt_work:quiet(3),
@@ -431,6 +435,62 @@ emergency_stop() ->
     exit(P, kill).
 
 foreign_tracer_is_reported() ->
+    case esc_tsess:supported() of
+        true -> foreign_tracer_coexists();
+        false -> foreign_tracer_reported_legacy()
+    end.
+
+%% OTP >= 27: the engine records in its own trace session, so a process another tool traces (here
+%% a legacy tracer with its own pattern on the same function, as :dbg sets them) is recorded too,
+%% both tracers get the call, no warning is needed, and stopping leaves the other tool's flags and
+%% pattern exactly as they were.
+foreign_tracer_coexists() ->
+    Self = self(),
+    Foreign = spawn(fun F() -> receive stop -> ok; M -> Self ! {foreign_got, M}, F() end end),
+    Victim = spawn(fun() -> receive go -> tt_work:quiet(7) end, receive stop -> ok end end),
+    1 = erlang:trace(Victim, true, [call, {tracer, Foreign}]),
+    1 = erlang:trace_pattern({tt_work, quiet, 1}, [{'_', [], [{return_trace}]}], [local]),
+    try
+        {ok, _} = esc_trace:configure(config(#{})),
+        Victim ! go,
+        receive {foreign_got, {trace, Victim, call, {tt_work, quiet, [7]}}} -> ok
+        after 2000 -> error(foreign_tracer_got_nothing)
+        end,
+        Msgs = collect(fun(Ms) -> [x || #{kind := 'CALL', pid := P} <- events(Ms), P =:= pidstr(Victim)] =/= [] end, 3000),
+        ?assertMatch([_ | _], [E || #{kind := 'CALL', mfa := {tt_work, quiet, 1}} = E <- events(Msgs)]),
+        ?assertNot(lists:member(2002, codes(Msgs))),
+        esc_trace:stop(),
+        ?assertEqual({tracer, Foreign}, erlang:trace_info(Victim, tracer)),
+        ?assertEqual({flags, [call]}, erlang:trace_info(Victim, flags)),
+        ?assertEqual({match_spec, [{'_', [], [{return_trace}]}]}, erlang:trace_info({tt_work, quiet, 1}, match_spec))
+    after
+        erlang:trace(Victim, false, [all]),
+        erlang:trace_pattern({tt_work, quiet, 1}, false, [local]),
+        Victim ! stop, Foreign ! stop
+    end.
+
+%% OTP >= 27: if every agent process holding the session's handle is killed at once (nothing left
+%% to run a cleanup), the VM destroys the session itself: no flag or pattern of ours survives.
+session_dies_with_the_agent() ->
+    case esc_tsess:supported() of
+        false -> ok;
+        true ->
+            {ok, _} = esc_trace:configure(config(#{})),
+            {ok, P} = tt_acct:start(1),
+            ok = tt_acct:deposit(P, 1),
+            ?assertMatch({traced, local}, esc_tsess:info({tt_acct, add, 2}, traced)),
+            ?assert(lists:member(elixir_scope, esc_tsess:sessions())),
+            #{guard := Guard, tracer := Tracer} = esc_trace:status(),
+            Ctl = whereis(esc_trace),
+            exit(Guard, kill), exit(Ctl, kill),
+            wait(fun() -> not lists:member(elixir_scope, esc_tsess:sessions()) end, 1000),
+            ?assertEqual(legacy, esc_tsess:current()),
+            assert_clean(Tracer),
+            exit(P, kill)
+    end.
+
+%% OTP 25/26: one tracer per process; the engine leaves such processes alone and says so.
+foreign_tracer_reported_legacy() ->
     Victim = spawn(fun() -> receive stop -> ok end end),
     Foreign = spawn(fun() -> receive stop -> ok end end),
     1 = erlang:trace(Victim, true, [send, {tracer, Foreign}]),
@@ -464,8 +524,8 @@ reconfigure_replaces_plan() ->
     ?assert(lists:member(<<"tt_acct">>, M1)),
     {ok, #{modules := M2}} = esc_trace:configure(config(#{modules => [<<"tt_work">>]})),
     ?assertEqual([<<"tt_work">>], M2),
-    ?assertEqual({traced, false}, erlang:trace_info({tt_acct, add, 2}, traced)),
-    ?assertEqual({traced, local}, erlang:trace_info({tt_work, quiet, 1}, traced)),
+    ?assertEqual({traced, false}, esc_tsess:info({tt_acct, add, 2}, traced)),
+    ?assertEqual({traced, local}, esc_tsess:info({tt_work, quiet, 1}, traced)),
     {ok, #{modules := [], not_loaded := [<<"no_such_mod">>]}} =
         esc_trace:configure(config(#{modules => [<<"no_such_mod">>, <<"esc_trace">>]})),
     Msgs = collect(fun(Ms) -> length([x || 2001 <- codes(Ms)]) >= 2 end, 2000),
@@ -483,7 +543,7 @@ breakpoint_hooks() ->
                                  MFA = {tt_work, quiet, 1},
                                  [{_, _, Actions} | _] = BaseMs = Base(MFA),
                                  Tagged = [{[7], [], [{message, {const, {esc_bp, [7]}}} | Actions]} | BaseMs],
-                                 erlang:trace_pattern(MFA, Tagged, [local]);
+                                 esc_tsess:function(MFA, Tagged, [local]);
                              false -> ok
                          end
                  end,
@@ -513,7 +573,7 @@ breakpoint_hooks() ->
     %% a reload re-sets the engine's patterns, then the hook puts the breakpoint back
     compile_load(?WORK),
     receive {hook, [tt_work]} -> ok after 2000 -> ?assert(false) end,
-    {match_spec, [{[7], _, _} | _]} = erlang:trace_info({tt_work, quiet, 1}, match_spec).
+    {match_spec, [{[7], _, _} | _]} = esc_tsess:info({tt_work, quiet, 1}, match_spec).
 
 %% ---------------------------------------------------------------- storm
 

@@ -1,0 +1,137 @@
+%% The one place that calls the VM's trace BIFs. On OTP >= 27 everything the recording engine sets
+%% lives in its own trace session (trace:session_create/3); on OTP 25/26 the legacy global BIFs.
+%%
+%% Why sessions: a process can then be traced by :dbg, recon or another debugger and by us at the
+%% same time, neither disturbing the other; session_destroy/1 removes every flag and pattern we set
+%% in one step; and the VM itself destroys the session when its handle is garbage collected, so if
+%% every agent process holding it is killed nothing we set stays behind. Only the controller and the
+%% guard hold the (strong) handle; other agent processes reach the session through its weak handle,
+%% kept in a persistent_term while the engine runs, which does not keep the session alive.
+%% Without an open session (OTP < 27, or no engine running, e.g. unit tests) every call goes to the
+%% legacy BIFs, with the caller's flags, so code using this module behaves as before.
+-module(esc_tsess).
+
+-export([supported/0, open/1, close/1, is_open/1, current/0, process/3, function/3, info/2, delivered/1,
+         untrace_self/0, sessions/0]).
+
+-define(KEY, {?MODULE, session}).
+-define(NAME, elixir_scope).
+
+-type handle() :: {session, term()} | {legacy, pid()}.
+-export_type([handle/0]).
+
+%% Whether this VM has trace sessions (OTP >= 27).
+-spec supported() -> boolean().
+supported() ->
+    code:ensure_loaded(trace) =:= {module, trace} andalso erlang:function_exported(trace, session_create, 3).
+
+%% Starts tracing into Tracer: a new session on OTP >= 27 (the caller keeps the returned handle:
+%% dropping every copy of it destroys the session), the legacy global tracer otherwise.
+-spec open(pid()) -> handle().
+open(Tracer) ->
+    case supported() of
+        true ->
+            Strong = trace:session_create(?NAME, Tracer, []),
+            persistent_term:put(?KEY, weak(Strong)),
+            {session, Strong};
+        false ->
+            {legacy, Tracer}
+    end.
+
+%% Removes every flag and pattern of the handle's session (legacy: every process flag with this
+%% tracer; patterns are removed by their owners). Safe to call twice and from any process.
+-spec close(handle()) -> ok.
+close({session, Strong}) ->
+    _ = (catch trace:session_destroy(Strong)),
+    case persistent_term:get(?KEY, undefined) =:= weak(Strong) of
+        true -> _ = persistent_term:erase(?KEY), ok;
+        false -> ok
+    end;
+close({legacy, Tracer}) ->
+    case erlang:trace_info(new, tracer) of
+        {tracer, Tracer} -> _ = erlang:trace(new, false, [all]);
+        _ -> ok
+    end,
+    _ = [catch erlang:trace(P, false, [all]) || P <- processes(), erlang:trace_info(P, tracer) =:= {tracer, Tracer}],
+    ok.
+
+%% Whether the handle's settings can still be changed: a destroyed session's patterns are gone with
+%% it, and calls made now would fall through to the legacy BIFs and touch another tool's settings.
+-spec is_open(handle()) -> boolean().
+is_open({session, Strong}) -> live() =:= weak(Strong);
+is_open({legacy, _}) -> true.
+
+%% The engine's live session (its weak handle), or `legacy` when none is open. A session whose
+%% holders were all killed was destroyed by the VM; its stale weak handle is not used.
+-spec current() -> term() | legacy.
+current() ->
+    case live() of
+        undefined -> legacy;
+        W -> W
+    end.
+
+live() ->
+    case persistent_term:get(?KEY, undefined) of
+        undefined -> undefined;
+        W -> case lists:member(W, trace:session_info(all)) of
+                 true -> W;
+                 false -> undefined
+             end
+    end.
+
+%% erlang:trace/3 inside the engine's session. A `{tracer, _}` flag is for the legacy BIFs only
+%% (a session has one tracer) and dropped in a session.
+-spec process(pid() | all | new | existing, boolean(), list()) -> non_neg_integer().
+process(Procs, How, Flags) ->
+    case current() of
+        legacy -> erlang:trace(Procs, How, Flags);
+        S -> trace:process(S, Procs, How, [F || F <- Flags, not is_tuple(F)])
+    end.
+
+%% erlang:trace_pattern/3 inside the engine's session.
+-spec function(mfa() | {module(), '_' | atom(), '_' | arity()}, term(), list()) -> non_neg_integer().
+function(MFA, Ms, Flags) ->
+    case current() of
+        legacy -> erlang:trace_pattern(MFA, Ms, Flags);
+        S -> trace:function(S, MFA, Ms, Flags)
+    end.
+
+%% erlang:trace_info/2 inside the engine's session.
+-spec info(term(), atom()) -> term().
+info(What, Item) ->
+    case current() of
+        legacy -> erlang:trace_info(What, Item);
+        S -> trace:info(S, What, Item)
+    end.
+
+%% erlang:trace_delivered/1 inside the engine's session: the caller later gets
+%% {trace_delivered, Tracee, Ref}.
+-spec delivered(pid() | all) -> reference().
+delivered(Tracee) ->
+    case current() of
+        legacy -> erlang:trace_delivered(Tracee);
+        S -> trace:delivered(S, Tracee)
+    end.
+
+%% Agent processes are never traced: removes every flag from the calling process, in the engine's
+%% session and in the legacy one.
+-spec untrace_self() -> ok.
+untrace_self() ->
+    _ = (catch erlang:trace(self(), false, [all])),
+    case current() of
+        legacy -> ok;
+        S -> _ = (catch trace:process(S, self(), false, [all])), ok
+    end.
+
+%% Names of the trace sessions on this node (`[]` before OTP 27): cleanup checks assert that ours
+%% is gone.
+-spec sessions() -> [atom()].
+sessions() ->
+    case supported() of
+        true -> [element(1, W) || W <- trace:session_info(all), is_tuple(W)];
+        false -> []
+    end.
+
+%% A session handle is {Ref, WeakHandle}; the weak handle alone does not keep the session alive.
+weak({_Ref, Weak}) -> Weak;
+weak(Strong) -> Strong.
