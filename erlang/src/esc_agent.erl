@@ -20,6 +20,7 @@
 %% Called by `-s esc_agent boot`. Never raises: a debugger that cannot connect must not stop the node.
 -spec boot() -> ok.
 boot() ->
+    load_own_modules(),
     Port = os:getenv("ELIXIR_SCOPE_PORT"),
     Token = os:getenv("ELIXIR_SCOPE_TOKEN"),
     Wait = list_to_integer_or(os:getenv("ELIXIR_SCOPE_WAIT_MS"), ?DEFAULT_WAIT_MS),
@@ -37,6 +38,15 @@ boot() ->
                 Class:Reason -> warn("agent boot failed: ~p:~p", [Class, Reason])
             end
     end,
+    ok.
+
+%% Loads every agent module now. Mix (Elixir >= 1.15) prunes the code path to the project's own
+%% dependencies when it starts the project, which removes the `-pa` our modules came from; a module
+%% first needed after that would be undefined in the middle of a session.
+load_own_modules() ->
+    Dir = filename:dirname(code:which(?MODULE)),
+    Mods = [list_to_atom(filename:basename(F, ".beam")) || F <- filelib:wildcard(filename:join(Dir, "esc_*.beam"))],
+    _ = [code:ensure_loaded(M) || M <- Mods],
     ok.
 
 %% Starts the connection process, which connects to the adapter on 127.0.0.1:Port and authenticates.

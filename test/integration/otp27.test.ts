@@ -1,0 +1,71 @@
+// The whole chain against a node on Erlang/OTP 27 + Elixir 1.18 (the trixie root of
+// scripts/install-otp27.sh, selected by the launch's PATH): the agent records inside its own trace
+// session, a conditional breakpoint hits with named bindings and a hover, stepping back works, and the
+// live node answers in the Debug Console. Skipped where the root cannot be used, except under CI.
+import * as assert from 'assert';
+import * as path from 'path';
+import { DebugProtocol } from '@vscode/debugprotocol';
+import { endSession, TracedDebugClient } from '../support/dapSession';
+import { otp27Unavailable, otp27Workspace, Otp27Workspace } from '../support/otp27Root';
+
+describe('a node on OTP 27 + Elixir 1.18 (real BEAM in a trixie root, real DAP)', function () {
+  let dc: TracedDebugClient | undefined;
+  let ws: Otp27Workspace | undefined;
+  const savedEbin = process.env.ELIXIR_SCOPE_AGENT_EBIN;
+
+  before(function () {
+    const why = otp27Unavailable();
+    if (why && process.env.CI !== 'true') this.skip();
+    assert.strictEqual(why, undefined, why);
+    ws = otp27Workspace();
+    process.env.ELIXIR_SCOPE_AGENT_EBIN = ws.agentEbin; // read by the adapter the client spawns
+  });
+
+  afterEach(async function () {
+    await endSession(this, dc);
+    dc = undefined;
+  });
+
+  after(() => {
+    if (savedEbin === undefined) delete process.env.ELIXIR_SCOPE_AGENT_EBIN;
+    else process.env.ELIXIR_SCOPE_AGENT_EBIN = savedEbin;
+    ws?.dispose();
+  });
+
+  it('1. launch → conditional hit → bindings → hover → stepBack → Debug Console on the live OTP 27 node, recording in a trace session', async () => {
+    const accountEx = path.join(ws!.projectDir, 'lib', 'bank', 'account.ex');
+    dc = new TracedDebugClient();
+    await dc.start();
+    await dc.initializeRequest();
+    const initialized = dc.waitForEvent('initialized', 120_000);
+    await dc.launchRequest({ projectDir: ws!.projectDir, task: 'run', taskArgs: ['demo.exs', '400'], env: { PATH: ws!.path } } as DebugProtocol.LaunchRequestArguments);
+    await initialized;
+
+    const set = await dc.setBreakpointsRequest({ source: { path: accountEx }, breakpoints: [{ line: 31, condition: 'state.id == :b and amount >= 10' }] });
+    assert.strictEqual(set.body.breakpoints[0].verified, true, set.body.breakpoints[0].message);
+    const hit = dc.waitForEvent('stopped', 60_000) as Promise<DebugProtocol.StoppedEvent>;
+    await dc.configurationDoneRequest();
+    const ev = await hit;
+    assert.strictEqual(ev.body.reason, 'breakpoint');
+    const threadId = ev.body.threadId!;
+
+    const frame = (await dc.stackTraceRequest({ threadId })).body.stackFrames[0];
+    assert.match(frame.name, /Bank\.Account\.handle_call\/3/);
+    assert.strictEqual(frame.source?.path, accountEx);
+    assert.strictEqual(frame.line, 31);
+    const scopes = (await dc.scopesRequest({ frameId: frame.id })).body.scopes;
+    const args = (await dc.variablesRequest({ variablesReference: scopes.find((s) => s.name.startsWith('Arguments'))!.variablesReference })).body.variables;
+    assert.strictEqual(args.find((v) => v.name === 'amount')?.value, '10');
+    assert.strictEqual((await dc.evaluateRequest({ expression: 'state.balance', frameId: frame.id, context: 'hover' })).body.result, '100');
+
+    const back = dc.waitForEvent('stopped', 10_000) as Promise<DebugProtocol.StoppedEvent>;
+    await dc.stepBackRequest({ threadId });
+    assert.strictEqual((await back).body.reason, 'step');
+
+    // The live node: OTP 27, and the agent's settings live in its own trace session.
+    const repl = async (expression: string) => (await dc!.evaluateRequest({ expression, context: 'repl' })).body.result;
+    assert.match(await repl(':erlang.system_info(:otp_release)'), /27/);
+    assert.match(await repl('System.version()'), /^"1\.18\./);
+    assert.match(await repl(':trace.session_info(:all)'), /elixir_scope: \d+/);
+  });
+});

@@ -1,0 +1,62 @@
+// A debugged node on Erlang/OTP 27 + Elixir 1.18: the Debian trixie root made by
+// scripts/install-otp27.sh, entered through a `mix` wrapper that the launch's PATH selects — as a user
+// picks another Elixir with PATH (asdf, kiex). The host sees the work folder through a symlink at the
+// same path the chroot sees it at, so file names in debug info, breakpoints and ebin folders agree.
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { repoRoot } from './dapSession';
+
+export const otp27Root =
+  process.env.ELIXIR_SCOPE_OTP27_ROOT ??
+  path.join(process.env.ELIXIR_SCOPE_CACHE ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'elixir-scope'), 'trixie-otp27');
+
+/** Why the OTP 27 root cannot be used here, or undefined when it can. */
+export function otp27Unavailable(): string | undefined {
+  if (!fs.existsSync(path.join(otp27Root, 'usr', 'bin', 'erl'))) return `no OTP 27 root at ${otp27Root} (sudo bash scripts/install-otp27.sh)`;
+  if (process.getuid?.() !== 0) return 'entering the OTP 27 root (chroot) needs root';
+  return undefined;
+}
+
+export interface Otp27Workspace {
+  /** The example project, at a path valid both here and inside the root. */
+  projectDir: string;
+  /** The agent compiled by OTP 27's erlc (for ELIXIR_SCOPE_AGENT_EBIN). */
+  agentEbin: string;
+  /** PATH for the launch's `env`: its `mix` runs inside the root. */
+  path: string;
+  dispose(): void;
+}
+
+/** Copies the bank example and the agent into the root and makes the wrapper; dispose() removes it all. */
+export function otp27Workspace(): Otp27Workspace {
+  const name = `esc27-${process.pid}-${Date.now()}`;
+  const inside = `/tmp/${name}`; // the path inside the root …
+  const real = path.join(otp27Root, 'tmp', name); // … is this folder here …
+  fs.mkdirSync(real, { recursive: true });
+  fs.symlinkSync(real, inside); // … and the same path here too.
+  const skip = new Set(['_build', 'deps']);
+  fs.cpSync(path.join(repoRoot, 'examples', 'bank'), path.join(real, 'bank'), { recursive: true, filter: (src) => !skip.has(path.basename(src)) });
+  fs.cpSync(path.join(repoRoot, 'erlang', 'src'), path.join(real, 'agent-src'), { recursive: true });
+  fs.mkdirSync(path.join(real, 'agent'));
+  const srcs = fs.readdirSync(path.join(real, 'agent-src')).filter((f) => f.endsWith('.erl')).map((f) => `${inside}/agent-src/${f}`);
+  execFileSync('chroot', [otp27Root, 'erlc', '-Werror', '+debug_info', '-I', `${inside}/agent-src`, '-o', `${inside}/agent`, ...srcs], { stdio: 'inherit' });
+  const bin = path.join(real, 'bin');
+  fs.mkdirSync(bin);
+  // The adapter starts mix in projectDir; the kernel reports that folder by its real path, under the root.
+  fs.writeFileSync(
+    path.join(bin, 'mix'),
+    `#!/bin/sh\nhere=$(pwd -P)\nexec chroot '${otp27Root}' /bin/sh -c 'cd "$1" && shift && exec /usr/bin/mix "$@"' mix "\${here#'${otp27Root}'}" "$@"\n`,
+    { mode: 0o755 },
+  );
+  return {
+    projectDir: `${inside}/bank`,
+    agentEbin: `${inside}/agent`,
+    path: `${inside}/bin:${process.env.PATH ?? ''}`,
+    dispose() {
+      fs.rmSync(inside, { force: true });
+      fs.rmSync(real, { recursive: true, force: true });
+    },
+  };
+}
