@@ -1,12 +1,15 @@
 // The whole chain against a node on Erlang/OTP 27 + Elixir 1.18 (the trixie root of
 // scripts/install-otp27.sh, selected by the launch's PATH): the agent records inside its own trace
 // session, a conditional breakpoint hits with named bindings and a hover, stepping back works, and the
-// live node answers in the Debug Console. Skipped where the root cannot be used, except under CI.
+// live node answers in the Debug Console; attaching to a running OTP 27 node and detaching leaves it
+// as it was, another tool's trace settings included. Skipped where the root cannot be used, except
+// under CI.
 import * as assert from 'assert';
 import * as path from 'path';
 import { DebugProtocol } from '@vscode/debugprotocol';
 import { endSession, TracedDebugClient } from '../support/dapSession';
 import { otp27Unavailable, otp27Workspace, Otp27Workspace } from '../support/otp27Root';
+import { RemoteNode } from '../support/remoteNode';
 
 describe('a node on OTP 27 + Elixir 1.18 (real BEAM in a trixie root, real DAP)', function () {
   let dc: TracedDebugClient | undefined;
@@ -18,7 +21,6 @@ describe('a node on OTP 27 + Elixir 1.18 (real BEAM in a trixie root, real DAP)'
     if (why && process.env.CI !== 'true') this.skip();
     assert.strictEqual(why, undefined, why);
     ws = otp27Workspace();
-    process.env.ELIXIR_SCOPE_AGENT_EBIN = ws.agentEbin; // read by the adapter the client spawns
   });
 
   afterEach(async function () {
@@ -26,16 +28,24 @@ describe('a node on OTP 27 + Elixir 1.18 (real BEAM in a trixie root, real DAP)'
     dc = undefined;
   });
 
-  after(() => {
-    if (savedEbin === undefined) delete process.env.ELIXIR_SCOPE_AGENT_EBIN;
-    else process.env.ELIXIR_SCOPE_AGENT_EBIN = savedEbin;
-    ws?.dispose();
-  });
+  after(() => ws?.dispose());
+
+  /** The adapter the client spawns reads ELIXIR_SCOPE_AGENT_EBIN when it starts. */
+  async function startWithAgent(client: TracedDebugClient, ebin: string | undefined): Promise<void> {
+    try {
+      if (ebin === undefined) delete process.env.ELIXIR_SCOPE_AGENT_EBIN;
+      else process.env.ELIXIR_SCOPE_AGENT_EBIN = ebin;
+      await client.start();
+    } finally {
+      if (savedEbin === undefined) delete process.env.ELIXIR_SCOPE_AGENT_EBIN;
+      else process.env.ELIXIR_SCOPE_AGENT_EBIN = savedEbin;
+    }
+  }
 
   it('1. launch → conditional hit → bindings → hover → stepBack → Debug Console on the live OTP 27 node, recording in a trace session', async () => {
     const accountEx = path.join(ws!.projectDir, 'lib', 'bank', 'account.ex');
     dc = new TracedDebugClient();
-    await dc.start();
+    await startWithAgent(dc, ws!.agentEbin); // the agent as OTP 27's compiler builds it
     await dc.initializeRequest();
     const initialized = dc.waitForEvent('initialized', 120_000);
     await dc.launchRequest({ projectDir: ws!.projectDir, task: 'run', taskArgs: ['demo.exs', '400'], env: { PATH: ws!.path } } as DebugProtocol.LaunchRequestArguments);
@@ -67,5 +77,36 @@ describe('a node on OTP 27 + Elixir 1.18 (real BEAM in a trixie root, real DAP)'
     assert.match(await repl(':erlang.system_info(:otp_release)'), /27/);
     assert.match(await repl('System.version()'), /^"1\.18\./);
     assert.match(await repl(':trace.session_info(:all)'), /elixir_scope: \d+/);
+  });
+
+  it('2. attach to a running OTP 27 node → records → detach: no agent module, no session, and a pattern another tool set is still there', async () => {
+    const target = new RemoteNode();
+    try {
+      await target.start(ws!.projectDir, { ...process.env, PATH: ws!.path });
+      // What a user's :dbg would leave: a call pattern on a function we also record.
+      assert.strictEqual(target.eval(`rpc:call(Node, erlang, trace_pattern, [{'Elixir.Bank.Ledger', entries, 0}, true, [local]])`), '1');
+      dc = new TracedDebugClient();
+      // The adapter's own OTP 25 build: its attach helper runs on this machine's OTP and ships the
+      // agent to the OTP 27 node (which loads code compiled by earlier releases).
+      await startWithAgent(dc, savedEbin);
+      await dc.initializeRequest();
+      await dc.attachRequest({ node: target.node, cookie: target.cookie } as never);
+      assert.match(target.eval(`rpc:call(Node, trace, session_info, [all])`), /elixir_scope/);
+      target.eval(`rpc:call(Node, 'Elixir.Bank.Demo', run, [2, 1])`);
+      let names: string[] = [];
+      for (let i = 0; i < 50 && !names.some((n) => n.startsWith('Bank.Account')); i++) {
+        names = (await dc.threadsRequest()).body.threads.map((t) => t.name);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      assert.ok(names.some((n) => n.startsWith('Bank.Account')), `threads: ${JSON.stringify(names)}`);
+
+      await dc.disconnectRequest({});
+      assert.strictEqual(target.eval(`[M || {M, _} <- rpc:call(Node, code, all_loaded, []), lists:prefix("esc_", atom_to_list(M))]`), '[]');
+      assert.strictEqual(target.eval(`[N || {N, _} <- rpc:call(Node, trace, session_info, [all])]`), '[legacy]');
+      assert.strictEqual(target.eval(`rpc:call(Node, erlang, trace_info, [{'Elixir.Bank.Ledger', entries, 0}, traced])`), '{traced,local}');
+      assert.strictEqual(target.eval(`rpc:call(Node, erlang, trace_info, [{'Elixir.Bank.Account', handle_call, 3}, traced])`), '{traced,false}');
+    } finally {
+      target.stop();
+    }
   });
 });

@@ -24,7 +24,7 @@ export interface Otp27Workspace {
   projectDir: string;
   /** The agent compiled by OTP 27's erlc (for ELIXIR_SCOPE_AGENT_EBIN). */
   agentEbin: string;
-  /** PATH for the launch's `env`: its `mix` runs inside the root. */
+  /** PATH for the launch's `env` (or a remote node's): its `mix` and `elixir` run inside the root. */
   path: string;
   dispose(): void;
 }
@@ -44,12 +44,15 @@ export function otp27Workspace(): Otp27Workspace {
   execFileSync('chroot', [otp27Root, 'erlc', '-Werror', '+debug_info', '-I', `${inside}/agent-src`, '-o', `${inside}/agent`, ...srcs], { stdio: 'inherit' });
   const bin = path.join(real, 'bin');
   fs.mkdirSync(bin);
-  // The adapter starts mix in projectDir; the kernel reports that folder by its real path, under the root.
-  fs.writeFileSync(
-    path.join(bin, 'mix'),
-    `#!/bin/sh\nhere=$(pwd -P)\nexec chroot '${otp27Root}' /bin/sh -c 'cd "$1" && shift && exec /usr/bin/mix "$@"' mix "\${here#'${otp27Root}'}" "$@"\n`,
-    { mode: 0o755 },
-  );
+  // mix and elixir run inside the root, in the same folder: the kernel reports the caller's folder by
+  // its real path (under the root here), which is the path inside the root once the prefix is cut.
+  for (const tool of ['mix', 'elixir']) {
+    fs.writeFileSync(
+      path.join(bin, tool),
+      `#!/bin/sh\nhere=$(pwd -P)\nexec chroot '${otp27Root}' /bin/sh -c 'cd "$1" && shift && PATH=/usr/bin:/bin exec /usr/bin/${tool} "$@"' ${tool} "\${here#'${otp27Root}'}" "$@"\n`,
+      { mode: 0o755 },
+    );
+  }
   return {
     projectDir: `${inside}/bank`,
     agentEbin: `${inside}/agent`,

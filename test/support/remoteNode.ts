@@ -11,11 +11,12 @@ export class RemoteNode {
   private child: ChildProcess | undefined;
   output = '';
 
-  /** Starts `elixir --sname NAME --cookie C -S mix run --no-halt` in `projectDir` and waits until it answers. */
-  async start(projectDir: string): Promise<void> {
-    execFileSync('mix', ['compile'], { cwd: projectDir, stdio: 'ignore' });
+  /** Starts `elixir --sname NAME --cookie C -S mix run --no-halt` in `projectDir` (mix and elixir found on env's PATH) and waits until it answers. */
+  async start(projectDir: string, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+    execFileSync('mix', ['compile'], { cwd: projectDir, stdio: 'ignore', env });
     this.child = spawn('elixir', ['--sname', this.name, '--cookie', this.cookie, '-S', 'mix', 'run', '--no-halt'], {
       cwd: projectDir,
+      env,
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     });
