@@ -2,6 +2,7 @@
 // a hot GenServer.call untraced (baseline) vs. its callback module fully recorded by esc_trace
 // (target ≤ 4×), vs. a never-matching match spec on handle_call/3 only (target ≤ 1.5×), and the
 // recording throughput through encoding into a sink (one encoder; whole in-node pipeline).
+// Also on Erlang/OTP 27 (trace sessions) when its root is installed (scripts/install-otp27.sh).
 // Env: AGENT_BENCH_CALLS (calls per measurement, default 200000), AGENT_BENCH_ROUNDS (default 3; medians).
 
 import { execFileSync } from 'child_process';
@@ -33,9 +34,44 @@ export async function run(): Promise<BenchRow[]> {
       timeout: 10 * 60 * 1000,
       maxBuffer: 16 * 1024 * 1024,
     });
-    return parseRows(stdout);
+    return [...parseRows(stdout), ...onOtp27()];
   } finally {
     fs.rmSync(out, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The same bench on Erlang/OTP 27 (trace sessions), in the root scripts/install-otp27.sh makes, with
+ * the agent compiled there: rows named "… [OTP 27]", ratios against OTP 27's own untraced call.
+ * None when the root cannot be used here.
+ */
+function onOtp27(): BenchRow[] {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const otp27 = require('../scripts/otp27-root') as { root: string; unavailable(): string | undefined };
+  const why = otp27.unavailable();
+  if (why) {
+    console.log(`agent bench on OTP 27 skipped: ${why}`);
+    return [];
+  }
+  const name = `esc-agent-bench-${process.pid}`;
+  const real = path.join(otp27.root, 'tmp', name);
+  try {
+    fs.mkdirSync(path.join(real, 'ebin'), { recursive: true });
+    fs.cpSync(path.join(root, 'erlang', 'src'), path.join(real, 'src'), { recursive: true });
+    fs.copyFileSync(path.join(root, 'erlang', 'test', 'esc_trace_bench.erl'), path.join(real, 'esc_trace_bench.erl'));
+    const script = [
+      `cd /tmp/${name}`,
+      'erlc +debug_info -I src -o ebin src/*.erl esc_trace_bench.erl',
+      'TMPDIR=/tmp/' + name + " erl -noshell -pa ebin -eval 'esc_trace_bench:main()'",
+    ].join(' && ');
+    const stdout = execFileSync('chroot', [otp27.root, '/bin/sh', '-c', script], { encoding: 'utf8', timeout: 10 * 60 * 1000, maxBuffer: 16 * 1024 * 1024 });
+    return parseRows(stdout).map((r) => ({
+      ...r,
+      name: `${r.name} [OTP 27]`,
+      baseline: r.baseline && { ...r.baseline, name: `${r.baseline.name} [OTP 27]` },
+    }));
+  } finally {
+    fs.rmSync(real, { recursive: true, force: true });
   }
 }
 

@@ -7,13 +7,11 @@
 // its absence is a failure.
 const { spawnSync } = require('child_process');
 const fs = require('fs');
-const os = require('os');
 const path = require('path');
 const eunitCounts = require('./eunit-counts');
 
 const root = path.resolve(__dirname, '..');
-const cache = process.env.ELIXIR_SCOPE_CACHE ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'elixir-scope');
-const chrootDir = process.env.ELIXIR_SCOPE_OTP27_ROOT ?? path.join(cache, 'trixie-otp27');
+const { root: chrootDir, unavailable } = require('./otp27-root');
 
 function finish(c, why) {
   if (why) console.log(`OTP 27 agent tests: ${why}`);
@@ -21,9 +19,7 @@ function finish(c, why) {
   process.exit(c.failed > 0 ? 1 : 0);
 }
 
-const missing = !fs.existsSync(path.join(chrootDir, 'usr/bin/erl'))
-  ? `no OTP 27 root at ${chrootDir} (install it with: sudo bash scripts/install-otp27.sh)`
-  : process.getuid?.() !== 0 ? 'chroot needs root; run the tests as root to include OTP 27' : undefined;
+const missing = unavailable();
 if (missing) finish(process.env.CI === 'true' ? { passed: 0, failed: 1, skipped: 0 } : { passed: 0, failed: 0, skipped: 1 }, missing);
 
 // A fresh copy of what the agent's tests need, inside the root.

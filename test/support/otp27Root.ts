@@ -4,20 +4,16 @@
 // same path the chroot sees it at, so file names in debug info, breakpoints and ebin folders agree.
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import { repoRoot } from './dapSession';
 
-export const otp27Root =
-  process.env.ELIXIR_SCOPE_OTP27_ROOT ??
-  path.join(process.env.ELIXIR_SCOPE_CACHE ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'elixir-scope'), 'trixie-otp27');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const shared = require('../../scripts/otp27-root') as { root: string; unavailable(): string | undefined };
+
+export const otp27Root = shared.root;
 
 /** Why the OTP 27 root cannot be used here, or undefined when it can. */
-export function otp27Unavailable(): string | undefined {
-  if (!fs.existsSync(path.join(otp27Root, 'usr', 'bin', 'erl'))) return `no OTP 27 root at ${otp27Root} (sudo bash scripts/install-otp27.sh)`;
-  if (process.getuid?.() !== 0) return 'entering the OTP 27 root (chroot) needs root';
-  return undefined;
-}
+export const otp27Unavailable = shared.unavailable;
 
 export interface Otp27Workspace {
   /** The example project, at a path valid both here and inside the root. */
