@@ -1,7 +1,7 @@
 // The DAP session: translates Debug Adapter Protocol requests into calls on the runtime model and
 // runtime events into DAP events. No debugging logic lives here: the recording, navigation and the
 // agent are in adapter/runtime and adapter/store.
-import { Breakpoint, InitializedEvent, TerminatedEvent, LoggingDebugSession, OutputEvent, Scope, Source, StackFrame, StoppedEvent, ThreadEvent, Thread, Event } from '@vscode/debugadapter';
+import { Breakpoint, BreakpointEvent, InitializedEvent, TerminatedEvent, LoggingDebugSession, OutputEvent, Scope, Source, StackFrame, StoppedEvent, ThreadEvent, Thread, Event } from '@vscode/debugadapter';
 import { DebugProtocol } from '@vscode/debugprotocol';
 import { Errors, ScopeFailure } from '../errors';
 import { CustomEvents, CustomRequests, type LanguageServerEventBody } from '../protocol/customDap';
@@ -50,6 +50,7 @@ export class ElixirScopeSession extends LoggingDebugSession {
     rt.on('stats', (s) => this.sendEvent(new Event(CustomEvents.stats, s)));
     rt.on('progress', (message) => this.sendEvent(new Event(CustomEvents.progress, { message })));
     rt.on('ready', (tracedModules) => this.sendEvent(new Event(CustomEvents.ready, { tracedModules })));
+    rt.on('breakpointChanged', (r) => this.sendEvent(new BreakpointEvent('changed', this.toBreakpoint(r))));
     watchStreams(rt, (event, body) => this.sendEvent(new Event(event, body)));
   }
 

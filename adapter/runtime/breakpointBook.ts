@@ -51,8 +51,16 @@ export class BreakpointBook {
     const states = new Map((reply.breakpoints?.breakpoints ?? []).map((s: elixirscope.BreakpointState.$Properties) => [s.id ?? 0, s]));
     return specs.map((s) => {
       const st = states.get(s.id);
-      if (!st) return { id: s.id, verified: false, message: 'the agent did not report this breakpoint' };
-      return { id: s.id, verified: !!st.verified, line: st.line || undefined, message: st.message || undefined };
+      return st ? toResult(st) : { id: s.id, verified: false, message: 'the agent did not report this breakpoint' };
     });
   }
+
+  /** Breakpoints whose state changed on their own (BreakpointsChanged), for those still set. */
+  changed(update: elixirscope.BreakpointsChanged): BreakpointResult[] {
+    return (update.breakpoints ?? []).filter((s) => this.known.has(s.id ?? 0)).map(toResult);
+  }
+}
+
+function toResult(st: elixirscope.BreakpointState.$Properties): BreakpointResult {
+  return { id: st.id ?? 0, verified: !!st.verified, line: st.line || undefined, message: st.message || undefined };
 }

@@ -44,6 +44,8 @@ export interface RuntimeEvents {
   ready: [tracedModules: number];
   /** The cursor moved (a step, a hit reached while waiting, a pause). */
   moved: [Moved];
+  /** A breakpoint's state changed on its own (a pending one verified when its module loaded). */
+  breakpointChanged: [BreakpointResult];
   /** The debugged program ended; the recording stays. */
   programExited: [code: number | null];
 }
@@ -293,6 +295,7 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
       this.emit('notice', n);
     });
     agent.on('logOutput', (l) => this.emit('output', `${l.text}\n`, 'stdout'));
+    agent.on('breakpointsChanged', (c) => this.breakpoints.changed(c).forEach((r) => this.emit('breakpointChanged', r)));
     agent.on('stats', (s) => {
       const st = this.store.stats();
       this.emit('stats', {

@@ -298,9 +298,11 @@ refresh(Base0, Force) ->
     %% line_probes modules (instrument is idempotent; it re-instruments after a user reload)
     LPok = [M || M <- LP, lp_instrument(M, O)],
     Recs = [R || {{bp, _}, R} <- ets:tab2list(?T)],
-    Changed = [begin R2 = prepare(R), ets:insert(?T, {{bp, Id}, R2}), Id end
-               || #{id := Id, status := St} = R <- Recs,
-                  stale(R) orelse (St =:= pending andalso RetryPending)],
+    Redone = [{state(R), begin R2 = prepare(R), ets:insert(?T, {{bp, Id}, R2}), state(R2) end}
+              || #{id := Id, status := St} = R <- Recs,
+                 stale(R) orelse (St =:= pending andalso RetryPending)],
+    Changed = [maps:get(id, New) || {_, New} <- Redone],
+    tell_changed([New || {Old, New} <- Redone, New =/= Old], O),
     Active = [P || {{bp, _}, #{status := ok, prepared := P}} <- ets:tab2list(?T)],
     %% modules instrumented but needed neither by a body breakpoint nor by line_probes
     Needed = lists:usort(LPok ++ [M || #{entries := Es} <- Active, #{probe := #{module := M}} <- Es]),
@@ -390,6 +392,13 @@ lookup(Key, Default) ->
     end.
 
 opts() -> lookup(opts, #{}).
+
+%% The adapter shows breakpoint states; ones that changed on their own (a pending breakpoint whose
+%% module loaded, a recompiled module) are sent as BreakpointsChanged.
+tell_changed([], _O) -> ok;
+tell_changed(States, O) ->
+    Msg = #{msg => {breakpoints_changed, #{breakpoints => States}}},
+    catch esc_trace_sink:message(#{sink => maps:get(sink, O, esc_conn)}, Msg).
 
 notice(O, Text) ->
     Msg = #{msg => {notice, #{severity => 'WARNING', code => ?NOTICE_LINE_PROBES, message => Text}}},

@@ -447,7 +447,11 @@ pending_until_loaded() ->
     ?assertMatch([#{id := 20, verified := true}], esc_bps:states()),
     1 = M:f(1),
     2 = M:f(2),
-    Evs = events(collect(400)),
+    Msgs = collect(400),
+    %% the adapter is told, so the editor shows the breakpoint verified without a new setBreakpoints
+    ?assertMatch([#{breakpoints := [#{id := 20, verified := true, module := <<"esc_bps_late">>}]}],
+                 [C || #{msg := {breakpoints_changed, C}} <- Msgs]),
+    Evs = events(Msgs),
     ?assertMatch([#{hit := 20, body := #{bindings := [#{name := <<"X">>}]}}], calls({M, f, 1}, Evs)),
     [] = set(<<>>, []),
     code:purge(M), code:delete(M), code:purge(M),

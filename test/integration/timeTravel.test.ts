@@ -176,6 +176,26 @@ describe('time travel over a recording (real BEAM, real DAP)', function () {
     assert.strictEqual(await hover(dc, frame.id, 'kind'), ':withdraw');
   });
 
+  it('4b. a function breakpoint on a module that does not exist yet turns verified when the module is loaded, then hits', async () => {
+    dc = new TracedDebugClient();
+    await start(dc, ['demo.exs', '400']); // the node keeps running while we load code into it
+    const set = await dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'Late.double/1' }] });
+    assert.strictEqual(set.body.breakpoints[0].verified, false);
+    assert.match(set.body.breakpoints[0].message ?? '', /pending/);
+    await dc.configurationDoneRequest();
+    // Loaded on the live node, as a user would from iex; VS Code is told through a `breakpoint` event.
+    const changed = dc.waitForEvent('breakpoint', 10_000) as Promise<DebugProtocol.BreakpointEvent>;
+    await dc.evaluateRequest({ expression: 'Code.compile_string("defmodule Late do\\n  def double(x), do: x * 2\\nend") |> length()', context: 'repl' });
+    const ev = (await changed).body;
+    assert.strictEqual(ev.reason, 'changed');
+    assert.strictEqual(ev.breakpoint.id, set.body.breakpoints[0].id);
+    assert.strictEqual(ev.breakpoint.verified, true);
+    const hit = stopped(dc, 'breakpoint');
+    await dc.evaluateRequest({ expression: 'spawn(fn -> Late.double(21) end) |> is_pid()', context: 'repl' });
+    const frame = await topFrame(dc, (await hit).body.threadId!);
+    assert.match(frame.name, /Late\.double\/1/);
+  });
+
   it('5. unplaceable breakpoints are unverified with a reason the user can act on', async () => {
     dc = new TracedDebugClient();
     await start(dc);
