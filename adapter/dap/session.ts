@@ -50,7 +50,10 @@ export class ElixirScopeSession extends LoggingDebugSession {
     rt.on('stats', (s) => this.sendEvent(new Event(CustomEvents.stats, s)));
     rt.on('progress', (message) => this.sendEvent(new Event(CustomEvents.progress, { message })));
     rt.on('ready', (tracedModules) => this.sendEvent(new Event(CustomEvents.ready, { tracedModules })));
-    rt.on('breakpointChanged', (r) => this.sendEvent(new BreakpointEvent('changed', this.toBreakpoint(r))));
+    rt.on('breakpointChanged', (r, f) => {
+      this.sendEvent(new BreakpointEvent('changed', this.toBreakpoint(r)));
+      this.lsp?.setBreakpointResults(f.file, f.requests, f.results); // diagnostics follow
+    });
     watchStreams(rt, (event, body) => this.sendEvent(new Event(event, body)));
   }
 

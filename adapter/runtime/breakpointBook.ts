@@ -28,6 +28,8 @@ export class BreakpointBook {
   private readonly ids = new Map<string, Map<string, number>>();
   readonly logPoints = new Map<number, string>();
   private readonly known = new Map<number, BreakpointRequest & { file: string }>();
+  /** The last results per file, in request order, kept current by changed(). */
+  private readonly files = new Map<string, FileBreakpoints>();
 
   /** The breakpoint behind a hit id (undefined for exception filter hits). */
   byId(id: number): (BreakpointRequest & { file: string }) | undefined {
@@ -49,16 +51,35 @@ export class BreakpointBook {
     this.ids.set(file, current);
     const reply = await agent.request({ setBreakpoints: { file, breakpoints: specs, ebinDirs } });
     const states = new Map((reply.breakpoints?.breakpoints ?? []).map((s: elixirscope.BreakpointState.$Properties) => [s.id ?? 0, s]));
-    return specs.map((s) => {
+    const results = specs.map((s) => {
       const st = states.get(s.id);
       return st ? toResult(st) : { id: s.id, verified: false, message: 'the agent did not report this breakpoint' };
     });
+    this.files.set(file, { file, requests, results });
+    return results;
   }
 
-  /** Breakpoints whose state changed on their own (BreakpointsChanged), for those still set. */
-  changed(update: elixirscope.BreakpointsChanged): BreakpointResult[] {
-    return (update.breakpoints ?? []).filter((s) => this.known.has(s.id ?? 0)).map(toResult);
+  /** Breakpoints whose state changed on their own (BreakpointsChanged), for those still set, each with its file's breakpoints as they now are. */
+  changed(update: elixirscope.BreakpointsChanged): { result: BreakpointResult; file: FileBreakpoints }[] {
+    const out: { result: BreakpointResult; file: FileBreakpoints }[] = [];
+    for (const st of update.breakpoints ?? []) {
+      const known = this.known.get(st.id ?? 0);
+      const fileBps = known && this.files.get(known.file);
+      const i = fileBps ? fileBps.results.findIndex((r) => r.id === st.id) : -1;
+      if (!fileBps || i < 0) continue;
+      const result = toResult(st);
+      fileBps.results[i] = result;
+      out.push({ result, file: fileBps });
+    }
+    return out;
   }
+}
+
+/** One file's breakpoints ("" = function breakpoints): the requests and their current results. */
+export interface FileBreakpoints {
+  file: string;
+  requests: BreakpointRequest[];
+  results: BreakpointResult[];
 }
 
 function toResult(st: elixirscope.BreakpointState.$Properties): BreakpointResult {

@@ -10,7 +10,7 @@ import { Navigator, RecordingStore, type Moved } from '../store';
 import { AgentConnection } from './agentConnection';
 import { AgentServer } from './agentServer';
 import { AttachHelper } from './attachHelper';
-import { BreakpointBook, type BreakpointRequest, type BreakpointResult } from './breakpointBook';
+import { BreakpointBook, type BreakpointRequest, type BreakpointResult, type FileBreakpoints } from './breakpointBook';
 import { Logger, nullLogger } from './log';
 import { checkProject, compileProject, mixEnvFor, ownApps, tracePatterns } from './mixProject';
 import { ModuleCatalog } from './moduleCatalog';
@@ -45,7 +45,7 @@ export interface RuntimeEvents {
   /** The cursor moved (a step, a hit reached while waiting, a pause). */
   moved: [Moved];
   /** A breakpoint's state changed on its own (a pending one verified when its module loaded). */
-  breakpointChanged: [BreakpointResult];
+  breakpointChanged: [BreakpointResult, FileBreakpoints];
   /** The debugged program ended; the recording stays. */
   programExited: [code: number | null];
 }
@@ -295,7 +295,7 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
       this.emit('notice', n);
     });
     agent.on('logOutput', (l) => this.emit('output', `${l.text}\n`, 'stdout'));
-    agent.on('breakpointsChanged', (c) => this.breakpoints.changed(c).forEach((r) => this.emit('breakpointChanged', r)));
+    agent.on('breakpointsChanged', (c) => this.breakpoints.changed(c).forEach(({ result, file }) => this.emit('breakpointChanged', result, file)));
     agent.on('stats', (s) => {
       const st = this.store.stats();
       this.emit('stats', {
