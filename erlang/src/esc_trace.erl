@@ -25,8 +25,10 @@
 %% - Tail-recursive loops (tail-call cycles in the BEAM code) are traced call-only, because a
 %%   return_trace frame would defeat tail-call optimisation and grow the process's stack.
 %% - GenServer state versions come from the return values of init/1 and handle_* (exception_trace
-%%   on those callbacks); processes already running get their current state once, read with
-%%   sys:get_state/2 (200 ms timeout) from a throw-away process.
+%%   on those callbacks); gen_statem versions ({StateName, Data}) from init/1 and the state
+%%   callbacks (state functions or handle_event/4, state_enter calls included); processes already
+%%   running get their current state once, read with sys:get_state/2 (200 ms timeout) from a
+%%   throw-away process.
 %%
 %% Example session (Erlang shell, no adapter: a pid sink receives {esc_send, AgentMessageBytes}):
 %%   1> {ok, Info} = esc_trace:configure(#{prefixes => [<<"Elixir.Bank.">>], sink => self()}).

@@ -305,53 +305,90 @@ bindings_io(Field, Bs, L) ->
 
 %% ---------------------------------------------------------------- GenServer state history
 
+%% Pending callbacks per process: {Function, Message, From, StateName}; StateName is the gen_statem
+%% state the callback runs in (for keep_state returns), undefined for a gen_server.
 callback_call(Pid, {M, F, Args}, #{cb_mods := Cbs}) ->
     case Cbs of
-        #{M := true} ->
+        #{M := gen_server} ->
             case {F, Args} of
-                {init, [_]} -> push(Pid, {init, undefined, undefined});
-                {handle_call, [Req, From, _]} -> push(Pid, {handle_call, Req, From});
-                {handle_cast, [Msg, _]} -> push(Pid, {handle_cast, Msg, undefined});
-                {handle_info, [Msg, _]} -> push(Pid, {handle_info, Msg, undefined});
-                {handle_continue, [Msg, _]} -> push(Pid, {handle_continue, Msg, undefined});
+                {init, [_]} -> push(Pid, {init, undefined, undefined, undefined});
+                {handle_call, [Req, From, _]} -> push(Pid, {handle_call, Req, From, undefined});
+                {handle_cast, [Msg, _]} -> push(Pid, {handle_cast, Msg, undefined, undefined});
+                {handle_info, [Msg, _]} -> push(Pid, {handle_info, Msg, undefined, undefined});
+                {handle_continue, [Msg, _]} -> push(Pid, {handle_continue, Msg, undefined, undefined});
+                _ -> ok
+            end;
+        #{M := {gen_statem, Mode}} ->
+            case {Mode, F, Args} of
+                {_, init, [_]} -> push(Pid, {init, undefined, undefined, undefined});
+                {state_functions, _, [Type, Content, _Data]} when F =/= terminate ->
+                    {Msg, From} = statem_event(Type, Content),
+                    push(Pid, {F, Msg, From, F});
+                {handle_event_function, handle_event, [Type, Content, State, _Data]} ->
+                    {Msg, From} = statem_event(Type, Content),
+                    push(Pid, {F, Msg, From, State});
                 _ -> ok
             end;
         _ -> ok
     end.
 
+%% A gen_statem event as the message of a state version: {call, Request} with the caller as From,
+%% {cast, Msg}, {info, Msg}, {state_timeout, Content}, {enter, OldState}, ...
+statem_event({call, From}, Content) -> {{call, Content}, From};
+statem_event(Type, Content) -> {{Type, Content}, undefined}.
+
 callback_abort(Pid, {M, F, A}, #{cb_mods := Cbs}) ->
     case Cbs of
-        #{M := true} -> case is_callback(F, A) of true -> _ = pop(Pid, F), ok; false -> ok end;
+        #{M := Kind} -> case is_callback(Kind, F, A) of true -> _ = pop(Pid, F), ok; false -> ok end;
         _ -> ok
     end.
 
-is_callback(init, 1) -> true;
-is_callback(handle_call, 3) -> true;
-is_callback(handle_cast, 2) -> true;
-is_callback(handle_info, 2) -> true;
-is_callback(handle_continue, 2) -> true;
-is_callback(_, _) -> false.
+is_callback(_, init, 1) -> true;
+is_callback(gen_server, handle_call, 3) -> true;
+is_callback(gen_server, handle_cast, 2) -> true;
+is_callback(gen_server, handle_info, 2) -> true;
+is_callback(gen_server, handle_continue, 2) -> true;
+is_callback({gen_statem, state_functions}, F, 3) -> F =/= terminate;
+is_callback({gen_statem, handle_event_function}, handle_event, 4) -> true;
+is_callback(_, _, _) -> false.
 
 callback_return(Pid, {M, F, A} = MFA, Value, Ts, #{cb_mods := Cbs} = Ctx, B) ->
-    case maps:is_key(M, Cbs) andalso is_callback(F, A) andalso pop(Pid, F) of
-        {ok, Msg, From} ->
-            case new_state(F, Value) of
+    Kind = maps:get(M, Cbs, none),
+    case Kind =/= none andalso is_callback(Kind, F, A) andalso pop(Pid, F) of
+        {ok, Msg, From, Cur} ->
+            case new_state(Kind, F, Value, Cur) of
                 {ok, S} -> state_event(Pid, MFA, atom_to_binary(F, utf8), Msg, From, S, Ts, Ctx, B);
                 none -> B
             end;
         _ -> B
     end.
 
-new_state(init, {ok, S}) -> {ok, S};
-new_state(init, {ok, S, _}) -> {ok, S};
-new_state(handle_call, {reply, _, S}) -> {ok, S};
-new_state(handle_call, {reply, _, S, _}) -> {ok, S};
-new_state(handle_call, {stop, _, _, S}) -> {ok, S};
-new_state(init, _) -> none;
-new_state(_, {noreply, S}) -> {ok, S};
-new_state(_, {noreply, S, _}) -> {ok, S};
-new_state(_, {stop, _, S}) -> {ok, S};
-new_state(_, _) -> none.
+new_state(gen_server, init, {ok, S}) -> {ok, S};
+new_state(gen_server, init, {ok, S, _}) -> {ok, S};
+new_state(gen_server, handle_call, {reply, _, S}) -> {ok, S};
+new_state(gen_server, handle_call, {reply, _, S, _}) -> {ok, S};
+new_state(gen_server, handle_call, {stop, _, _, S}) -> {ok, S};
+new_state(gen_server, init, _) -> none;
+new_state(gen_server, _, {noreply, S}) -> {ok, S};
+new_state(gen_server, _, {noreply, S, _}) -> {ok, S};
+new_state(gen_server, _, {stop, _, S}) -> {ok, S};
+%% gen_statem: the version is {StateName, Data}; *_and_data returns change nothing.
+new_state({gen_statem, _}, init, {ok, S, D}) -> {ok, {S, D}};
+new_state({gen_statem, _}, init, {ok, S, D, _}) -> {ok, {S, D}};
+new_state({gen_statem, _}, _, {next_state, S, D}) -> {ok, {S, D}};
+new_state({gen_statem, _}, _, {next_state, S, D, _}) -> {ok, {S, D}};
+new_state({gen_statem, _}, _, {K, D}) when K =:= keep_state; K =:= repeat_state -> {same_state, D};
+new_state({gen_statem, _}, _, {K, D, _}) when K =:= keep_state; K =:= repeat_state -> {same_state, D};
+new_state({gen_statem, _}, _, {stop, _, D}) -> {same_state, D};
+new_state({gen_statem, _}, _, {stop_and_reply, _, _, D}) -> {same_state, D};
+new_state(_, _, _) -> none.
+
+%% Cur: the state name the gen_statem callback ran in (kept by same-state returns).
+new_state(Kind, F, Value, Cur) ->
+    case new_state(Kind, F, Value) of
+        {same_state, D} -> {ok, {Cur, D}};
+        Other -> Other
+    end.
 
 state_event(Pid, MFA, Callback, Msg, From, S, Ts, Ctx, B) ->
     {Version, Pending, Up} = pstate(Pid),
@@ -398,7 +435,7 @@ push(Pid, Entry) ->
 pop(Pid, F) ->
     {V, Pending, Up} = pstate(Pid),
     case lists:keytake(F, 1, Pending) of
-        {value, {F, Msg, From}, Rest} -> put({esc_p, Pid}, {V, Rest, Up}), {ok, Msg, From};
+        {value, {F, Msg, From, Cur}, Rest} -> put({esc_p, Pid}, {V, Rest, Up}), {ok, Msg, From, Cur};
         false -> none
     end.
 

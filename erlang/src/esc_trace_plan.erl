@@ -23,7 +23,10 @@
 %% Per-module facts the controller keeps: functions to leave untraced, call-only functions,
 %% whether it is a GenServer callback module, its md5 (reload detection) and a sentinel function.
 -type mod_info() :: #{loops := [{atom(), arity()}], callback_module := boolean(),
-                      md5 := binary(), sentinel := {atom(), arity()} | none}.
+                      callback_kind := callback_kind(), md5 := binary(), sentinel := {atom(), arity()} | none}.
+%% Whose state history the encoders keep: a gen_server's, a gen_statem's ({StateName, Data}).
+-type callback_kind() :: gen_server | {gen_statem, state_functions | handle_event_function} | none.
+-export_type([callback_kind/0]).
 %% Degradation of one function: sampled at level 1..3, or suspended.
 -type level() :: 1 | 2 | 3 | suspended.
 
@@ -116,12 +119,30 @@ inspect(M) ->
     Attrs = try M:module_info(attributes) catch _:_ -> [] end,
     Behaviours = lists:append([V || {K, V} <- Attrs, K =:= behaviour orelse K =:= behavior]),
     Functions = try M:module_info(functions) catch _:_ -> [] end,
-    IsCb = lists:member(gen_server, Behaviours) orelse lists:member('Elixir.GenServer', Behaviours)
-        orelse lists:member({handle_call, 3}, Functions),
+    Kind = callback_kind(M, Behaviours, Functions),
     Loops = tail_loops(M) -- callbacks(),
     Md5 = try M:module_info(md5) catch _:_ -> <<>> end,
-    Info = #{loops => Loops, callback_module => IsCb, md5 => Md5, sentinel => none},
+    Info = #{loops => Loops, callback_module => Kind =/= none, callback_kind => Kind, md5 => Md5,
+             sentinel => none},
     Info#{sentinel => sentinel(M, #{})}.
+
+callback_kind(M, Behaviours, Functions) ->
+    case lists:member(gen_statem, Behaviours) of
+        true ->
+            %% callback_mode/0 is a pure function by contract (it may add state_enter).
+            Mode = try M:callback_mode() catch _:_ -> state_functions end,
+            case Mode =:= handle_event_function orelse
+                     (is_list(Mode) andalso lists:member(handle_event_function, Mode)) of
+                true -> {gen_statem, handle_event_function};
+                false -> {gen_statem, state_functions}
+            end;
+        false ->
+            case lists:member(gen_server, Behaviours) orelse lists:member('Elixir.GenServer', Behaviours)
+                orelse lists:member({handle_call, 3}, Functions) of
+                true -> gen_server;
+                false -> none
+            end
+    end.
 
 %% A function of M that always carries one of our patterns: if it reads back as untraced, the
 %% module was reloaded and lost them. Degraded functions (Degr keys) are avoided.

@@ -48,6 +48,36 @@ quiet(X) -> X.
 big(X) -> X.
 ").
 
+-define(DOOR, "
+-module(tt_door).
+-behaviour(gen_statem).
+-export([start/0, unlock/2, lock/1, knock/1, init/1, callback_mode/0, locked/3, open/3]).
+start() -> gen_statem:start(?MODULE, 1234, []).
+unlock(P, Code) -> gen_statem:call(P, {unlock, Code}).
+lock(P) -> gen_statem:cast(P, lock).
+knock(P) -> gen_statem:call(P, knock).
+init(Code) -> {ok, locked, #{code => Code, knocks => 0}}.
+callback_mode() -> state_functions.
+locked({call, From}, {unlock, Code}, #{code := Code} = D) -> {next_state, open, D, [{reply, From, ok}]};
+locked({call, From}, {unlock, _}, D) -> {keep_state_and_data, [{reply, From, wrong}]};
+locked({call, From}, knock, #{knocks := K} = D) -> {keep_state, D#{knocks := K + 1}, [{reply, From, K + 1}]}.
+open(cast, lock, D) -> {next_state, locked, D};
+open({call, From}, knock, D) -> {keep_state_and_data, [{reply, From, open}]}.
+").
+
+-define(LAMP, "
+-module(tt_lamp).
+-behaviour(gen_statem).
+-export([start/0, flip/1, init/1, callback_mode/0, handle_event/4]).
+start() -> gen_statem:start(?MODULE, [], []).
+flip(P) -> gen_statem:call(P, flip).
+init([]) -> {ok, off, 0}.
+callback_mode() -> [handle_event_function, state_enter].
+handle_event(enter, _Old, _State, N) -> {keep_state, N};
+handle_event({call, From}, flip, off, N) -> {next_state, on, N + 1, [{reply, From, on}]};
+handle_event({call, From}, flip, on, N) -> {next_state, off, N, [{reply, From, off}]}.
+").
+
 later_src(V) ->
     "-module(tt_later_mod).\n-export([f/1]).\nf(X) -> {" ++ integer_to_list(V) ++ ", X}.\n".
 
@@ -159,6 +189,8 @@ setup() ->
     esc_trace:stop(),
     compile_load(?ACCT),
     compile_load(?WORK),
+    compile_load(?DOOR),
+    compile_load(?LAMP),
     drain(),
     ok.
 
@@ -171,6 +203,7 @@ cleanup(_) ->
 engine_test_() ->
     {foreach, fun setup/0, fun cleanup/1,
      [{timeout, 20, fun call_return_exception_and_state/0},
+      {timeout, 20, fun gen_statem_state_history/0},
       {timeout, 20, fun messages_spawn_link_exit/0},
       {timeout, 20, fun running_genserver_gets_initial_state/0},
       {timeout, 20, fun tail_loops_are_call_only/0},
@@ -229,6 +262,41 @@ call_return_exception_and_state() ->
     ?assertEqual(length(Seqs), length(lists:usort(Seqs))),
     ?assert(lists:all(fun(#{mono := M, uniq := U}) -> M >= 0 andalso U >= 0 andalso M < 1 bsl 53 end, Evs)),
     exit(P, kill).
+
+%% gen_statem processes get a state history too: each version is {StateName, Data}, from init/1
+%% and every state callback that changes state or data (keep_state_and_data changes nothing), with
+%% the event that produced it; in both callback modes, state_enter calls included.
+gen_statem_state_history() ->
+    {ok, _} = esc_trace:configure(config(#{modules => [<<"tt_door">>, <<"tt_lamp">>]})),
+    {ok, Door} = tt_door:start(),
+    wrong = tt_door:unlock(Door, 1),
+    1 = tt_door:knock(Door),
+    ok = tt_door:unlock(Door, 1234),
+    open = tt_door:knock(Door),
+    ok = tt_door:lock(Door),
+    {ok, Lamp} = tt_lamp:start(),
+    on = tt_lamp:flip(Lamp),
+    off = tt_lamp:flip(Lamp),
+    Of = fun(P, Evs) -> [B || #{kind := 'STATE', pid := Pid, body := B} <- Evs, Pid =:= pidstr(P)] end,
+    Msgs = collect(fun(Ms) -> length(Of(Door, events(Ms))) >= 4 andalso length(Of(Lamp, events(Ms))) >= 6 end, 3000),
+    Evs = events(Msgs),
+    DoorStates = Of(Door, Evs),
+    ?assertEqual([1, 2, 3, 4], [V || #{version := V} <- DoorStates]),
+    ?assertEqual([<<"init">>, <<"locked">>, <<"locked">>, <<"open">>], [C || #{callback := C} <- DoorStates]),
+    ?assertEqual([{locked, #{code => 1234, knocks => 0}}, {locked, #{code => 1234, knocks => 1}},
+                  {open, #{code => 1234, knocks => 1}}, {locked, #{code => 1234, knocks => 1}}],
+                 [val(S) || #{state := S} <- DoorStates]),
+    [_, Knock, Unlock, Lock] = DoorStates,
+    ?assertEqual({call, knock}, val(maps:get(message, Knock))),
+    ?assertEqual(pidstr(self()), maps:get(from, Knock)),
+    ?assertEqual({call, {unlock, 1234}}, val(maps:get(message, Unlock))),
+    ?assertEqual({cast, lock}, val(maps:get(message, Lock))),
+    %% handle_event_function with state_enter: init, enter off, flip → on, enter on, flip → off, enter off
+    LampStates = Of(Lamp, Evs),
+    ?assertEqual([{off, 0}, {off, 0}, {on, 1}, {on, 1}, {off, 1}, {off, 1}], [val(S) || #{state := S} <- LampStates]),
+    ?assertEqual([<<"init">> | lists:duplicate(5, <<"handle_event">>)], [C || #{callback := C} <- LampStates]),
+    ?assertEqual({enter, off}, val(maps:get(message, lists:nth(4, LampStates)))),
+    [exit(P, kill) || P <- [Door, Lamp]].
 
 messages_spawn_link_exit() ->
     {ok, _} = esc_trace:configure(config(#{})),
