@@ -1,7 +1,7 @@
 // Attach to a running node over distribution: the agent is loaded by RPC, records, and on disconnect
 // leaves the node exactly as it was (no agent module, no trace flag or pattern, its processes alive).
 import * as assert from 'assert';
-import { bankProject, printTraceOnFailure, TracedDebugClient } from '../support/dapSession';
+import { bankProject, printTraceOnFailure, TracedDebugClient, waitForThread } from '../support/dapSession';
 import { RemoteNode } from '../support/remoteNode';
 
 describe('attach to a running node (real BEAM, real DAP)', function () {
@@ -42,12 +42,7 @@ describe('attach to a running node (real BEAM, real DAP)', function () {
 
     // Work happens on the node after the attach; its processes appear as threads.
     target.eval(`rpc:call(Node, 'Elixir.Bank.Demo', run, [2, 1])`);
-    let names: string[] = [];
-    for (let i = 0; i < 50 && !names.some((n) => n.startsWith('Bank.Account')); i++) {
-      names = (await dc.threadsRequest()).body.threads.map((t) => t.name);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    assert.ok(names.some((n) => n.startsWith('Bank.Account')), `threads: ${JSON.stringify(names)}`);
+    await waitForThread(dc, 'Bank.Account');
 
     await dc.disconnectRequest({});
     assert.strictEqual(agentModules(), '[]', 'every agent module is unloaded');

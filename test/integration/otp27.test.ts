@@ -7,7 +7,7 @@
 import * as assert from 'assert';
 import * as path from 'path';
 import { DebugProtocol } from '@vscode/debugprotocol';
-import { endSession, TracedDebugClient } from '../support/dapSession';
+import { endSession, TracedDebugClient, waitForThread } from '../support/dapSession';
 import { otp27Unavailable, otp27Workspace, Otp27Workspace } from '../support/otp27Root';
 import { RemoteNode } from '../support/remoteNode';
 
@@ -93,12 +93,7 @@ describe('a node on OTP 27 + Elixir 1.18 (real BEAM in a trixie root, real DAP)'
       await dc.attachRequest({ node: target.node, cookie: target.cookie } as never);
       assert.match(target.eval(`rpc:call(Node, trace, session_info, [all])`), /elixir_scope/);
       target.eval(`rpc:call(Node, 'Elixir.Bank.Demo', run, [2, 1])`);
-      let names: string[] = [];
-      for (let i = 0; i < 50 && !names.some((n) => n.startsWith('Bank.Account')); i++) {
-        names = (await dc.threadsRequest()).body.threads.map((t) => t.name);
-        await new Promise((r) => setTimeout(r, 200));
-      }
-      assert.ok(names.some((n) => n.startsWith('Bank.Account')), `threads: ${JSON.stringify(names)}`);
+      await waitForThread(dc, 'Bank.Account');
 
       await dc.disconnectRequest({});
       assert.strictEqual(target.eval(`[M || {M, _} <- rpc:call(Node, code, all_loaded, []), lists:prefix("esc_", atom_to_list(M))]`), '[]');

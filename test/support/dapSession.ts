@@ -93,6 +93,16 @@ export async function endSession(ctx: Mocha.Context, dc: TracedDebugClient | und
   await dc?.stop().catch(() => undefined);
 }
 
+/** Polls `threads` (10 s at most) until one is named with `prefix`; fails listing the names seen. */
+export async function waitForThread(dc: TracedDebugClient, prefix: string): Promise<void> {
+  let names: string[] = [];
+  for (let i = 0; i < 50 && !names.some((n) => n.startsWith(prefix)); i++) {
+    names = (await dc.threadsRequest()).body.threads.map((t) => t.name);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  if (!names.some((n) => n.startsWith(prefix))) throw new Error(`no thread named ${prefix}…; threads: ${JSON.stringify(names)}`);
+}
+
 /** Mocha helper: prints the DAP trace of a failed test. */
 export function printTraceOnFailure(ctx: Mocha.Context, dc: TracedDebugClient | undefined): void {
   if (dc && ctx.currentTest?.state === 'failed') {
