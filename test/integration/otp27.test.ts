@@ -8,13 +8,12 @@ import * as assert from 'assert';
 import * as path from 'path';
 import { DebugProtocol } from '@vscode/debugprotocol';
 import { endSession, TracedDebugClient, waitForThread } from '../support/dapSession';
-import { otp27Unavailable, otp27Workspace, Otp27Workspace } from '../support/otp27Root';
+import { otp27Unavailable, otp27Workspace, Otp27Workspace, startWithAgent } from '../support/otp27Root';
 import { RemoteNode } from '../support/remoteNode';
 
 describe('a node on OTP 27 + Elixir 1.18 (real BEAM in a trixie root, real DAP)', function () {
   let dc: TracedDebugClient | undefined;
   let ws: Otp27Workspace | undefined;
-  const savedEbin = process.env.ELIXIR_SCOPE_AGENT_EBIN;
 
   before(function () {
     const why = otp27Unavailable();
@@ -29,18 +28,6 @@ describe('a node on OTP 27 + Elixir 1.18 (real BEAM in a trixie root, real DAP)'
   });
 
   after(() => ws?.dispose());
-
-  /** The adapter the client spawns reads ELIXIR_SCOPE_AGENT_EBIN when it starts. */
-  async function startWithAgent(client: TracedDebugClient, ebin: string | undefined): Promise<void> {
-    try {
-      if (ebin === undefined) delete process.env.ELIXIR_SCOPE_AGENT_EBIN;
-      else process.env.ELIXIR_SCOPE_AGENT_EBIN = ebin;
-      await client.start();
-    } finally {
-      if (savedEbin === undefined) delete process.env.ELIXIR_SCOPE_AGENT_EBIN;
-      else process.env.ELIXIR_SCOPE_AGENT_EBIN = savedEbin;
-    }
-  }
 
   it('1. launch → conditional hit → bindings → hover → stepBack → Debug Console on the live OTP 27 node, recording in a trace session', async () => {
     const accountEx = path.join(ws!.projectDir, 'lib', 'bank', 'account.ex');
@@ -88,7 +75,7 @@ describe('a node on OTP 27 + Elixir 1.18 (real BEAM in a trixie root, real DAP)'
       dc = new TracedDebugClient();
       // The adapter's own OTP 25 build: its attach helper runs on this machine's OTP and ships the
       // agent to the OTP 27 node (which loads code compiled by earlier releases).
-      await startWithAgent(dc, savedEbin);
+      await startWithAgent(dc, undefined);
       await dc.initializeRequest();
       await dc.attachRequest({ node: target.node, cookie: target.cookie } as never);
       assert.match(target.eval(`rpc:call(Node, trace, session_info, [all])`), /elixir_scope/);

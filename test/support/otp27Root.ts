@@ -5,7 +5,7 @@
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { repoRoot } from './dapSession';
+import { repoRoot, type TracedDebugClient } from './dapSession';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const shared = require('../../scripts/otp27-root') as { root: string; unavailable(): string | undefined };
@@ -14,6 +14,19 @@ export const otp27Root = shared.root;
 
 /** Why the OTP 27 root cannot be used here, or undefined when it can. */
 export const otp27Unavailable = shared.unavailable;
+
+/** Starts the client's adapter with ELIXIR_SCOPE_AGENT_EBIN = ebin (read once, when the adapter starts); undefined: its own build. */
+export async function startWithAgent(client: TracedDebugClient, ebin: string | undefined): Promise<void> {
+  if (ebin === undefined) return client.start();
+  const saved = process.env.ELIXIR_SCOPE_AGENT_EBIN;
+  try {
+    process.env.ELIXIR_SCOPE_AGENT_EBIN = ebin;
+    await client.start();
+  } finally {
+    if (saved === undefined) delete process.env.ELIXIR_SCOPE_AGENT_EBIN;
+    else process.env.ELIXIR_SCOPE_AGENT_EBIN = saved;
+  }
+}
 
 export interface Otp27Workspace {
   /** The example project, at a path valid both here and inside the root. */
