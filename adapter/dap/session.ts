@@ -8,7 +8,7 @@ import { CustomEvents, CustomRequests, type LanguageServerEventBody } from '../p
 import { startRecordingLanguageServer, type RecordingLanguageServer } from '../lsp/server';
 import { DebugRuntime } from '../runtime/debugRuntime';
 import { createLogger, Logger } from '../runtime/log';
-import { formatMfa, type FrameInfo, type Moved, type MoveResult } from '../store';
+import { formatMfa, type FrameInfo, type Moved, type MoveResult, type ValueWatch } from '../store';
 import { callbackLocation } from './callbackFrame';
 import { formatTerm } from '../terms/format';
 import { evaluatePath, PathError } from '../terms/pathEval';
@@ -26,10 +26,16 @@ interface FrameRef {
   top: boolean;
 }
 
+/** Data breakpoint ids start here, apart from the source/function breakpoint ids the BreakpointBook gives. */
+const DATA_BREAKPOINT_IDS = 1_000_000;
+
 export class ElixirScopeSession extends LoggingDebugSession {
   private readonly log: Logger = createLogger();
   private readonly runtime = new DebugRuntime(this.log);
   private readonly vars = new VariableTable();
+  /** Data breakpoint ids by data id (kept while the same value stays watched) and the paths they watch. */
+  private readonly dataWatchIds = new Map<string, number>();
+  private watchPaths = new Map<number, string>();
   private readonly frames = new Handles<FrameRef>();
   private terminated = false;
   private threadsTimer: NodeJS.Timeout | undefined;
@@ -78,6 +84,9 @@ export class ElixirScopeSession extends LoggingDebugSession {
       ],
       // The Debug pane is a view over the recording: stepBack and reverseContinue move backwards in it.
       supportsStepBack: true,
+      // "Break on Value Change" on a value inside a GenServer State: continue (either way) stops at
+      // the state version where it changes. Answered from the recording; the node never pauses.
+      supportsDataBreakpoints: true,
       // Hovers and watches resolve names and field paths over the captured bindings.
       supportsEvaluateForHovers: true,
       // Copy Value gives the whole term, not the preview.
@@ -141,6 +150,39 @@ export class ElixirScopeSession extends LoggingDebugSession {
     } catch (err) {
       this.fail(response, err);
     }
+  }
+
+  /** supportsDataBreakpoints: a value inside a GenServer State scope can be watched. */
+  protected override dataBreakpointInfoRequest(response: DebugProtocol.DataBreakpointInfoResponse, args: DebugProtocol.DataBreakpointInfoArguments): void {
+    const w = args.variablesReference !== undefined ? this.vars.watchable(args.variablesReference, args.name) : undefined;
+    if (!w) {
+      response.body = { dataId: null, description: 'Only values inside a GenServer State scope can be watched for changes' };
+    } else {
+      const thread = this.runtime.nav.threads().find((t) => t.id === w.pid)?.name ?? `process ${w.pid + 1}`;
+      response.body = { dataId: JSON.stringify(w), description: `${w.path} of ${thread}`, accessTypes: ['write'], canPersist: false };
+    }
+    this.sendResponse(response);
+  }
+
+  /** supportsDataBreakpoints: replaces every watched value; continue stops where one changes. */
+  protected override setDataBreakpointsRequest(response: DebugProtocol.SetDataBreakpointsResponse, args: DebugProtocol.SetDataBreakpointsArguments): void {
+    const watches: ValueWatch[] = [];
+    const breakpoints = args.breakpoints.map((b): DebugProtocol.Breakpoint => {
+      try {
+        const { pid, path } = JSON.parse(b.dataId) as { pid: number; path: string };
+        if (typeof pid !== 'number' || typeof path !== 'string') throw new Error('bad data id');
+        const id = this.dataWatchIds.get(b.dataId) ?? DATA_BREAKPOINT_IDS + this.dataWatchIds.size;
+        this.dataWatchIds.set(b.dataId, id);
+        watches.push({ id, pid, path });
+        return { id, verified: true, message: `stops where ${path} changes` };
+      } catch {
+        return { verified: false, message: `not a value ElixirScope can watch: ${b.dataId}` };
+      }
+    });
+    this.runtime.nav.watches.set(watches);
+    this.watchPaths = new Map(watches.map((w) => [w.id, w.path]));
+    response.body = { breakpoints };
+    this.sendResponse(response);
   }
 
   /** exceptionBreakpointFilters. */
@@ -286,7 +328,7 @@ export class ElixirScopeSession extends LoggingDebugSession {
       }
       const state = nav.state(ref.pid);
       if (state?.state) {
-        scopes.push(new Scope(`GenServer State (v${shownVersion(state.version)}, after ${state.callback})`, this.vars.add({ kind: 'named', syntax, entries: [{ name: 'state', term: state.state, evaluateName: 'state' }] }), false));
+        scopes.push(new Scope(`GenServer State (v${shownVersion(state.version)}, after ${state.callback})`, this.vars.add({ kind: 'named', syntax, entries: [{ name: 'state', term: state.state, evaluateName: 'state' }], origin: { pid: ref.pid } }), false));
       }
       const msg = nav.message(ref.pid);
       if (msg?.message) scopes.push(new Scope(`Message (${msg.callback || msg.source})`, this.vars.add({ kind: 'named', syntax, entries: [{ name: 'message', term: msg.message }] }), false));
@@ -397,7 +439,7 @@ export class ElixirScopeSession extends LoggingDebugSession {
   private stopped(m: Moved): void {
     this.vars.reset();
     this.frames.reset();
-    const d = describeStop(m, this.runtime.breakpoints, eventSummary(this.runtime.store, this.runtime.nav.view, m.index));
+    const d = describeStop(m, this.runtime.breakpoints, eventSummary(this.runtime.store, this.runtime.nav.view, m.index), this.watchPaths);
     const ev = new StoppedEvent(d.reason, m.pid + 1) as DebugProtocol.StoppedEvent;
     ev.body.description = d.description;
     ev.body.text = d.text;

@@ -11,7 +11,11 @@ export interface StopDescription {
 }
 
 /** `what` says what the event under the cursor is (see eventSummary). */
-export function describeStop(m: Moved, book: BreakpointBook, what: string): StopDescription {
+export function describeStop(m: Moved, book: BreakpointBook, what: string, watchPaths: ReadonlyMap<number, string> = new Map()): StopDescription {
+  if (m.watch) {
+    const path = watchPaths.get(m.watch.id) ?? 'a watched value';
+    return { reason: 'data breakpoint', description: `${path} changed: ${m.watch.before} → ${m.watch.after}`, hitBreakpointIds: [m.watch.id] };
+  }
   if (m.reason === 'breakpoint' && m.hit === RAISED_HIT) return { reason: 'exception', description: 'Exception raised', text: 'raised in traced code' };
   if (m.reason === 'breakpoint' && m.hit === CRASH_HIT) return { reason: 'exception', description: 'Process crashed', text: 'a process that ran traced code exited abnormally' };
   if (m.reason === 'breakpoint' && m.hit > 0) {

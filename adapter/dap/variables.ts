@@ -10,9 +10,15 @@ type Binding = elixirscope.Binding.$Properties;
 
 const PREVIEW = 300;
 
+/** Containers inside a GenServer State scope know whose state they show, so their values can be watched. */
+export interface StateOrigin {
+  /** Global process id. */
+  pid: number;
+}
+
 export type Container =
-  | { kind: 'named'; entries: Array<{ name: string; term: Term; evaluateName?: string }>; syntax: Syntax }
-  | { kind: 'term'; term: Term; path?: string; syntax: Syntax }
+  | { kind: 'named'; entries: Array<{ name: string; term: Term; evaluateName?: string }>; syntax: Syntax; origin?: StateOrigin }
+  | { kind: 'term'; term: Term; path?: string; syntax: Syntax; origin?: StateOrigin }
   | { kind: 'text'; entries: Array<{ name: string; value: string }> };
 
 export class VariableTable {
@@ -36,18 +42,32 @@ export class VariableTable {
     const c = this.handles.get(ref);
     if (!c) return [];
     if (c.kind === 'text') return c.entries.map((e) => new Variable(e.name, e.value));
-    if (c.kind === 'named') return c.entries.map((e) => this.variable(e.name, e.term, c.syntax, e.evaluateName));
+    if (c.kind === 'named') return c.entries.map((e) => this.variable(e.name, e.term, c.syntax, e.evaluateName, c.origin));
     const all = children(c.term, c.path, c.syntax);
     const page = count > 0 ? all.slice(start, start + count) : all.slice(start);
-    return page.map((ch) => (ch.marker ? new Variable(ch.name, ch.marker) : this.variable(ch.name, ch.term!, c.syntax, ch.evaluateName)));
+    return page.map((ch) => (ch.marker ? new Variable(ch.name, ch.marker) : this.variable(ch.name, ch.term!, c.syntax, ch.evaluateName, c.origin)));
+  }
+
+  /**
+   * What a data breakpoint on child `name` of container `ref` would watch: the process whose GenServer
+   * state it is and the child's path from `state`; undefined when it is not inside a state scope or
+   * has no path (list elements past the head, improper tails, keys that are not atoms).
+   */
+  watchable(ref: number, name: string): { pid: number; path: string } | undefined {
+    const c = this.handles.get(ref);
+    if (!c || c.kind === 'text' || !c.origin) return undefined;
+    const path = c.kind === 'named'
+      ? c.entries.find((e) => e.name === name)?.evaluateName
+      : children(c.term, c.path, c.syntax).find((ch) => ch.name === name)?.evaluateName;
+    return path ? { pid: c.origin.pid, path } : undefined;
   }
 
   /** One variable: its preview, and a handle when it has children. */
-  variable(name: string, term: Term, syntax: Syntax, evaluateName?: string): DebugProtocol.Variable {
+  variable(name: string, term: Term, syntax: Syntax, evaluateName?: string, origin?: StateOrigin): DebugProtocol.Variable {
     const v: DebugProtocol.Variable = { name, value: formatTerm(term, { syntax, maxLength: PREVIEW }), variablesReference: 0, evaluateName };
     const n = childCount(term);
     if (n > 0) {
-      v.variablesReference = this.add({ kind: 'term', term, path: evaluateName, syntax });
+      v.variablesReference = this.add({ kind: 'term', term, path: evaluateName, syntax, origin });
       if (term.list || term.tuple) v.indexedVariables = n;
       else v.namedVariables = n;
     }

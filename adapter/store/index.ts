@@ -14,6 +14,8 @@ export type { HistoryDropped, AgentLoss, Committed, StoreEventMap, StoreStats, M
 export { Navigator } from './navigator';
 export type { StepKind, StopReason, MoveOptions, MoveResult, Moved, AtBoundary, Waiting, Cancelled, NavigatorEventMap } from './navigator';
 export { RecordingView } from './views';
+export { ValueWatches } from './value-watches';
+export type { ValueWatch, WatchHit } from './value-watches';
 export type { FrameInfo, StackInfo, FrameScopes, ArgumentsInfo, PositionScopes, StateInfo, MessageInfo, EventInfo, EventLinks } from './views';
 export { resolveLimits, DEFAULT_MAX_EVENTS, DEFAULT_MAX_BYTES } from './config';
 export type { RecordingLimits, ResolvedLimits } from './config';

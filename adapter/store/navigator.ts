@@ -11,6 +11,7 @@ import { Kind, isExit, isSteppable } from './event-kind';
 import { Committed, HistoryDropped, RecordingStore } from './recording-store';
 import { FrameInfo, FrameScopes, MessageInfo, PositionScopes, RecordingView, StackInfo, StateInfo } from './views';
 import { ProcState } from './processes';
+import { ValueWatches, WatchHit } from './value-watches';
 
 export type StepKind = 'stepIn' | 'stepOver' | 'stepOut' | 'continue';
 export type StopReason = 'step' | 'breakpoint' | 'entry' | 'pause' | 'goto' | 'evicted';
@@ -29,6 +30,8 @@ export interface Moved {
   reason: StopReason;
   /** Breakpoint id hit at the new position (0 = none). */
   hit: number;
+  /** A continue stopped here because a watched value changed (reason 'breakpoint'). */
+  watch?: WatchHit;
 }
 
 /** Reverse movement with nothing earlier (first retained event of the process): the cursor stays. */
@@ -65,6 +68,8 @@ interface PendingWait {
 
 export class Navigator extends EventEmitter<NavigatorEventMap> {
   readonly view: RecordingView;
+  /** Values whose changes stop a continue, like breakpoint hits (data breakpoints). */
+  readonly watches: ValueWatches;
   private cur = -1;
   private curPid = -1;
   private wait: PendingWait | undefined;
@@ -78,6 +83,7 @@ export class Navigator extends EventEmitter<NavigatorEventMap> {
   constructor(readonly store: RecordingStore) {
     super();
     this.view = new RecordingView(store);
+    this.watches = new ValueWatches(store);
     store.on('committed', this.onCommitted);
     store.on('historyDropped', this.onDropped);
     store.on('processReleased', this.onReleased);
@@ -126,12 +132,15 @@ export class Navigator extends EventEmitter<NavigatorEventMap> {
     if (pid >= 0 && this.store.interner.procs[pid] === undefined) throw new RangeError(`unknown process id ${pid}`);
     const base = this.baseFor(pid);
     if (o.reverse) {
-      const t = this.backwardTarget(kind, pid, base);
+      const watch = kind === 'continue' && base >= 0 ? this.watches.prev(this.cur) : undefined;
+      const bt = this.backwardTarget(kind, pid, base);
+      const t = watch && (bt < 0 || watch.index >= bt || this.store.cols.hit[this.store.slot(bt)] === 0) ? watch.index : bt;
       if (t === -1 || t === this.cur) return { status: 'boundary', index: this.cur, pid: this.curPid };
+      if (watch && t === watch.index) return this.land(t, 'breakpoint', watch);
       return this.land(t, kind === 'continue' ? (this.store.cols.hit[this.store.slot(t)] !== 0 ? 'breakpoint' : 'entry') : 'step');
     }
-    const t = this.forwardTarget(kind, pid, base);
-    if (t >= 0) return this.land(t, kind === 'continue' ? 'breakpoint' : 'step');
+    const found = this.forward(kind, pid, base);
+    if (found) return found;
     let resolve!: (r: Moved | Cancelled) => void;
     const settled = new Promise<Moved | Cancelled>((r) => (resolve = r));
     this.wait = { kind, pid, base, resolve };
@@ -264,11 +273,20 @@ export class Navigator extends EventEmitter<NavigatorEventMap> {
     return -1;
   }
 
-  private land(g: number, reason: StopReason): Moved {
+  /** Lands on the forward target of `kind` (the nearer of a hit and a watched change for continue), if any. */
+  private forward(kind: StepKind, pid: number, base: number): Moved | undefined {
+    const t = this.forwardTarget(kind, pid, base);
+    const watch = kind === 'continue' && this.watches.size > 0 ? this.watches.next(Math.max(base, this.cur, this.store.head - 1)) : undefined;
+    if (watch && (t < 0 || watch.index <= t)) return this.land(watch.index, 'breakpoint', watch);
+    return t >= 0 ? this.land(t, kind === 'continue' ? 'breakpoint' : 'step') : undefined;
+  }
+
+  private land(g: number, reason: StopReason, watch?: WatchHit): Moved {
     const st = this.store;
     this.cur = g;
     this.curPid = st.pidOf(g);
     const m: Moved = { status: 'moved', index: g, pid: this.curPid, reason, hit: st.cols.hit[st.slot(g)] };
+    if (watch) m.watch = watch;
     this.emit('moved', m);
     return m;
   }
@@ -277,11 +295,14 @@ export class Navigator extends EventEmitter<NavigatorEventMap> {
     const w = this.wait;
     if (!w) return;
     const base = w.base >= this.store.head ? w.base : this.baseFor(w.pid);
-    const t = this.forwardTarget(w.kind, w.pid, base);
-    if (t < 0) return;
-    this.wait = undefined;
-    const m = this.land(t, w.kind === 'continue' ? 'breakpoint' : 'step');
-    w.resolve(m);
+    const pending = w;
+    this.wait = undefined; // land() inside forward() must not see a wait in progress
+    const m = this.forward(pending.kind, pending.pid, base);
+    if (!m) {
+      this.wait = pending;
+      return;
+    }
+    pending.resolve(m);
   }
 
   /** The cursor's event was overwritten: snap to the oldest retained event of the same process. */

@@ -155,6 +155,54 @@ function timeTravelSuite(label: string, runtime: (ctx: Mocha.Context) => Runtime
       await assert.rejects(dc.evaluateRequest({ expression: '1 + 1', context: 'repl' }), /program has exited/);
     });
 
+    it('1b. Break on Value Change of state.balance: reverseContinue and continue stop where it changed', async () => {
+      dc = new TracedDebugClient();
+      await start(dc);
+      await dc.setBreakpointsRequest({ source: { path: accountEx }, breakpoints: [{ line: WITHDRAW_CLAUSE_LINE, condition: 'state.id == :b and amount >= 10' }] });
+      const hitEvent = stopped(dc, 'breakpoint');
+      await dc.configurationDoneRequest();
+      const threadId = (await hitEvent).body.threadId!;
+      const frame = await topFrame(dc, threadId);
+      const scopes = (await dc.scopesRequest({ frameId: frame.id })).body.scopes;
+      const stateScope = scopes.find((sc) => sc.name.startsWith('GenServer State'))!;
+      const [stateVar] = (await dc.variablesRequest({ variablesReference: stateScope.variablesReference })).body.variables;
+      // Only values inside a GenServer State can be watched; an argument cannot.
+      const argsScope = scopes.find((sc) => sc.name.startsWith('Arguments'))!;
+      const notWatchable = await dc.send('dataBreakpointInfo', { variablesReference: argsScope.variablesReference, name: 'amount' });
+      assert.strictEqual(notWatchable.body.dataId, null);
+      const info = await dc.send('dataBreakpointInfo', { variablesReference: stateVar.variablesReference, name: 'balance' });
+      assert.ok(info.body.dataId, JSON.stringify(info.body));
+      assert.match(info.body.description, /^state\.balance of Bank\.Account \{:account, :b\}/);
+      const set = await dc.send('setDataBreakpoints', { breakpoints: [{ dataId: info.body.dataId, accessType: 'write' }] });
+      const watchId = set.body.breakpoints[0].id as number;
+      assert.strictEqual(set.body.breakpoints[0].verified, true);
+
+      const balanceNow = async (): Promise<string> => {
+        const f = await topFrame(dc!, threadId);
+        const st = (await dc!.scopesRequest({ frameId: f.id })).body.scopes.find((sc) => sc.name.startsWith('GenServer State'))!;
+        const [v] = (await dc!.variablesRequest({ variablesReference: st.variablesReference })).body.variables;
+        return (await dc!.variablesRequest({ variablesReference: v.variablesReference })).body.variables.find((x) => x.name === 'balance')!.value;
+      };
+      const go = async (move: 'reverseContinue' | 'continue') =>
+        (await Promise.all([dc!.waitForEvent('stopped', 10_000), dc!.send(move, { threadId })]))[0] as DebugProtocol.StoppedEvent;
+      // Back to where the balance last changed; forward again, the breakpoint we came from comes
+      // first, then the change its withdrawal makes.
+      for (const move of ['reverseContinue', 'continue', 'continue'] as const) {
+        const ev = await go(move);
+        if (ev.body.reason === 'breakpoint') {
+          assert.strictEqual(move, 'continue');
+          assert.strictEqual(await hover(dc, (await topFrame(dc, threadId)).id, 'amount'), '10', 'the hit we started from');
+          continue;
+        }
+        assert.strictEqual(ev.body.reason, 'data breakpoint', `${move}: ${ev.body.description}`);
+        assert.deepStrictEqual(ev.body.hitBreakpointIds, [watchId]);
+        const m = /^state\.balance changed: (\d+) → (\d+)$/.exec(ev.body.description ?? '');
+        assert.ok(m && m[1] !== m[2], `${move}: ${ev.body.description}`);
+        assert.strictEqual(await balanceNow(), m![2], `${move}: the state at the stop holds the new value`);
+        if (move === 'continue') assert.deepStrictEqual([m![1], m![2]], ['100', '90'], 'the withdrawal of 10 at the hit');
+      }
+    });
+
     it('2. a log point prints interpolated bindings and does not stop', async () => {
       dc = new TracedDebugClient();
       await start(dc);
