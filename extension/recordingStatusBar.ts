@@ -18,8 +18,11 @@ export function compactCount(n: number): string {
 const MODE_LOOK: Record<StatsEventBody['mode'], { icon: string; background?: string; label: string }> = {
   full: { icon: '$(record)', label: 'recording every matching event' },
   sampling: { icon: '$(warning)', background: 'statusBarItem.warningBackground', label: 'sampling: the event rate limit was reached' },
+  suspended: { icon: '$(warning)', background: 'statusBarItem.warningBackground', label: 'the noisiest functions are suspended: the event rate limit was exceeded' },
   stopped: { icon: '$(circle-slash)', background: 'statusBarItem.errorBackground', label: 'recording stopped' },
 };
+
+const ENDED_LOOK = { icon: '$(debug-stop)', background: undefined, label: 'the program ended; its recording stays available until the session stops' };
 
 export class RecordingStatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('elixirScope.recording', vscode.StatusBarAlignment.Left, 50);
@@ -52,7 +55,8 @@ export class RecordingStatusBar implements vscode.Disposable {
       this.item.hide();
       return;
     }
-    const look = MODE_LOOK[s.mode];
+    // A program that ended is not a problem: the recording stays to be explored.
+    const look = s.ended ? ENDED_LOOK : MODE_LOOK[s.mode];
     this.item.text =
       `${look.icon} ${compactCount(s.eventsPerSecond)} ev/s · ${compactCount(s.eventsKept)} kept` +
       (s.dropped > 0 ? ` · ${compactCount(s.dropped)} dropped` : '') +

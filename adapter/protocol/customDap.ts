@@ -42,12 +42,13 @@ export type CustomEventName = (typeof CustomEvents)[keyof typeof CustomEvents];
 export type CustomRequestName = (typeof CustomRequests)[keyof typeof CustomRequests];
 
 /**
- * How the agent is recording. `full`: every matching event; `sampling`: the rate limit was hit and
- * only a sample is kept; `stopped`: recording stopped (safety limit or emergency stop).
+ * How the agent is recording (Stats.mode in the .proto). `full`: every matching event; `sampling`: the
+ * rate limit was hit and only a sample is kept; `suspended`: the noisiest functions are not recorded
+ * for a while; `stopped`: recording stopped (safety limit, emergency stop, the program ended).
  */
-export type RecordingMode = 'full' | 'sampling' | 'stopped';
+export type RecordingMode = 'full' | 'sampling' | 'suspended' | 'stopped';
 
-export const RECORDING_MODES: readonly RecordingMode[] = ['full', 'sampling', 'stopped'];
+export const RECORDING_MODES: readonly RecordingMode[] = ['full', 'sampling', 'suspended', 'stopped'];
 
 export interface StatsEventBody {
   /** Events received from the agent per second, averaged over the last interval. */
@@ -59,6 +60,8 @@ export interface StatsEventBody {
   /** Events skipped by sampling so far. */
   sampled: number;
   mode: RecordingMode;
+  /** The debugged program ended (or the agent went away): nothing more will be recorded; the recording stays. */
+  ended?: boolean;
 }
 
 export interface ProgressEventBody {
@@ -218,5 +221,6 @@ export function parseStatsBody(body: unknown): StatsEventBody | undefined {
     dropped: b.dropped as number,
     sampled: b.sampled as number,
     mode: b.mode as RecordingMode,
+    ...(b.ended === true ? { ended: true } : {}),
   };
 }

@@ -30,6 +30,8 @@ export interface RecordingStats {
   dropped: number;
   sampled: number;
   mode: string;
+  /** The agent is gone (the program ended): these are the final figures. */
+  ended?: boolean;
 }
 
 export interface RuntimeEvents {
@@ -297,14 +299,8 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
     agent.on('logOutput', (l) => this.emit('output', `${l.text}\n`, 'stdout'));
     agent.on('breakpointsChanged', (c) => this.breakpoints.changed(c).forEach(({ result, file }) => this.emit('breakpointChanged', result, file)));
     agent.on('stats', (s) => {
-      const st = this.store.stats();
-      this.emit('stats', {
-        eventsPerSecond: Number(s.eventsPerS ?? 0),
-        eventsKept: st.retained,
-        dropped: Number(s.droppedTotal ?? 0) + st.evictedTotal,
-        sampled: Number(s.sampledTotal ?? 0),
-        mode: s.mode || 'full',
-      });
+      this.agentLoss = { dropped: Number(s.droppedTotal ?? 0), sampled: Number(s.sampledTotal ?? 0) };
+      this.emitStats(Number(s.eventsPerS ?? 0), s.mode || 'full');
     });
     agent.on('protocolError', (reason) => {
       this.log.log('warn', `protocol error: ${reason}`);
@@ -313,7 +309,17 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
     agent.on('close', () => {
       this.log.log('info', 'agent connection closed');
       this.store.flush();
+      // A short program can end before the agent's first once-a-second Stats: say what was kept.
+      this.emitStats(0, 'stopped', true);
     });
     this.emit('agentConnected', agent);
+  }
+
+  /** Totals the agent reported last (dropped in the node, skipped by sampling). */
+  private agentLoss = { dropped: 0, sampled: 0 };
+
+  private emitStats(eventsPerSecond: number, mode: string, ended = false): void {
+    const st = this.store.stats();
+    this.emit('stats', { eventsPerSecond, eventsKept: st.retained, dropped: this.agentLoss.dropped + st.evictedTotal, sampled: this.agentLoss.sampled, mode, ...(ended ? { ended } : {}) });
   }
 }

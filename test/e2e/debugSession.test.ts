@@ -156,6 +156,10 @@ describe('ElixirScope in VS Code (code-server + Chromium, offline)', function ()
     assert.ok(rows.some((r) => /^Arguments/.test(r.text)), 'an Arguments scope');
     assert.ok(rows.some((r) => /^GenServer State/.test(r.text)), 'a GenServer State scope');
     await shot(page, '03-stopped-variables');
+    // The extension's recording status bar item, fed by the agent's stats once a second.
+    const status = page.locator('.statusbar-item', { hasText: /ev\/s · [\d.]+[kMG]? kept/ }).first();
+    await status.waitFor({ timeout: 15_000 });
+    console.log(`      status bar: ${(await status.textContent())?.replace(/\s+/g, ' ').trim()}`);
   }, 180_000);
 
   step(4, 'hovering amount shows its captured value (10); the language server shows inlay hints, code lenses and hovers', [3], async () => {
@@ -303,6 +307,23 @@ describe('ElixirScope in VS Code (code-server + Chromium, offline)', function ()
     const beams = () => processTree(server!.pid).filter((p) => /beam\.smp/.test(safeRead(`/proc/${p}/cmdline`)));
     await waitFor(async () => beams().length === 0, 15_000, 'no beam.smp left below code-server');
   });
+
+  step(9, 'the "Debug (time-travel)" code lens above an ExUnit test runs that test under ElixirScope', [8], async () => {
+    await openFile(page, 'test/account_test.exs');
+    const lens = page.locator('.codelens-decoration a', { hasText: /Debug \(time-travel\)/ }).first();
+    await lens.waitFor({ timeout: 20_000 });
+    await shot(page, '09-test-code-lens');
+    await lens.click();
+    // A session starts for `mix test test/account_test.exs:<line>`; the test passes and the session
+    // stays open on the recording until stopped.
+    await page.locator('.debug-toolbar').waitFor({ timeout: 60_000 });
+    const consoleText = async () => ((await page.locator('.repl .monaco-list-rows, .repl').first().innerText().catch(() => '')) ?? '').replace(/\s+/g, ' ');
+    await runCommand(page, 'Debug Console: Focus on Debug Console View').catch(() => undefined);
+    await waitFor(async () => /1 test, 0 failures/.test(await consoleText()), 90_000, 'the Debug Console to show "1 test, 0 failures"');
+    await shot(page, '09-test-run');
+    await page.locator('.debug-toolbar .action-item a[aria-label^="Stop"]').first().click();
+    await page.locator('.debug-toolbar').waitFor({ state: 'hidden', timeout: 15_000 });
+  }, 180_000);
 
 });
 

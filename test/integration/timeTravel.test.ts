@@ -150,6 +150,10 @@ function timeTravelSuite(label: string, runtime: (ctx: Mocha.Context) => Runtime
       // 8. The program ends; the recording stays usable.
       await dc.waitForOutput((o) => /The program exited/.test(o), 30_000);
       assert.ok((await dc.threadsRequest()).body.threads.length > 0);
+      // The status bar's last figures: what the recording kept, marked as final.
+      const finalStats = () => dc!.events.find((e) => e.event === 'elixirScope.stats' && e.body.ended === true);
+      for (let i = 0; i < 50 && !finalStats(); i++) await new Promise((r) => setTimeout(r, 100));
+      assert.ok((finalStats()?.body.eventsKept ?? 0) > 0, `final stats: ${JSON.stringify(dc.events.filter((e) => e.event === 'elixirScope.stats').map((e) => e.body))}`);
       const f4 = await topFrame(dc, threadId);
       assert.strictEqual(await hover(dc, f4.id, 'state.balance'), '100');
       await assert.rejects(dc.evaluateRequest({ expression: '1 + 1', context: 'repl' }), /program has exited/);
