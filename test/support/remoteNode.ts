@@ -31,7 +31,8 @@ export class RemoteNode {
 
   /** Evaluates an Erlang expression in a hidden node connected to the target (bound as `Node`); returns ~p text. */
   eval(expr: string): string {
-    const code = `Node = '${this.node}', true = net_kernel:connect_node(Node), R = begin ${expr} end, io:format("~p", [R]), halt().`;
+    // Not connected yet (the node is still starting): say so and exit 1, no crash dump.
+    const code = `Node = '${this.node}', case net_kernel:connect_node(Node) of true -> R = begin ${expr} end, io:format("~p", [R]), halt(); _ -> io:format(standard_error, "~s is not reachable~n", [Node]), halt(1) end.`;
     try {
       return execFileSync('erl', ['-hidden', '-noshell', '-sname', `esc_chk_${crypto.randomBytes(3).toString('hex')}`, '-setcookie', this.cookie, '-eval', code], {
         encoding: 'utf8',
