@@ -1,6 +1,8 @@
 %% Benchmark of the recording engine, run by bench/agent.bench.ts (which parses the ROW lines).
 %% Everything is measured in one run on this node, interleaved by round, and reported as medians:
 %% - a hot gen_server:call on a small-map state, untraced (baseline);
+%% - the VM's own cost of that tracing with no agent (match spec and flags as the engine sets them,
+%%   into a process that only counts): the floor for the recording rows;
 %% - the same with its callback module fully recorded by esc_trace (call/return, state, messages):
 %%   flat out (the pipeline overloaded, loss counted) and in bursts it keeps up with (nothing lost);
 %% - the same with only a never-matching match spec on handle_call/3 (a false condition);
@@ -60,6 +62,9 @@ run() ->
                                          [What, Lost, In, 100 * Lost / max(1, In)]))
                end,
     row("GenServer.call, untraced", Base, "us/call", "", 0, "hot call, small map state"),
+    row("GenServer.call, VM tracing alone (no agent)", median([element(6, R) || R <- Results]), "us/call",
+        "untraced", Base, "the same call/return tracing into a process that only counts: the floor the "
+        "recording rows cannot go below"),
     Recorded(2, "GenServer.call, callback module fully recorded",
              "every function call/return + state versions, calls flat out (more events than 2 encoders "
              "encode on 2 cores: the excess is dropped and counted); target <= 4x"),
@@ -89,12 +94,25 @@ round_once(Calls, Sink) ->
     erlang:trace(all, false, [all]),
     erlang:trace_pattern({tb_srv, '_', '_'}, false, [local]),
     exit(Tracer, kill),
+    %% The VM's own cost of the same recording, no agent: every function of the module traced with
+    %% the engine's match spec and flags, into a process that only counts (PRODUCT.md §6: ~4.6×).
+    Raw = vm_floor(P, Calls),
     %% Fully recorded by the engine; the rate limit is lifted so nothing is sampled.
     Full = flat_out(P, Calls, Sink, false),
     Msgs = flat_out(P, Calls, Sink, true),
     Burst = bursts(P, Calls, Sink),
     exit(P, kill),
-    {Base, Full, Never, Msgs, Burst}.
+    {Base, Full, Never, Msgs, Burst, Raw}.
+
+vm_floor(P, Calls) ->
+    Counter = spawn(fun() -> count(0) end),
+    erlang:trace_pattern({tb_srv, '_', '_'}, esc_trace_plan:ms_full(), [local]),
+    erlang:trace(P, true, [call, strict_monotonic_timestamp, {tracer, Counter}]),
+    T = time_calls(P, Calls),
+    erlang:trace(P, false, [all]),
+    erlang:trace_pattern({tb_srv, '_', '_'}, false, [local]),
+    exit(Counter, kill),
+    T.
 
 %% The callback module recorded while calls run flat out: ~1M events/s, more than 2 encoders encode
 %% on this 2-core machine, so part is dropped and counted (the rate limit, lifted here, would sample
@@ -182,6 +200,12 @@ sink(N, B) ->
     receive
         {esc_send, Io} -> sink(N + 1, B + iolist_size(Io));
         {get, From} -> From ! {sink, N, B}, sink(N, B)
+    end.
+
+%% Takes every message off the queue and counts it (a tracer that does nothing else).
+count(N) ->
+    receive
+        _ -> count(N + 1)
     end.
 
 median(L) -> lists:nth((length(L) + 1) div 2, lists:sort(L)).
