@@ -404,7 +404,7 @@ state_event(Pid, MFA, Callback, Msg, From, S, Ts, Ctx, B) ->
     {S0, S0Sz} = esc_trace_enc:term_io(S, L),
     {Sf, SSz} = esc_trace_enc:field_io(4, S0, S0Sz),
     Ff = case From of
-             {FromPid, _} when is_pid(FromPid) -> esc_trace_enc:field_bytes(5, list_to_binary(pid_to_list(FromPid)));
+             {FromPid, _} when is_pid(FromPid) -> esc_trace_enc:field_bytes(5, esc_trace_enc:pid_bin(FromPid));
              _ -> <<>>
          end,
     Sz = byte_size(Vf) + byte_size(Cf) + MSz + SSz + byte_size(Ff),
@@ -553,14 +553,14 @@ from_agent({system, {From, _}, _}, Ctx) -> agent(From, Ctx);
 from_agent({esc_send, _}, _Ctx) -> true;
 from_agent(_, _) -> false.
 
-dest(To) when is_pid(To) -> list_to_binary(pid_to_list(To));
+dest(To) when is_pid(To) -> esc_trace_enc:pid_bin(To);
 dest(To) when is_atom(To) -> atom_to_binary(To, utf8);
 dest({Name, Node}) when is_atom(Name), is_atom(Node) ->
     <<(atom_to_binary(Name, utf8))/binary, $@, (atom_to_binary(Node, utf8))/binary>>;
 dest(To) -> repr(To).
 
 %% Printed form of a send/link target: pids, ports and references (GenServer replies go to an alias).
-repr(P) when is_pid(P) -> list_to_binary(pid_to_list(P));
+repr(P) when is_pid(P) -> esc_trace_enc:pid_bin(P);
 repr(P) when is_port(P) -> list_to_binary(erlang:port_to_list(P));
 repr(R) when is_reference(R) -> list_to_binary(erlang:ref_to_list(R));
 repr(_) -> <<"?">>.
@@ -594,7 +594,7 @@ other(_, B) -> {B, 0}.
 pid_ix(Pid, #b{pids = Pids, pidl = L, np = N} = B) ->
     case Pids of
         #{Pid := Ix} -> {B, Ix};
-        _ -> {B#b{pids = Pids#{Pid => N}, pidl = [list_to_binary(pid_to_list(Pid)) | L], np = N + 1}, N}
+        _ -> {B#b{pids = Pids#{Pid => N}, pidl = [esc_trace_enc:pid_bin(Pid) | L], np = N + 1}, N}
     end.
 
 mfa_ix(none, B) -> {B, 0};

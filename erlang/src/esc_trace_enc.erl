@@ -11,7 +11,7 @@
 %% All functions are pure and run in agent processes only.
 -module(esc_trace_enc).
 
--export([limits/1, term/2, term_io/2, field_io/3, terms/3, str/1, field_str/2, varint/1, field_bytes/2, field_varint/2,
+-export([limits/1, term/2, term_io/2, field_io/3, terms/3, str/1, pid_bin/1, field_str/2, varint/1, field_bytes/2, field_varint/2,
          packed/2, mfa/3, agent_events/1]).
 
 -export_type([limits/0]).
@@ -23,6 +23,7 @@
 
 -define(MAX_SAFE_INT, 9007199254740992).
 -define(MAX_COUNT, 1000000).
+-define(PID_CACHE, 4096).
 
 %% Turns a CaptureLimits-like map (0 or missing = esc_term's default) into the tuple form.
 -spec limits(map()) -> limits().
@@ -154,7 +155,7 @@ cap(T, _D, {_, _, Bytes, _}, B) when is_bitstring(T) ->
         end,
     {Io, Sz, B - 1};
 cap(T, _D, _L, B) when is_pid(T) ->
-    {Io, Sz} = lfield(82, opaque(node(T), pid_to_list(T))),
+    {Io, Sz} = pid_field(T),
     {Io, Sz, B - 1};
 cap(T, _D, _L, B) when is_port(T) ->
     {Io, Sz} = lfield(90, opaque(node(T), erlang:port_to_list(T))),
@@ -245,6 +246,33 @@ field_str(F, Bin) -> bytes_field(F, Bin).
 bytes_field(_F, <<>>) -> <<>>;
 bytes_field(F, Bin) -> field_bytes(F, Bin).
 
+%% The same few processes call, send and reply over and over: a pid's rendering is kept per encoder
+%% process (pid_to_list and the framing cost ~0.3 µs a time), for at most ?PID_CACHE pids, after
+%% which the cache starts over. A pid's text never changes, so an entry cannot go stale.
+-spec pid_bin(pid()) -> binary().
+pid_bin(P) ->
+    element(1, pid_entry(P)).
+
+pid_field(P) ->
+    element(2, pid_entry(P)).
+
+pid_entry(P) ->
+    case get({?MODULE, P}) of
+        undefined ->
+            Bin = list_to_binary(pid_to_list(P)),
+            E = {Bin, lfield(82, opaque(node(P), Bin))},
+            N = case get(?MODULE) of undefined -> 0; C -> C end,
+            case N >= ?PID_CACHE of
+                true -> [erase(K) || {{?MODULE, _} = K, _} <- get()], put(?MODULE, 1);
+                false -> put(?MODULE, N + 1)
+            end,
+            put({?MODULE, P}, E),
+            E;
+        E -> E
+    end.
+
+opaque(Node, Repr) when is_binary(Repr) ->
+    <<(bytes_field(1, atom_to_binary(Node, utf8)))/binary, (bytes_field(2, Repr))/binary>>;
 opaque(Node, Repr) ->
     <<(bytes_field(1, atom_to_binary(Node, utf8)))/binary, (bytes_field(2, list_to_binary(Repr)))/binary>>.
 

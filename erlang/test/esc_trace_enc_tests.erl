@@ -38,6 +38,26 @@ term_io_size_is_exact_test() ->
          ?assertEqual(iolist_size(Io), Sz)
      end || T <- corpus()].
 
+%% Pid renderings are cached per process (the same processes recur): cached or not, the bytes are
+%% the reference's, and the cache stays bounded however many pids pass through one encoder.
+pid_cache_is_exact_and_bounded_test() ->
+    Pids = [spawn(fun() -> ok end) || _ <- lists:seq(1, 5000)] ++ [self()],
+    L = esc_trace_enc:limits(#{}),
+    Self = self(),
+    spawn(fun() ->
+                  Enc = fun() -> [esc_trace_enc:term({P, [P]}, L) || P <- Pids] end,
+                  First = Enc(),
+                  Again = Enc(),
+                  Self ! {enc, First, Again, length([K || {{esc_trace_enc, _} = K, _} <- get()])}
+          end),
+    receive
+        {enc, First, Again, Cached} ->
+            ?assertEqual(First, Again),
+            ?assertEqual([reference({P, [P]}, #{}) || P <- Pids], First),
+            ?assert(Cached =< 4096)
+    after 20000 -> ?assert(false)
+    end.
+
 reference(T, L) ->
     iolist_to_binary(esc_proto:encode_msg(esc_term:capture(T, L), 'Term')).
 
