@@ -89,23 +89,18 @@ flush(Timeout) ->
 send_msg(Msg) ->
     send(esc_proto:encode_msg(Msg, 'AgentMessage')).
 
-%% Frames refused by send/1 since the agent started.
+%% Frames refused by send/1 on this connection. The count lives in a table the connection process
+%% owns, so it goes with the connection and nothing of it is left in the node.
 -spec dropped() -> non_neg_integer().
 dropped() ->
-    case persistent_term:get({?MODULE, drops}, undefined) of
-        undefined -> 0;
-        C -> counters:get(C, 1)
+    case catch ets:lookup(esc_conn_stats, drops) of
+        [{drops, N}] -> N;
+        _ -> 0
     end.
 
 count_drop() ->
-    C = case persistent_term:get({?MODULE, drops}, undefined) of
-            undefined ->
-                New = counters:new(1, [write_concurrency]),
-                persistent_term:put({?MODULE, drops}, New),
-                New;
-            Existing -> Existing
-        end,
-    counters:add(C, 1, 1).
+    _ = (catch ets:update_counter(esc_conn_stats, drops, 1)),
+    ok.
 
 %% ---- connection process ----
 
@@ -120,6 +115,8 @@ init(Parent, Port, Token, Options) ->
                 ok ->
                     try register(esc_conn, self()) of
                         true ->
+                            _ = ets:new(esc_conn_stats, [named_table, public, set, {write_concurrency, true}]),
+                            true = ets:insert(esc_conn_stats, {drops, 0}),
                             Parent ! {self(), connected},
                             loop(#st{sock = Sock, notify = maps:get(notify, Options, undefined)})
                     catch

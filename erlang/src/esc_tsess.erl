@@ -6,7 +6,8 @@
 %% in one step; and the VM itself destroys the session when its handle is garbage collected, so if
 %% every agent process holding it is killed nothing we set stays behind. Only the controller and the
 %% guard hold the (strong) handle; other agent processes reach the session through its weak handle,
-%% kept in a persistent_term while the engine runs, which does not keep the session alive.
+%% kept in a small named ETS table owned by the process that opened the session (the controller):
+%% it goes with its owner, and unlike a persistent_term, removing it costs the node no global scan.
 %% Without an open session (OTP < 27, or no engine running, e.g. unit tests) every call goes to the
 %% legacy BIFs, with the caller's flags, so code using this module behaves as before.
 -module(esc_tsess).
@@ -14,7 +15,7 @@
 -export([supported/0, open/1, close/1, is_open/1, current/0, process/3, function/3, info/2, delivered/1,
          untrace_self/0, sessions/0]).
 
--define(KEY, {?MODULE, session}).
+-define(TAB, esc_tsess).
 -define(NAME, elixir_scope).
 
 -type handle() :: {session, term()} | {legacy, pid()}.
@@ -32,7 +33,8 @@ open(Tracer) ->
     case supported() of
         true ->
             Strong = trace:session_create(?NAME, Tracer, []),
-            persistent_term:put(?KEY, weak(Strong)),
+            _ = (catch ets:new(?TAB, [named_table, public, set, {read_concurrency, true}])),
+            true = ets:insert(?TAB, {weak, weak(Strong)}),
             {session, Strong};
         false ->
             {legacy, Tracer}
@@ -43,10 +45,8 @@ open(Tracer) ->
 -spec close(handle()) -> ok.
 close({session, Strong}) ->
     _ = (catch trace:session_destroy(Strong)),
-    case persistent_term:get(?KEY, undefined) =:= weak(Strong) of
-        true -> _ = persistent_term:erase(?KEY), ok;
-        false -> ok
-    end;
+    _ = (catch ets:delete_object(?TAB, {weak, weak(Strong)})),
+    ok;
 close({legacy, Tracer}) ->
     case erlang:trace_info(new, tracer) of
         {tracer, Tracer} -> _ = erlang:trace(new, false, [all]);
@@ -71,12 +71,13 @@ current() ->
     end.
 
 live() ->
-    case persistent_term:get(?KEY, undefined) of
-        undefined -> undefined;
-        W -> case lists:member(W, trace:session_info(all)) of
-                 true -> W;
-                 false -> undefined
-             end
+    case catch ets:lookup(?TAB, weak) of
+        [{weak, W}] ->
+            case lists:member(W, trace:session_info(all)) of
+                true -> W;
+                false -> undefined
+            end;
+        _ -> undefined
     end.
 
 %% erlang:trace/3 inside the engine's session. A `{tracer, _}` flag is for the legacy BIFs only

@@ -174,6 +174,7 @@ assert_clean(Tracer) ->
     ?assertEqual(undefined, whereis(esc_trace)),
     %% OTP >= 27: the engine's trace session is destroyed (nothing of it can remain) ...
     ?assertNot(lists:member(elixir_scope, esc_tsess:sessions())),
+    ?assertEqual(undefined, ets:info(esc_tsess)),
     %% ... and nothing leaked into the legacy (global) tracing either; before OTP 27 that is all.
     ?assertNotEqual({tracer, Tracer}, erlang:trace_info(new, tracer)),
     ?assertEqual({flags, []}, erlang:trace_info(self(), flags)),
