@@ -8,12 +8,13 @@ import { CustomEvents, CustomRequests, type LanguageServerEventBody } from '../p
 import { startRecordingLanguageServer, type RecordingLanguageServer } from '../lsp/server';
 import { DebugRuntime } from '../runtime/debugRuntime';
 import { createLogger, Logger } from '../runtime/log';
-import { formatMfa, type FrameInfo, type Moved, type MoveResult, type ValueWatch } from '../store';
+import { formatMfa, type FrameInfo, type Moved, type MoveResult } from '../store';
 import { callbackLocation } from './callbackFrame';
 import { formatTerm } from '../terms/format';
 import { evaluatePath, PathError } from '../terms/pathEval';
 import { toAttachOptions, toLaunchOptions } from './launchArgs';
 import { eventSummary } from './eventSummary';
+import { DataBreakpoints } from './dataBreakpoints';
 import { describeStop } from './stops';
 import { VariableTable } from './variables';
 import { shownVersion } from './webviewData';
@@ -26,16 +27,11 @@ interface FrameRef {
   top: boolean;
 }
 
-/** Data breakpoint ids start here, apart from the source/function breakpoint ids the BreakpointBook gives. */
-const DATA_BREAKPOINT_IDS = 1_000_000;
-
 export class ElixirScopeSession extends LoggingDebugSession {
   private readonly log: Logger = createLogger();
   private readonly runtime = new DebugRuntime(this.log);
   private readonly vars = new VariableTable();
-  /** Data breakpoint ids by data id (kept while the same value stays watched) and the paths they watch. */
-  private readonly dataWatchIds = new Map<string, number>();
-  private watchPaths = new Map<number, string>();
+  private readonly dataBreakpoints = new DataBreakpoints();
   private readonly frames = new Handles<FrameRef>();
   private terminated = false;
   private threadsTimer: NodeJS.Timeout | undefined;
@@ -154,33 +150,14 @@ export class ElixirScopeSession extends LoggingDebugSession {
 
   /** supportsDataBreakpoints: a value inside a GenServer State scope can be watched. */
   protected override dataBreakpointInfoRequest(response: DebugProtocol.DataBreakpointInfoResponse, args: DebugProtocol.DataBreakpointInfoArguments): void {
-    const w = args.variablesReference !== undefined ? this.vars.watchable(args.variablesReference, args.name) : undefined;
-    if (!w) {
-      response.body = { dataId: null, description: 'Only values inside a GenServer State scope can be watched for changes' };
-    } else {
-      const thread = this.runtime.nav.threads().find((t) => t.id === w.pid)?.name ?? `process ${w.pid + 1}`;
-      response.body = { dataId: JSON.stringify(w), description: `${w.path} of ${thread}`, accessTypes: ['write'], canPersist: false };
-    }
+    response.body = this.dataBreakpoints.info(this.vars, this.runtime.nav.threads(), args);
     this.sendResponse(response);
   }
 
   /** supportsDataBreakpoints: replaces every watched value; continue stops where one changes. */
   protected override setDataBreakpointsRequest(response: DebugProtocol.SetDataBreakpointsResponse, args: DebugProtocol.SetDataBreakpointsArguments): void {
-    const watches: ValueWatch[] = [];
-    const breakpoints = args.breakpoints.map((b): DebugProtocol.Breakpoint => {
-      try {
-        const { pid, path } = JSON.parse(b.dataId) as { pid: number; path: string };
-        if (typeof pid !== 'number' || typeof path !== 'string') throw new Error('bad data id');
-        const id = this.dataWatchIds.get(b.dataId) ?? DATA_BREAKPOINT_IDS + this.dataWatchIds.size;
-        this.dataWatchIds.set(b.dataId, id);
-        watches.push({ id, pid, path });
-        return { id, verified: true, message: `stops where ${path} changes` };
-      } catch {
-        return { verified: false, message: `not a value ElixirScope can watch: ${b.dataId}` };
-      }
-    });
+    const { watches, breakpoints } = this.dataBreakpoints.set(args.breakpoints);
     this.runtime.nav.watches.set(watches);
-    this.watchPaths = new Map(watches.map((w) => [w.id, w.path]));
     response.body = { breakpoints };
     this.sendResponse(response);
   }
@@ -439,7 +416,7 @@ export class ElixirScopeSession extends LoggingDebugSession {
   private stopped(m: Moved): void {
     this.vars.reset();
     this.frames.reset();
-    const d = describeStop(m, this.runtime.breakpoints, eventSummary(this.runtime.store, this.runtime.nav.view, m.index), this.watchPaths);
+    const d = describeStop(m, this.runtime.breakpoints, eventSummary(this.runtime.store, this.runtime.nav.view, m.index), this.dataBreakpoints.watchPaths);
     const ev = new StoppedEvent(d.reason, m.pid + 1) as DebugProtocol.StoppedEvent;
     ev.body.description = d.description;
     ev.body.text = d.text;
