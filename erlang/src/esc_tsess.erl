@@ -33,11 +33,26 @@ open(Tracer) ->
     case supported() of
         true ->
             Strong = trace:session_create(?NAME, Tracer, []),
-            _ = (catch ets:new(?TAB, [named_table, public, set, {read_concurrency, true}])),
+            ok = own_table(),
             true = ets:insert(?TAB, {weak, weak(Strong)}),
             {session, Strong};
         false ->
             {legacy, Tracer}
+    end.
+
+%% The table must belong to the caller (the new controller): one left by a controller that is still
+%% exiting would vanish under the new session. Wait (bounded) for such an owner to be gone.
+own_table() ->
+    case ets:info(?TAB, owner) of
+        undefined -> _ = ets:new(?TAB, [named_table, public, set, {read_concurrency, true}]), ok;
+        Owner when Owner =:= self() -> ok;
+        Owner ->
+            Ref = erlang:monitor(process, Owner),
+            receive {'DOWN', Ref, process, Owner, _} -> ok after 1000 -> erlang:demonitor(Ref, [flush]) end,
+            case ets:info(?TAB, owner) of
+                undefined -> _ = ets:new(?TAB, [named_table, public, set, {read_concurrency, true}]), ok;
+                _ -> ok
+            end
     end.
 
 %% Removes every flag and pattern of the handle's session (legacy: every process flag with this

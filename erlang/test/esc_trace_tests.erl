@@ -555,6 +555,13 @@ session_dies_with_the_agent() ->
             wait(fun() -> not lists:member(elixir_scope, esc_tsess:sessions()) end, 1000),
             ?assertEqual(legacy, esc_tsess:current()),
             assert_clean(Tracer),
+            %% and a new engine right away gets a session of its own
+            {ok, _} = esc_trace:configure(config(#{})),
+            ?assertNotEqual(legacy, esc_tsess:current()),
+            ?assertMatch({traced, local}, esc_tsess:info({tt_acct, add, 2}, traced)),
+            #{tracer := Tracer2} = esc_trace:status(),
+            ok = esc_trace:stop(),
+            assert_clean(Tracer2),
             exit(P, kill)
     end.
 
