@@ -389,19 +389,26 @@ shutdown(#s{tracer = Tracer, tsess = TSess, encs = Encs, mods = Mods, tcw0 = Tcw
 %% session: patterns are removed inside it (never touching another tool's patterns on the same
 %% functions), then destroying the session drops everything else.
 -spec cleanup(esc_tsess:handle(), [module()], non_neg_integer()) -> ok.
+cleanup({legacy, _} = TSess, Mods, Tcw0) ->
+    esc_tsess:close(TSess),
+    clear_patterns(Mods),
+    restore(Tcw0);
 cleanup(TSess, Mods, Tcw0) ->
-    element(1, TSess) =:= legacy andalso esc_tsess:close(TSess),
     %% A second run after the session is destroyed must not touch patterns: they would be the
     %% legacy ones, i.e. another tool's.
-    esc_tsess:is_open(TSess) andalso begin
-        [esc_trace_plan:clear_module(M) || M <- Mods],
-        %% Breakpoint patterns (also on functions outside the plan).
-        _ = (catch esc_bps:cleanup()),
-        true
-    end,
-    %% Line probes: the original modules back (code, not trace settings).
+    esc_tsess:is_open(TSess) andalso clear_patterns(Mods),
+    restore(Tcw0),
+    esc_tsess:close(TSess).
+
+clear_patterns(Mods) ->
+    [esc_trace_plan:clear_module(M) || M <- Mods],
+    %% Breakpoint patterns (also on functions outside the plan).
+    _ = (catch esc_bps:cleanup()),
+    true.
+
+%% What is not a trace setting: the line-probed modules' original code, the trace control word.
+restore(Tcw0) ->
     _ = (catch esc_probe:restore_all()),
-    esc_tsess:close(TSess),
     erlang:system_flag(trace_control_word, Tcw0),
     ok.
 
