@@ -12,6 +12,8 @@ import * as path from 'path';
 import { BenchRow } from './types';
 
 const root = path.resolve(__dirname, '..');
+/** The bench module and the test helper it loads its modules with (erlang/test). */
+const BENCH_SOURCES = ['esc_trace_bench.erl', 'esc_test_src.erl'];
 
 export async function run(): Promise<BenchRow[]> {
   const ebin = path.join(root, 'erlang', 'ebin');
@@ -25,7 +27,7 @@ export async function run(): Promise<BenchRow[]> {
       const files = fs.readdirSync(src).filter((f) => f.endsWith('.erl')).map((f) => path.join(src, f));
       execFileSync('erlc', ['+debug_info', '-I', src, '-o', ebin, ...files], { stdio: 'inherit' });
     }
-    execFileSync('erlc', ['+debug_info', '-I', src, '-o', out, path.join(root, 'erlang', 'test', 'esc_trace_bench.erl')], {
+    execFileSync('erlc', ['+debug_info', '-I', src, '-o', out, ...BENCH_SOURCES.map((f) => path.join(root, 'erlang', 'test', f))], {
       stdio: 'inherit',
     });
     const stdout = execFileSync('erl', ['-noshell', '-pa', ebin, out, '-eval', 'esc_trace_bench:main()'], {
@@ -58,10 +60,10 @@ function onOtp27(): BenchRow[] {
   try {
     fs.mkdirSync(path.join(real, 'ebin'), { recursive: true });
     fs.cpSync(path.join(root, 'erlang', 'src'), path.join(real, 'src'), { recursive: true });
-    fs.copyFileSync(path.join(root, 'erlang', 'test', 'esc_trace_bench.erl'), path.join(real, 'esc_trace_bench.erl'));
+    for (const f of BENCH_SOURCES) fs.copyFileSync(path.join(root, 'erlang', 'test', f), path.join(real, f));
     const script = [
       `cd /tmp/${name}`,
-      'erlc +debug_info -I src -o ebin src/*.erl esc_trace_bench.erl',
+      `erlc +debug_info -I src -o ebin src/*.erl ${BENCH_SOURCES.join(' ')}`,
       'TMPDIR=/tmp/' + name + " erl -noshell -pa ebin -eval 'esc_trace_bench:main()'",
     ].join(' && ');
     const stdout = execFileSync('chroot', [otp27.root, '/bin/sh', '-c', script], { encoding: 'utf8', timeout: 10 * 60 * 1000, maxBuffer: 16 * 1024 * 1024 });

@@ -45,8 +45,8 @@ main(_Args) ->
 run() ->
     Dir = filename:join(case os:getenv("TMPDIR") of false -> "/tmp"; D -> D end, "esc_trace_bench_" ++ os:getpid()),
     ok = filelib:ensure_dir(filename:join(Dir, "x")),
-    load(Dir, "tb_srv", ?SRV),
-    load(Dir, "tb_work", ?WORK),
+    tb_srv = esc_test_src:load(Dir, ?SRV),
+    tb_work = esc_test_src:load(Dir, ?WORK),
     Calls = list_to_integer(os:getenv("AGENT_BENCH_CALLS", "200000")),
     Rounds = list_to_integer(os:getenv("AGENT_BENCH_ROUNDS", "3")),
     Sink = spawn(fun() -> sink(0, 0) end),
@@ -212,13 +212,3 @@ median(L) -> lists:nth((length(L) + 1) div 2, lists:sort(L)).
 
 row(Name, Value, Unit, BaseName, Base, Note) ->
     io:format("ROW ~ts|~p|~ts|~ts|~p|~ts~n", [Name, Value, Unit, BaseName, Base, Note]).
-
-load(Dir, Name, Src) ->
-    Erl = filename:join(Dir, Name ++ ".erl"),
-    ok = file:write_file(Erl, Src),
-    {ok, Mod, Bin} = compile:file(Erl, [debug_info, binary, return_errors]),
-    File = filename:join(Dir, Name ++ ".beam"),
-    ok = file:write_file(File, Bin),
-    true = code:add_patha(Dir),
-    {module, Mod} = code:load_binary(Mod, File, Bin),
-    ok.

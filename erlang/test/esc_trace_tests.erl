@@ -82,18 +82,7 @@ later_src(V) ->
     "-module(tt_later_mod).\n-export([f/1]).\nf(X) -> {" ++ integer_to_list(V) ++ ", X}.\n".
 
 compile_load(Src) ->
-    Dir = test_dir(),
-    ok = filelib:ensure_dir(filename:join(Dir, "x")),
-    {match, [Name]} = re:run(Src, "-module\\(([a-z_]+)\\)", [{capture, all_but_first, list}]),
-    Erl = filename:join(Dir, Name ++ ".erl"),
-    ok = file:write_file(Erl, Src),
-    {ok, Mod, Bin} = compile:file(Erl, [debug_info, binary, return_errors]),
-    File = filename:join(Dir, Name ++ ".beam"),
-    ok = file:write_file(File, Bin),
-    true = code:add_patha(Dir),
-    code:purge(Mod),
-    {module, Mod} = code:load_binary(Mod, File, Bin),
-    Mod.
+    esc_test_src:load(test_dir(), Src).
 
 tmp_dir() ->
     case os:getenv("TMPDIR") of false -> "/tmp"; D -> D end.
