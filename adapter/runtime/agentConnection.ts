@@ -21,7 +21,7 @@ export interface AgentConnectionEvents {
   notice: [elixirscope.Notice];
   stats: [elixirscope.Stats];
   logOutput: [elixirscope.LogOutput];
-  breakpointsChanged: [elixirscope.BreakpointsChanged];
+  breakpointsChanged: [elixirscope.BreakpointStates];
   protocolError: [string];
   close: [];
 }
@@ -116,7 +116,7 @@ export class AgentConnection extends EventEmitter<AgentConnectionEvents> {
     else if (msg.notice) this.emit('notice', msg.notice as elixirscope.Notice);
     else if (msg.stats) this.emit('stats', msg.stats as elixirscope.Stats);
     else if (msg.logOutput) this.emit('logOutput', msg.logOutput as elixirscope.LogOutput);
-    else if (msg.breakpointsChanged) this.emit('breakpointsChanged', msg.breakpointsChanged as elixirscope.BreakpointsChanged);
+    else if (msg.breakpointsChanged) this.emit('breakpointsChanged', msg.breakpointsChanged as elixirscope.BreakpointStates);
     else this.emit('protocolError', 'unexpected message from the agent (no known field set)');
   }
 

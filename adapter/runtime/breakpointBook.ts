@@ -59,8 +59,8 @@ export class BreakpointBook {
     return results;
   }
 
-  /** Breakpoints whose state changed on their own (BreakpointsChanged), for those still set, each with its file's breakpoints as they now are. */
-  changed(update: elixirscope.BreakpointsChanged): { result: BreakpointResult; file: FileBreakpoints }[] {
+  /** Breakpoints whose state changed on their own (AgentMessage.breakpoints_changed), for those still set, each with its file's breakpoints as they now are. */
+  changed(update: elixirscope.BreakpointStates): { result: BreakpointResult; file: FileBreakpoints }[] {
     const out: { result: BreakpointResult; file: FileBreakpoints }[] = [];
     for (const st of update.breakpoints ?? []) {
       const known = this.known.get(st.id ?? 0);

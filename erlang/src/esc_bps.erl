@@ -60,7 +60,7 @@ engine_config(Config) ->
     Config#{hit_fun => fun ?MODULE:hit/1, exc_filter => fun ?MODULE:exc_filter/1,
             on_patterns => fun ?MODULE:on_patterns/2, on_tick => fun ?MODULE:on_tick/1}.
 
-%% SetBreakpoints (decoded map) -> SetBreakpointsResult map.
+%% SetBreakpoints (decoded map) -> BreakpointStates map.
 -spec set_breakpoints(map()) -> #{breakpoints := [map()]}.
 set_breakpoints(Req) ->
     table(),
@@ -394,7 +394,7 @@ lookup(Key, Default) ->
 opts() -> lookup(opts, #{}).
 
 %% The adapter shows breakpoint states; ones that changed on their own (a pending breakpoint whose
-%% module loaded, a recompiled module) are sent as BreakpointsChanged.
+%% module loaded, a recompiled module) are sent as AgentMessage.breakpoints_changed.
 tell_changed([], _O) -> ok;
 tell_changed(States, O) ->
     Msg = #{msg => {breakpoints_changed, #{breakpoints => States}}},

@@ -1,4 +1,4 @@
-// BreakpointBook: ids kept across sets, and BreakpointsChanged applied to the file it belongs to
+// BreakpointBook: ids kept across sets, and AgentMessage.breakpoints_changed applied to the file it belongs to
 // (the agent is a stub answering SetBreakpoints; unit test only).
 import * as assert from 'assert';
 import type { AgentConnection } from '../../../adapter/runtime/agentConnection';
@@ -14,7 +14,7 @@ function stubAgent(states: (ids: number[]) => { id: number; verified: boolean; l
 }
 
 describe('BreakpointBook', () => {
-  it('applies a BreakpointsChanged to the breakpoint still set, with its file as it now is', async () => {
+  it('applies a breakpoints_changed update to the breakpoint still set, with its file as it now is', async () => {
     const book = new BreakpointBook();
     const agent = stubAgent((ids) => [
       { id: ids[0], verified: false, message: 'pending: module not loaded yet' },
