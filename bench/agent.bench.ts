@@ -9,6 +9,7 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import * as otp27 from '../scripts/otp27-root';
 import { BenchRow } from './types';
 
 const root = path.resolve(__dirname, '..');
@@ -48,32 +49,26 @@ export async function run(): Promise<BenchRow[]> {
  * None when the root cannot be used here.
  */
 function onOtp27(): BenchRow[] {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const otp27 = require('../scripts/otp27-root') as { root: string; unavailable(): string | undefined };
   const why = otp27.unavailable();
   if (why) {
     console.log(`agent bench on OTP 27 skipped: ${why}`);
     return [];
   }
-  const name = `esc-agent-bench-${process.pid}`;
-  const real = path.join(otp27.root, 'tmp', name);
+  const st = otp27.stage('esc-agent-bench', [['erlang/src', 'src'], ...BENCH_SOURCES.map((f): [string, string] => [`erlang/test/${f}`, f])]);
   try {
-    fs.mkdirSync(path.join(real, 'ebin'), { recursive: true });
-    fs.cpSync(path.join(root, 'erlang', 'src'), path.join(real, 'src'), { recursive: true });
-    for (const f of BENCH_SOURCES) fs.copyFileSync(path.join(root, 'erlang', 'test', f), path.join(real, f));
-    const script = [
-      `cd /tmp/${name}`,
-      `erlc +debug_info -I src -o ebin src/*.erl ${BENCH_SOURCES.join(' ')}`,
-      'TMPDIR=/tmp/' + name + " erl -noshell -pa ebin -eval 'esc_trace_bench:main()'",
-    ].join(' && ');
-    const stdout = execFileSync('chroot', [otp27.root, '/bin/sh', '-c', script], { encoding: 'utf8', timeout: 10 * 60 * 1000, maxBuffer: 16 * 1024 * 1024 });
-    return parseRows(stdout).map((r) => ({
-      ...r,
-      name: `${r.name} [OTP 27]`,
-      baseline: r.baseline && { ...r.baseline, name: `${r.baseline.name} [OTP 27]` },
+    fs.mkdirSync(path.join(st.real, 'ebin'));
+    const r = otp27.run(
+      [`cd ${st.inside}`, `erlc +debug_info -I src -o ebin src/*.erl ${BENCH_SOURCES.join(' ')}`, `TMPDIR=${st.inside} erl -noshell -pa ebin -eval 'esc_trace_bench:main()'`].join(' && '),
+      { timeoutMs: 10 * 60 * 1000 },
+    );
+    if (r.status !== 0) throw new Error(`agent bench on OTP 27 failed (exit ${r.status}):\n${r.stdout}${r.stderr}`);
+    return parseRows(r.stdout).map((row) => ({
+      ...row,
+      name: `${row.name} [OTP 27]`,
+      baseline: row.baseline && { ...row.baseline, name: `${row.baseline.name} [OTP 27]` },
     }));
   } finally {
-    fs.rmSync(real, { recursive: true, force: true });
+    st.dispose();
   }
 }
 

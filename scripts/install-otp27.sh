@@ -3,12 +3,14 @@
 # sessions, newer compiler and Elixir diagnostics): a minimal Debian trixie root made by debootstrap
 # from Debian's own packages (bookworm's libc is too old for trixie's erlang-base, so it cannot be
 # installed beside OTP 25). Needs root. Idempotent: a finished root is recognised by a stamp file.
-#   ${ELIXIR_SCOPE_CACHE:-$HOME/.cache/elixir-scope}/trixie-otp27
+#   where scripts/otp27-root.js says (default ${ELIXIR_SCOPE_CACHE:-$HOME/.cache/elixir-scope}/trixie-otp27)
 # Prints the root's path on its last line of output. Exits non-zero with a message saying what failed.
 set -euo pipefail
 
-CACHE="${ELIXIR_SCOPE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/elixir-scope}"
-ROOT="$CACHE/trixie-otp27"
+command -v node >/dev/null || { echo "install-otp27: FAILED: Node.js is needed (it says where the root goes)" >&2; exit 1; }
+# The one definition of where the root lives (tests and bench read it too).
+ROOT="$(node -p "require('$(cd "$(dirname "$0")" && pwd)/otp27-root.js').root")"
+CACHE="$(dirname "$ROOT")"
 STAMP="$ROOT/.elixir-scope-install-ok"
 MIRROR="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 PACKAGES=erlang-base,erlang-dev,erlang-eunit,erlang-tools,erlang-crypto,erlang-syntax-tools,erlang-parsetools,elixir

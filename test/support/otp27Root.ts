@@ -2,13 +2,10 @@
 // scripts/install-otp27.sh, entered through a `mix` wrapper that the launch's PATH selects — as a user
 // picks another Elixir with PATH (asdf, kiex). The host sees the work folder through a symlink at the
 // same path the chroot sees it at, so file names in debug info, breakpoints and ebin folders agree.
-import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { repoRoot, type TracedDebugClient } from './dapSession';
-
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const shared = require('../../scripts/otp27-root') as { root: string; unavailable(): string | undefined };
+import * as shared from '../../scripts/otp27-root';
+import type { TracedDebugClient } from './dapSession';
 
 export const otp27Root = shared.root;
 
@@ -40,18 +37,13 @@ export interface Otp27Workspace {
 
 /** Copies the bank example and the agent into the root and makes the wrapper; dispose() removes it all. */
 export function otp27Workspace(): Otp27Workspace {
-  const name = `esc27-${process.pid}-${Date.now()}`;
-  const inside = `/tmp/${name}`; // the path inside the root …
-  const real = path.join(otp27Root, 'tmp', name); // … is this folder here …
-  fs.mkdirSync(real, { recursive: true });
-  fs.symlinkSync(real, inside); // … and the same path here too.
-  const skip = new Set(['_build', 'deps']);
-  fs.cpSync(path.join(repoRoot, 'examples', 'bank'), path.join(real, 'bank'), { recursive: true, filter: (src) => !skip.has(path.basename(src)) });
-  fs.cpSync(path.join(repoRoot, 'erlang', 'src'), path.join(real, 'agent-src'), { recursive: true });
-  fs.mkdirSync(path.join(real, 'agent'));
-  const srcs = fs.readdirSync(path.join(real, 'agent-src')).filter((f) => f.endsWith('.erl')).map((f) => `${inside}/agent-src/${f}`);
-  execFileSync('chroot', [otp27Root, 'erlc', '-Werror', '+debug_info', '-I', `${inside}/agent-src`, '-o', `${inside}/agent`, ...srcs], { stdio: 'inherit' });
-  const bin = path.join(real, 'bin');
+  const st = shared.stage('esc27', [['examples/bank', 'bank'], ['erlang/src', 'agent-src']]);
+  const inside = st.inside; // the path inside the root …
+  fs.symlinkSync(st.real, inside); // … is the same path here too.
+  fs.mkdirSync(path.join(st.real, 'agent'));
+  const built = shared.run(`cd ${inside} && erlc -Werror +debug_info -I agent-src -o agent agent-src/*.erl`);
+  if (built.status !== 0) throw new Error(`compiling the agent with OTP 27 failed:\n${built.stdout}${built.stderr}`);
+  const bin = path.join(st.real, 'bin');
   fs.mkdirSync(bin);
   // mix and elixir run inside the root, in the same folder: the kernel reports the caller's folder by
   // its real path (under the root here), which is the path inside the root once the prefix is cut.
@@ -68,7 +60,7 @@ export function otp27Workspace(): Otp27Workspace {
     path: `${inside}/bin:${process.env.PATH ?? ''}`,
     dispose() {
       fs.rmSync(inside, { force: true });
-      fs.rmSync(real, { recursive: true, force: true });
+      st.dispose();
     },
   };
 }
