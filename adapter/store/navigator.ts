@@ -134,6 +134,8 @@ export class Navigator extends EventEmitter<NavigatorEventMap> {
     if (o.reverse) {
       const watch = kind === 'continue' && base >= 0 ? this.watches.prev(this.cur) : undefined;
       const bt = this.backwardTarget(kind, pid, base);
+      // The later of the previous hit and the previous change; without an earlier hit the backward
+      // target is the process's first event, and a change before the cursor is a better stop.
       const t = watch && (bt < 0 || watch.index >= bt || this.store.cols.hit[this.store.slot(bt)] === 0) ? watch.index : bt;
       if (t === -1 || t === this.cur) return { status: 'boundary', index: this.cur, pid: this.curPid };
       if (watch && t === watch.index) return this.land(t, 'breakpoint', watch);

@@ -43,17 +43,20 @@ open(Tracer) ->
 %% The table must belong to the caller (the new controller): one left by a controller that is still
 %% exiting would vanish under the new session. Wait (bounded) for such an owner to be gone.
 own_table() ->
+    Self = self(),
     case ets:info(?TAB, owner) of
-        undefined -> _ = ets:new(?TAB, [named_table, public, set, {read_concurrency, true}]), ok;
-        Owner when Owner =:= self() -> ok;
+        Self -> ok;
+        undefined -> new_table();
         Owner ->
             Ref = erlang:monitor(process, Owner),
             receive {'DOWN', Ref, process, Owner, _} -> ok after 1000 -> erlang:demonitor(Ref, [flush]) end,
-            case ets:info(?TAB, owner) of
-                undefined -> _ = ets:new(?TAB, [named_table, public, set, {read_concurrency, true}]), ok;
-                _ -> ok
-            end
+            ets:info(?TAB, owner) =:= undefined andalso new_table(),
+            ok
     end.
+
+new_table() ->
+    _ = ets:new(?TAB, [named_table, public, set, {read_concurrency, true}]),
+    ok.
 
 %% Removes every flag and pattern of the handle's session (legacy: every process flag with this
 %% tracer; patterns are removed by their owners). Safe to call twice and from any process.
