@@ -95,12 +95,12 @@ export function activeEditor(page: Page): Locator {
 }
 
 /** Moves the cursor to a line (Ctrl+G) so that it is rendered, and returns the line's gutter row. */
-export async function gotoLine(page: Page, line: number): Promise<void> {
+export async function gotoLine(page: Page, line: number, column?: number): Promise<void> {
   await focusEditor(page);
   await page.keyboard.press('Control+G');
   const input = page.locator('.quick-input-widget .quick-input-box input');
   await input.waitFor({ timeout: 10_000 });
-  await input.fill(`:${line}`);
+  await input.fill(column === undefined ? `:${line}` : `:${line}:${column}`);
   await page.keyboard.press('Enter');
   await lineNumber(page, line).waitFor({ timeout: 10_000 });
 }
@@ -171,12 +171,26 @@ const WORD_RECT_IN_LINE = new Function('el', 'w', `
   return { x: r.x, y: r.y, width: r.width, height: r.height };
 `) as (el: Element, w: string) => { x: number; y: number; width: number; height: number } | null;
 
-/** Screen rectangle of the first occurrence of `word` (as a whole token) in a rendered line of the active editor. */
+/**
+ * Screen rectangle of the first occurrence of `word` (as a whole token) in a rendered line of the
+ * active editor, once the layout has settled: code lenses and inlay hints arrive late and move lines,
+ * so the rectangle is measured until two measurements 250 ms apart agree (at most ~3 s).
+ */
 export async function wordBox(page: Page, lineText: string, word: string): Promise<{ x: number; y: number; width: number; height: number }> {
   const line = activeEditor(page).locator('.view-lines .view-line').filter({ hasText: lineText }).first();
-  await line.waitFor({ timeout: 10_000 });
-  const box = await line.evaluate(WORD_RECT_IN_LINE, word);
-  if (!box) throw new Error(`"${word}" not found in the line containing "${lineText}"`);
+  const measure = async (): Promise<{ x: number; y: number; width: number; height: number }> => {
+    await line.waitFor({ timeout: 10_000 });
+    const box = await line.evaluate(WORD_RECT_IN_LINE, word);
+    if (!box) throw new Error(`"${word}" not found in the line containing "${lineText}"`);
+    return box;
+  };
+  let box = await measure();
+  for (let i = 0; i < 12; i++) {
+    await page.waitForTimeout(250);
+    const again = await measure();
+    if (again.x === box.x && again.y === box.y) break;
+    box = again;
+  }
   return box;
 }
 
