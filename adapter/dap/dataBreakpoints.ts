@@ -16,7 +16,7 @@ export class DataBreakpoints {
   /** dataBreakpointInfo: a data id for child `name` of container `ref`, when it is inside a GenServer State. */
   info(vars: VariableTable, threads: readonly ProcState[], args: DebugProtocol.DataBreakpointInfoArguments): DebugProtocol.DataBreakpointInfoResponse['body'] {
     const w = args.variablesReference !== undefined ? vars.watchable(args.variablesReference, args.name) : undefined;
-    if (!w) return { dataId: null, description: 'Only values inside a GenServer State scope can be watched for changes' };
+    if (!w) return { dataId: null, description: 'Only values inside a GenServer or gen_statem State scope can be watched for changes' };
     const thread = threads.find((t) => t.id === w.pid)?.name ?? `process ${w.pid + 1}`;
     return { dataId: JSON.stringify(w), description: `${w.path} of ${thread}`, accessTypes: ['write'], canPersist: false };
   }

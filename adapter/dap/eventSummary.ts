@@ -7,6 +7,11 @@ import { shownVersion } from './webviewData';
 
 const SHORT = { maxLength: 60 };
 
+/** Whose state a version is, as the user knows it: "GenServer" or "gen_statem" (from the agent's PROCESS event). */
+export function stateOwner(behaviour: string | undefined): string {
+  return behaviour === 'gen_statem' ? 'gen_statem' : 'GenServer';
+}
+
 export function eventSummary(store: RecordingStore, view: RecordingView, g: number): string {
   const ev = view.event(g);
   if (!ev) return 'an event that is no longer in the recording';
@@ -26,7 +31,8 @@ export function eventSummary(store: RecordingStore, view: RecordingView, g: numb
       return `receive ${body?.receive ? formatTerm(body.receive.message, SHORT) : 'a message'}`;
     case Kind.STATE: {
       const s = body?.state;
-      return s ? `GenServer state v${shownVersion(s.version ?? 1)} after ${s.callback}${s.message ? ` ${formatTerm(s.message, SHORT)}` : ''}` : 'GenServer state version';
+      const owner = stateOwner(store.process(ev.pid)?.behaviour);
+      return s ? `${owner} state v${shownVersion(s.version ?? 1)} after ${s.callback}${s.message ? ` ${formatTerm(s.message, SHORT)}` : ''}` : `${owner} state version`;
     }
     case Kind.SPAWN:
       return `spawn ${body?.spawn?.child ?? ''}`;

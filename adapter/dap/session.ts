@@ -13,7 +13,7 @@ import { callbackLocation } from './callbackFrame';
 import { formatTerm } from '../terms/format';
 import { evaluatePath, PathError } from '../terms/pathEval';
 import { toAttachOptions, toLaunchOptions } from './launchArgs';
-import { eventSummary } from './eventSummary';
+import { eventSummary, stateOwner } from './eventSummary';
 import { DataBreakpoints } from './dataBreakpoints';
 import { describeStop } from './stops';
 import { VariableTable } from './variables';
@@ -277,7 +277,7 @@ export class ElixirScopeSession extends LoggingDebugSession {
     this.sendResponse(response);
   }
 
-  /** Arguments, Locals, Return value, GenServer State, Message, Process. */
+  /** Arguments, Locals, Return value, GenServer (or gen_statem) State, Message, Process. */
   protected override scopesRequest(response: DebugProtocol.ScopesResponse, args: DebugProtocol.ScopesArguments): void {
     const ref = this.frames.get(args.frameId);
     if (!ref) {
@@ -303,19 +303,21 @@ export class ElixirScopeSession extends LoggingDebugSession {
         const ex = at.exception;
         scopes.push(new Scope('Exception', this.vars.add({ kind: 'named', syntax, entries: [{ name: 'class', term: { atom: ex.class } }, { name: 'reason', term: ex.reason ?? {} }, ...(ex.stacktrace ? [{ name: 'stacktrace', term: ex.stacktrace }] : [])] }), false));
       }
+      const p = nav.threads().find((t) => t.id === ref.pid);
       const state = nav.state(ref.pid);
       if (state?.state) {
-        scopes.push(new Scope(`GenServer State (v${shownVersion(state.version)}, after ${state.callback})`, this.vars.add({ kind: 'named', syntax, entries: [{ name: 'state', term: state.state, evaluateName: 'state' }], origin: { pid: ref.pid } }), false));
+        // A gen_statem's versions are {state name, data}; its callback is the state function (or handle_event).
+        scopes.push(new Scope(`${stateOwner(p?.behaviour)} State (v${shownVersion(state.version)}, after ${state.callback})`, this.vars.add({ kind: 'named', syntax, entries: [{ name: 'state', term: state.state, evaluateName: 'state' }], origin: { pid: ref.pid } }), false));
       }
       const msg = nav.message(ref.pid);
       if (msg?.message) scopes.push(new Scope(`Message (${msg.callback || msg.source})`, this.vars.add({ kind: 'named', syntax, entries: [{ name: 'message', term: msg.message }] }), false));
-      const p = nav.threads().find((t) => t.id === ref.pid);
       if (p) {
         const entries = [
           { name: 'pid', value: p.pid },
           ...(p.registeredName ? [{ name: 'registered name', value: p.registeredName }] : []),
           ...(p.viaName ? [{ name: 'name', value: p.viaName }] : []),
           ...(p.callbackModule ? [{ name: 'callback module', value: p.callbackModule.replace(/^Elixir\./, '') }] : []),
+          ...(p.behaviour ? [{ name: 'behaviour', value: p.behaviour }] : []),
           ...(p.initialCall ? [{ name: 'initial call', value: p.initialCall }] : []),
           ...(p.parent ? [{ name: 'spawned by', value: p.parent }] : []),
           ...(p.links.size ? [{ name: 'links', value: [...p.links].join(', ') }] : []),

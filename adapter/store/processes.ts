@@ -13,6 +13,8 @@ export interface Mfa {
 export class ProcState {
   registeredName = '';
   callbackModule = '';
+  /** 'gen_server' | 'gen_statem' when the callback module is recorded, else ''. */
+  behaviour = '';
   initialCall = '';
   viaName = '';
   /** Pid string of the spawning process ('' = unknown). Strings, not ids: ids of gone processes are reused. */

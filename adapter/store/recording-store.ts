@@ -279,6 +279,7 @@ export class RecordingStore extends EventEmitter<StoreEventMap> implements RingA
     if (!info) return;
     if (info.registeredName) p.registeredName = info.registeredName;
     if (info.callbackModule) p.callbackModule = info.callbackModule;
+    if (info.behaviour) p.behaviour = info.behaviour;
     if (info.initialCall) p.initialCall = info.initialCall;
     if (info.viaName) p.viaName = info.viaName;
     this.emit('process', p);

@@ -457,7 +457,7 @@ upgrade(_Pid, _Ctx) ->
 
 %% A PROCESS event names a process the first time this encoder sees it (and, per batch, the pid
 %% table makes every later event refer to it by index).
-announce(Pid, Ts, _Ctx, B) ->
+announce(Pid, Ts, Ctx, B) ->
     case get({esc_seen, Pid}) of
         true -> B;
         undefined ->
@@ -465,9 +465,21 @@ announce(Pid, Ts, _Ctx, B) ->
             {Reg, Initial, Cb} = describe(Pid),
             Via = case Cb of <<>> -> <<>>; _ -> via_name(Pid) end,
             Inner = <<(esc_trace_enc:field_str(1, Reg))/binary, (esc_trace_enc:field_str(2, Cb))/binary,
-                      (esc_trace_enc:field_str(3, Initial))/binary, (esc_trace_enc:field_str(4, Via))/binary>>,
+                      (esc_trace_enc:field_str(3, Initial))/binary, (esc_trace_enc:field_str(4, Via))/binary,
+                      (esc_trace_enc:field_str(5, behaviour(Cb, Ctx)))/binary>>,
             add(Pid, Ts, ?PROCESS, none, body(11, Inner, byte_size(Inner)), 0, 0, 0, B)
     end.
+
+%% The behaviour of a recorded callback module, so the debugger can name a state "GenServer" or
+%% "gen_statem" state (binary_to_existing_atom: a recorded module's name is an atom already).
+behaviour(<<>>, _Ctx) -> <<>>;
+behaviour(Cb, #{cb_mods := Cbs}) ->
+    case maps:get(binary_to_existing_atom(Cb, utf8), Cbs, none) of
+        gen_server -> <<"gen_server">>;
+        {gen_statem, _} -> <<"gen_statem">>;
+        _ -> <<>>
+    end;
+behaviour(_Cb, _Ctx) -> <<>>.
 
 %% Announced pids are remembered in the process dictionary; exits forget them, and when many
 %% accumulate (processes without exit events) the dead ones are forgotten in one sweep.

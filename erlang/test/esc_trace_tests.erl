@@ -248,6 +248,7 @@ call_return_exception_and_state() ->
     %% a PROCESS event names the GenServer with its callback module before its first event
     [Proc | _] = [B || #{kind := 'PROCESS', pid := Pid, body := B} <- Evs, Pid =:= pidstr(P)],
     ?assertEqual(<<"tt_acct">>, maps:get(callback_module, Proc)),
+    ?assertEqual(<<"gen_server">>, maps:get(behaviour, Proc)),
     %% ordering data: unique increasing seq, (mono, uniq) non-negative and strictly ordered
     Seqs = [S || #{seq := S} <- Evs],
     ?assertEqual(length(Seqs), length(lists:usort(Seqs))),
@@ -287,6 +288,9 @@ gen_statem_state_history() ->
     ?assertEqual([{off, 0}, {off, 0}, {on, 1}, {on, 1}, {off, 1}, {off, 1}], [val(S) || #{state := S} <- LampStates]),
     ?assertEqual([<<"init">> | lists:duplicate(5, <<"handle_event">>)], [C || #{callback := C} <- LampStates]),
     ?assertEqual({enter, off}, val(maps:get(message, lists:nth(4, LampStates)))),
+    %% their PROCESS events say they are gen_statems (the debugger names their state so)
+    [?assertMatch([#{callback_module := _, behaviour := <<"gen_statem">>} | _],
+                  [B || #{kind := 'PROCESS', pid := Pid, body := B} <- Evs, Pid =:= pidstr(P)]) || P <- [Door, Lamp]],
     [exit(P, kill) || P <- [Door, Lamp]].
 
 messages_spawn_link_exit() ->

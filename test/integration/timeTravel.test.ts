@@ -12,6 +12,7 @@ import { otp27Unavailable, otp27Workspace, Otp27Workspace, startWithAgent } from
 
 const WITHDRAW_CLAUSE_LINE = 31; // def handle_call({:withdraw, amount}, _from, %__MODULE__{balance: balance} = state)
 const LEDGER_RECORD_LINE = 36; // Bank.Ledger.record(state.id, :withdraw, amount)
+const VAULT_LOCKED_UNLOCK_LINE = 16; // def locked({:call, from}, {:unlock, code}, data) do
 
 /** Where the debugged program runs: the project, the launch's env, the agent build for the adapter. */
 interface Runtime {
@@ -205,6 +206,45 @@ function timeTravelSuite(label: string, runtime: (ctx: Mocha.Context) => Runtime
         assert.strictEqual(await balanceNow(), m![2], `${move}: the state at the stop holds the new value`);
         if (move === 'continue') assert.deepStrictEqual([m![1], m![2]], ['100', '90'], 'the withdrawal of 10 at the hit');
       }
+    });
+
+    it('1c. a :gen_statem: its versions are {state, data}, named as gen_statem state, and Step Back walks them', async () => {
+      dc = new TracedDebugClient();
+      await start(dc, ['vault.exs']);
+      const vaultEx = path.join(rt.projectDir, 'lib', 'bank', 'vault.ex');
+      // The state function's clause head, on the last unlock (the wrong code after the vault was locked again).
+      const set = await dc.setBreakpointsRequest({ source: { path: vaultEx }, breakpoints: [{ line: VAULT_LOCKED_UNLOCK_LINE, condition: 'code == 4321' }] });
+      assert.strictEqual(set.body.breakpoints[0].verified, true, set.body.breakpoints[0].message);
+      const hitEvent = stopped(dc, 'breakpoint');
+      await dc.configurationDoneRequest();
+      const threadId = (await hitEvent).body.threadId!;
+      const frame = await topFrame(dc, threadId);
+      assert.match(frame.name, /Bank\.Vault\.locked\/3/);
+      const stateAt = async (frameId: number): Promise<[string, string] | undefined> => {
+        const st = scopeNamed(await scopeVars(dc!, frameId), 'gen_statem State');
+        return st && [st[0], st[1][0].value];
+      };
+      const scopes = await scopeVars(dc, frame.id);
+      assert.ok(!scopeNamed(scopes, 'GenServer State'), `a gen_statem's state is not called a GenServer's: ${[...scopes.keys()].join(', ')}`);
+      const process = new Map(scopeNamed(scopes, 'Process')![1].map((v) => [v.name, v.value]));
+      assert.strictEqual(process.get('behaviour'), 'gen_statem');
+      // Locked again by `open` (the lock), with the failures reset by the good code.
+      const [name, value] = (await stateAt(frame.id))!;
+      assert.match(name, /^gen_statem State \(v\d+, after open\)$/);
+      assert.match(value, /^\{:locked, %\{(?=.*\bcode: 1234\b)(?=.*\bfailed: 0\b)[^{}]*\}\}$/);
+      // Back through the versions: open (after the good code), then locked with one failure.
+      const seen: string[] = [];
+      for (let i = 0; i < 40 && !seen.some((v) => /failed: 1\b/.test(v)); i++) {
+        const next = stopped(dc, 'step');
+        await dc.stepBackRequest({ threadId });
+        await next;
+        const f = await topFrame(dc, threadId);
+        const st = await stateAt(f.id);
+        if (st && st[1] !== seen[seen.length - 1]) seen.push(st[1]);
+        if (/gen_statem state v\d+ after/.test(f.name)) assert.match(f.name, /^Bank\.Vault\.\w+\/\d+ · gen_statem state v\d+ after (init|locked|open)/);
+      }
+      assert.deepStrictEqual(seen.map((v) => /^\{:(\w+),.*failed: (\d+)/.exec(v)!.slice(1).join(' ')), ['locked 0', 'open 0', 'locked 1'],
+        `state versions seen stepping back: ${seen.join(' | ')}`);
     });
 
     it('2. a log point prints interpolated bindings and does not stop', async () => {
