@@ -19,6 +19,7 @@ import {
 const ACCOUNT_EX = 'lib/bank/account.ex';
 const WITHDRAW_LINE = 31; // def handle_call({:withdraw, amount}, _from, %__MODULE__{balance: balance} = state)
 const WITHDRAW_TEXT = 'def handle_call({:withdraw, amount}';
+const WITHDRAW_LINE_SOURCE = 'def handle_call({:withdraw, amount}, _from, %__MODULE__{balance: balance} = state)'; // after 2 spaces
 const CONDITION = 'state.id == :b and amount >= 10';
 
 /** Set E2E_PENDING_WEBVIEWS=1 while the webview panels are not wired: those two steps are then reported pending. */
@@ -162,50 +163,13 @@ describe('ElixirScope in VS Code (code-server + Chromium, offline)', function ()
     console.log(`      status bar: ${(await status.textContent())?.replace(/\s+/g, ' ').trim()}`);
   }, 180_000);
 
-  step(4, 'hovering amount shows its captured value (10); the language server shows inlay hints, code lenses and hovers', [3], async () => {
+  step(4, 'hovering state shows the captured struct, then amount its value (10); the language server shows inlay hints, code lenses and hovers', [3], async () => {
     await page.keyboard.press('Escape');
-    // VS Code's debug hover (answered by the adapter's evaluate with context "hover"). Monaco starts a
-    // hover from mouse movement over the word: come from outside the editor in small steps, and
-    // once more if the first approach was missed.
-    const hover = page.locator('.debug-hover-widget');
-    const value = hover.locator('.value').first();
-    const hoverValue = async (): Promise<string> => ((await value.textContent({ timeout: 500 }).catch(() => '')) ?? '').trim();
-    const showsTen = async (): Promise<boolean> =>
-      (await hover.waitFor({ state: 'visible', timeout: 2500 }).then(() => true, () => false)) &&
-      waitFor(async () => (await hoverValue()) === '10', 3000, '').then(() => true, () => false);
-    const seen: string[] = [];
-    const missed = async (how: string): Promise<void> => {
-      const shown = await hover.isVisible().catch(() => false);
-      const other = (await page.locator('.monaco-hover:not(.hidden)').allTextContents().catch(() => [])).join(' / ').replace(/\s+/g, ' ').slice(0, 160);
-      const what = shown ? `debug hover showed "${((await hover.textContent().catch(() => '')) ?? '').replace(/\s+/g, ' ').slice(0, 120)}"` : `no debug hover${other ? ` (editor hover instead: ${other})` : ''}`;
-      seen.push(`attempt ${seen.length + 1} (${how}): ${what}`);
-      console.log(`      hover ${seen[seen.length - 1]}`);
-      await shot(page, `04-hover-attempt-${seen.length}`);
-      await page.mouse.move(5, 450);
-      await page.keyboard.press('Escape');
-      await page.waitForTimeout(500);
-    };
-    let how = '';
-    // The mouse, as a user hovers: VS Code asks the adapter (evaluate, context "hover") for the word under it.
-    for (let attempt = 1; attempt <= 3 && !how; attempt++) {
-      const box = await wordBox(page, WITHDRAW_TEXT, 'amount');
-      const gutter = await lineNumber(page, WITHDRAW_LINE).boundingBox();
-      await page.mouse.move(gutter ? gutter.x + gutter.width / 2 : box.x - 200, box.y + box.height / 2);
-      await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2, { steps: 8 });
-      if (await showsTen()) how = 'mouse';
-      else await missed(`mouse at ${Math.round(box.x + box.width / 2)},${Math.round(box.y + box.height / 2)}`);
-    }
-    // Where the pointer keeps missing the word (the editor's layout still moving under it), the same
-    // debug hover from the keyboard: the cursor on `amount`, then "Debug: Show Hover".
-    const amountColumn = 3 + WITHDRAW_TEXT.indexOf('amount'); // 1-based, after the line's 2-space indent
-    for (let attempt = 1; attempt <= 2 && !how; attempt++) {
-      await gotoLine(page, WITHDRAW_LINE, amountColumn + 2);
-      await runCommand(page, 'Debug: Show Hover');
-      if (await showsTen()) how = 'keyboard (Debug: Show Hover)';
-      else await missed(`cursor at ${WITHDRAW_LINE}:${amountColumn + 2}`);
-    }
-    if (!how) throw new Error(`the debug hover over "amount" on line ${WITHDRAW_LINE} never showed 10 (${seen.join('; ')})`);
-    console.log(`      hover over amount (${how}): ${await hoverValue()}`);
+    // A structured value first (the hover's tree of fields), then a simple one in the same widget.
+    const state = await debugHover(page, 'state', /^%Bank\.Account\{(?=.*balance: 100)(?=.*id: :b)[^]*balance = ?100/);
+    console.log(`      hover over state: ${state}`);
+    const amount = await debugHover(page, 'amount', /^10$/);
+    console.log(`      hover over amount: ${amount}`);
     await shot(page, '04-hover-amount');
     await page.mouse.move(5, 450);
     await page.keyboard.press('Escape');
@@ -351,6 +315,50 @@ describe('ElixirScope in VS Code (code-server + Chromium, offline)', function ()
   }, 180_000);
 
 });
+
+/**
+ * VS Code's debug hover over `word` on the withdraw clause's line (answered by the adapter's evaluate
+ * with context "hover"), as the text it shows once it matches `expected`. Monaco starts a hover from
+ * mouse movement over the word: come from outside the editor in small steps, up to 3 times; where the
+ * pointer keeps missing (the layout still moving under it), the same hover from the keyboard: the
+ * cursor on the word, then "Debug: Show Hover". Throws with what each attempt showed.
+ */
+async function debugHover(page: Page, word: string, expected: RegExp): Promise<string> {
+  const hover = page.locator('.debug-hover-widget');
+  // The widget keeps the (hidden) parts of an earlier hover beside the current one: read what shows.
+  const shownText = async (): Promise<string> => ((await hover.innerText({ timeout: 500 }).catch(() => '')) ?? '').replace(/Hold Alt key to switch to editor language hover/, '').replace(/\s+/g, ' ').trim();
+  const matches = async (): Promise<boolean> =>
+    (await hover.waitFor({ state: 'visible', timeout: 2500 }).then(() => true, () => false)) &&
+    waitFor(async () => expected.test(await shownText()), 3000, '').then(() => true, () => false);
+  const seen: string[] = [];
+  const missed = async (how: string): Promise<void> => {
+    const shown = await hover.isVisible().catch(() => false);
+    const other = (await page.locator('.monaco-hover:not(.hidden)').allTextContents().catch(() => [])).join(' / ').replace(/\s+/g, ' ').slice(0, 160);
+    seen.push(`attempt ${seen.length + 1} (${how}): ${shown ? `debug hover showed "${(await shownText()).slice(0, 120)}"` : `no debug hover${other ? ` (editor hover instead: ${other})` : ''}`}`);
+    console.log(`      hover over ${word} ${seen[seen.length - 1]}`);
+    await shot(page, `04-hover-${word}-attempt-${seen.length}`);
+    await page.mouse.move(5, 450);
+    await page.keyboard.press('Escape');
+    await page.waitForTimeout(500);
+  };
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    await page.mouse.move(5, 450); // off the editor while the layout settles, so no other hover opens
+    const box = await wordBox(page, WITHDRAW_TEXT, word);
+    const gutter = await lineNumber(page, WITHDRAW_LINE).boundingBox();
+    await page.mouse.move(gutter ? gutter.x + gutter.width / 2 : box.x - 200, box.y + box.height / 2);
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2, { steps: 8 });
+    if (await matches()) return shownText();
+    await missed(`mouse at ${Math.round(box.x + box.width / 2)},${Math.round(box.y + box.height / 2)}`);
+  }
+  const column = 3 + WITHDRAW_LINE_SOURCE.search(new RegExp(`\\b${word}\\b`)) + 1; // 1-based, inside the word
+  for (let attempt = 1; attempt <= 2; attempt++) {
+    await gotoLine(page, WITHDRAW_LINE, column);
+    await runCommand(page, 'Debug: Show Hover');
+    if (await matches()) return shownText();
+    await missed(`cursor at ${WITHDRAW_LINE}:${column}`);
+  }
+  throw new Error(`the debug hover over "${word}" on line ${WITHDRAW_LINE} never showed ${expected} (${seen.join('; ')})`);
+}
 
 /** A step whose feature is not ready: reported as pending (skipped) with the reason, never as passed. */
 function pending(reason: string): Error {
