@@ -1,6 +1,7 @@
 // Agent recording-engine benchmark: runs erlang/test/esc_trace_bench.erl on a fresh BEAM and reports
 // a hot GenServer.call untraced (baseline) vs. the VM's own tracing of it with no agent (the floor)
-// vs. its callback module fully recorded by esc_trace (target ≤ 4×), vs. a never-matching match spec on handle_call/3 only (target ≤ 1.5×), and the
+// vs. its callback module fully recorded by esc_trace (target ≤ 4×), vs. a never-matching match spec on handle_call/3 only
+// (target ≤ 1.5×; also as a meta pattern, for reference), and the
 // recording throughput through encoding into a sink (one encoder; whole in-node pipeline).
 // Also on Erlang/OTP 27 (trace sessions) when its root is installed (scripts/install-otp27.sh).
 // Env: AGENT_BENCH_CALLS (calls per measurement, default 200000), AGENT_BENCH_ROUNDS (default 3; medians).
