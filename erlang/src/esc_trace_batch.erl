@@ -462,19 +462,19 @@ announce(Pid, Ts, Ctx, B) ->
         true -> B;
         undefined ->
             remember(Pid),
-            {Reg, Initial, Cb} = describe(Pid),
+            {Reg, Initial, CbMod} = describe(Pid),
+            Cb = case CbMod of undefined -> <<>>; _ -> atom_to_binary(CbMod, utf8) end,
             Via = case Cb of <<>> -> <<>>; _ -> via_name(Pid) end,
             Inner = <<(esc_trace_enc:field_str(1, Reg))/binary, (esc_trace_enc:field_str(2, Cb))/binary,
                       (esc_trace_enc:field_str(3, Initial))/binary, (esc_trace_enc:field_str(4, Via))/binary,
-                      (esc_trace_enc:field_str(5, behaviour(Cb, Ctx)))/binary>>,
+                      (esc_trace_enc:field_str(5, behaviour(CbMod, Ctx)))/binary>>,
             add(Pid, Ts, ?PROCESS, none, body(11, Inner, byte_size(Inner)), 0, 0, 0, B)
     end.
 
 %% The behaviour of a recorded callback module, so the debugger can name a state "GenServer" or
-%% "gen_statem" state (binary_to_existing_atom: a recorded module's name is an atom already).
-behaviour(<<>>, _Ctx) -> <<>>;
-behaviour(Cb, #{cb_mods := Cbs}) ->
-    case maps:get(binary_to_existing_atom(Cb, utf8), Cbs, none) of
+%% "gen_statem" state.
+behaviour(CbMod, #{cb_mods := Cbs}) ->
+    case maps:get(CbMod, Cbs, none) of
         gen_server -> <<"gen_server">>;
         {gen_statem, _} -> <<"gen_statem">>;
         _ -> <<>>
@@ -504,7 +504,7 @@ forget(Pid) ->
 
 describe(Pid) when node(Pid) =:= node() ->
     case erlang:process_info(Pid, [registered_name, initial_call, dictionary]) of
-        undefined -> {<<>>, <<>>, <<>>};
+        undefined -> {<<>>, <<>>, undefined};
         Info ->
             Reg = case proplists:get_value(registered_name, Info) of
                       [] -> <<>>;
@@ -516,14 +516,14 @@ describe(Pid) when node(Pid) =:= node() ->
                             _ -> proplists:get_value(initial_call, Info)
                         end,
             Cb = case F =:= init andalso A =:= 1 of
-                     true -> atom_to_binary(M, utf8);
-                     false -> <<>>
+                     true -> M;
+                     false -> undefined
                  end,
             {Reg, iolist_to_binary([atom_to_binary(M, utf8), $:, atom_to_binary(F, utf8), $/,
                                     integer_to_binary(A)]), Cb}
     end;
 describe(_Pid) ->
-    {<<>>, <<>>, <<>>}.
+    {<<>>, <<>>, undefined}.
 
 %% The key a GenServer is registered under in an Elixir Registry (`{:via, Registry, {R, Key}}`), printed
 %% as Elixir does, so that two processes of the same module can be told apart by name. Registries keep
