@@ -243,13 +243,7 @@ describe('ElixirScope in VS Code (code-server + Chromium, offline)', function ()
   }, 180_000);
 
   step(6, 'ElixirScope: Open State History renders the state-history webview', [3], async () => {
-    await runCommand(page, 'ElixirScope: Open State History');
-    await page.waitForTimeout(1500);
-    const notes = await notifications(page);
-    if (WEBVIEWS_PENDING || notes.some((n) => /arrives with the webviews/.test(n))) {
-      await shot(page, '06-state-history-PENDING');
-      throw pending(`the command is not wired to a webview yet (notification: ${notes.join(' / ') || 'none'})`);
-    }
+    await openWebview(page, 'ElixirScope: Open State History', '06-state-history');
     const frame = await webviewFrame(page, /State/i, '[role="listbox"][aria-label="State versions"]');
     const list = frame.locator('[role="listbox"][aria-label="State versions"]');
     await list.locator('[role="option"]').first().waitFor({ timeout: 20_000 });
@@ -265,13 +259,7 @@ describe('ElixirScope in VS Code (code-server + Chromium, offline)', function ()
   });
 
   step(7, 'ElixirScope: Open Message Sequence renders the message-sequence webview', [3], async () => {
-    await runCommand(page, 'ElixirScope: Open Message Sequence');
-    await page.waitForTimeout(1500);
-    const notes = await notifications(page);
-    if (WEBVIEWS_PENDING || notes.some((n) => /arrives with the webviews/.test(n))) {
-      await shot(page, '07-message-sequence-PENDING');
-      throw pending(`the command is not wired to a webview yet (notification: ${notes.join(' / ') || 'none'})`);
-    }
+    await openWebview(page, 'ElixirScope: Open Message Sequence', '07-message-sequence');
     const frame = await webviewFrame(page, /Message|Sequence/i, 'svg[aria-label="Message sequence diagram"]');
     await frame.locator('.lane-label').nth(1).waitFor({ timeout: 20_000 });
     const lanes = await frame.locator('.lane-label').allTextContents();
@@ -358,6 +346,17 @@ async function debugHover(page: Page, word: string, expected: RegExp): Promise<s
     await missed(`cursor at ${WITHDRAW_LINE}:${column}`);
   }
   throw new Error(`the debug hover over "${word}" on line ${WITHDRAW_LINE} never showed ${expected} (${seen.join('; ')})`);
+}
+
+/** Runs a command that opens a webview panel; reported pending (never passed) while it is not wired to one. */
+async function openWebview(page: Page, command: string, shotName: string): Promise<void> {
+  await runCommand(page, command);
+  await page.waitForTimeout(1500);
+  const notes = await notifications(page);
+  if (WEBVIEWS_PENDING || notes.some((n) => /arrives with the webviews/.test(n))) {
+    await shot(page, `${shotName}-PENDING`);
+    throw pending(`the command is not wired to a webview yet (notification: ${notes.join(' / ') || 'none'})`);
+  }
 }
 
 /** A step whose feature is not ready: reported as pending (skipped) with the reason, never as passed. */
