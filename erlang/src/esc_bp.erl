@@ -34,7 +34,8 @@
 %%      exits).
 -module(esc_bp).
 
--export([prepare/2, patterns/1, match_specs/3, sync_patterns/3, on_hit/3, parse_function/1]).
+-export([prepare/2, patterns/1, match_specs/3, sync_patterns/3, on_hit/3, parse_function/1,
+         with_stack/1, hit_stack/1]).
 
 -export_type([spec/0, prepared/0, entry/0]).
 
@@ -232,8 +233,60 @@ sync_patterns(Old, New, BaseFun) ->
 
 set_pattern({M, F, _} = MFA, Ms) ->
     Flags = case esc_probe:describe(M, F) of {ok, _} -> [global]; error -> [local] end,
-    _ = esc_tsess:function(MFA, case Ms of [] -> false; _ -> Ms end, Flags),
+    _ = esc_tsess:function(MFA, case Ms of [] -> false; _ -> with_stack(Ms) end, Flags),
     ok.
+
+%% The patterns as set: every hit's message also carries the process's stack below the called
+%% function, taken by the VM at the call (the Debug pane shows the frames nothing recorded: OTP
+%% internals, deps, the test runner). Only hits pay: the action runs in a clause that already
+%% decided to send. OTP >= 26 has {current_stacktrace} (bounded by the backtrace_depth system flag);
+%% OTP 25 has only {caller}, one frame ({process_dump} prints every stack slot's term: far too
+%% heavy, and taking process_info later from the agent would show wherever the process is by then).
+%% The tag {Mode, Ids} becomes {Mode, Ids, Stack}; see hit_stack/1.
+-spec with_stack(list()) -> list().
+with_stack(Ms) ->
+    Expr = stack_expr(),
+    [{Head, Guards, [stack_action(A, Expr) || A <- Body]} || {Head, Guards, Body} <- Ms].
+
+stack_action({message, {const, {Mode, Ids}}}, Expr) when Mode =:= esc_bp; Mode =:= esc_bp_check ->
+    {message, {{Mode, {const, Ids}, Expr}}};
+stack_action(A, _Expr) -> A.
+
+stack_expr() ->
+    case erlang:match_spec_test([], [{'_', [], [{message, {current_stacktrace}}]}], trace) of
+        {ok, _, _, _} -> {current_stacktrace};
+        _ -> {caller}
+    end.
+
+%% The stack a hit's tag carries, innermost (the caller) first, as {M, F, Arity, File, Line}
+%% (File <<>> and Line 0 when unknown); [] for a tag without one. The called function itself is
+%% not part of it.
+-spec hit_stack(tuple()) -> [{module(), atom(), arity(), binary(), non_neg_integer()}].
+hit_stack({trace_ts, _, call, {M, F, Args}, {_, _, Stack}, _}) -> stack_entries({M, F, length(Args)}, Stack);
+hit_stack({trace, _, call, {M, F, Args}, {_, _, Stack}}) -> stack_entries({M, F, length(Args)}, Stack);
+hit_stack(_) -> [].
+
+stack_entries({M, F, A}, [{M, F, Ar, _} | Rest]) when Ar =:= A; is_list(Ar), length(Ar) =:= A ->
+    stack_entries(none, Rest);
+stack_entries(_Called, Stack) when is_list(Stack) ->
+    [{M, F, arity(Ar), loc_file(Loc), loc_line(Loc)} || {M, F, Ar, Loc} <- Stack, is_atom(M), is_atom(F)];
+stack_entries(_Called, {M, F, A}) when is_atom(M), is_atom(F), is_integer(A) -> [{M, F, A, <<>>, 0}];
+stack_entries(_Called, _) -> [].
+
+arity(A) when is_integer(A) -> A;
+arity(Args) when is_list(Args) -> length(Args).
+
+loc_file(Loc) ->
+    case lists:keyfind(file, 1, Loc) of
+        {file, F} -> unicode:characters_to_binary(F);
+        false -> <<>>
+    end.
+
+loc_line(Loc) ->
+    case lists:keyfind(line, 1, Loc) of
+        {line, L} when is_integer(L), L > 0 -> L;
+        _ -> 0
+    end.
 
 %% The match specification for MFA: breakpoint clauses first, then Base (what the engine would
 %% set without breakpoints; [] = not recorded). A hit's body is [{message, {esc_bp, Ids}} | the
@@ -335,7 +388,10 @@ subsets([X | Rest]) ->
            #{pos_integer() => non_neg_integer()}}.
 on_hit(Prepared, Msg, Counts) ->
     case decode(Msg) of
-        {MFA, Args, {Mode, Ids}} when Mode =:= esc_bp; Mode =:= esc_bp_check ->
+        {MFA, Args, Tag} when (tuple_size(Tag) =:= 2 orelse tuple_size(Tag) =:= 3) andalso
+                              (element(1, Tag) =:= esc_bp orelse element(1, Tag) =:= esc_bp_check) ->
+            Mode = element(1, Tag),
+            Ids = element(2, Tag),
             Bound = bound(MFA, Args),
             Hits = [P || #{id := Id} = P <- Prepared, lists:member(Id, Ids), hit(P, MFA, Mode, Bound)],
             lists:foldl(fun(#{id := Id, hit := H, log := Log}, {Acts, B, Cs}) ->

@@ -115,7 +115,10 @@ reset() ->
 
 %% hit_fun: a call tagged by a breakpoint match spec (runs in an encoder).
 -spec hit(tuple()) -> none | skip | map().
-hit({trace_ts, _, call, {M, F, Args}, {Mode, Ids}, _} = Msg) when Mode =:= esc_bp; Mode =:= esc_bp_check ->
+hit({trace_ts, _, call, {M, F, Args}, Tag, _} = Msg)
+  when (tuple_size(Tag) =:= 2 orelse tuple_size(Tag) =:= 3) andalso
+       (element(1, Tag) =:= esc_bp orelse element(1, Tag) =:= esc_bp_check) ->
+    Ids = element(2, Tag),
     Recs = [R || Id <- Ids, [{_, #{status := ok} = R}] <- [ets:lookup(?T, {bp, Id})]],
     Ctrs = maps:from_list([{Id, C} || #{id := Id, counter := C} <- Recs]),
     Count = fun(Id) -> atomics:add_get(maps:get(Id, Ctrs), 1, 1) end,
@@ -126,7 +129,9 @@ hit({trace_ts, _, call, {M, F, Args}, {Mode, Ids}, _} = Msg) when Mode =:= esc_b
         true -> skip;
         false ->
             B = case Bound of none -> #{}; _ -> Bound end,
-            B#{hits => Stops, logs => Logs}
+            %% The stack only matters where the Debug pane stops.
+            Stack = case Stops of [] -> []; _ -> esc_bp:hit_stack(Msg) end,
+            B#{hits => Stops, logs => Logs, stack => Stack}
     end;
 hit(_) ->
     none.
@@ -365,6 +370,7 @@ reapply_base(M, Base) ->
 clear_pattern({M, F, A}) ->
     _ = (catch esc_tsess:function({M, F, A}, false, [local])),
     _ = (catch esc_tsess:function({M, F, A}, false, [global])),
+    _ = (catch esc_tsess:function({M, F, A}, false, [meta])),   % breakpoint-only sessions
     ok.
 
 %% Runs Fun(BaseFun) inside the engine's controller when it runs, else here with no recording.

@@ -287,12 +287,20 @@ call_event(Pid, {_, _, Args} = Call, Ts, MFA, Hit, Ctx, B) ->
             add(Pid, Ts, ?CALL, MFA, body(1, ArgsIo, ArgsSz), 0, 0, 0, count(MFA, B1))
     end.
 
-%% CallEvent.clause (2), bindings (3: Binding{name, value}) and line (4) of a breakpoint hit.
+%% CallEvent.clause (2), bindings (3: Binding{name, value}), line (4) and stack (5: StackEntry, see
+%% esc_bp:hit_stack/1) of a breakpoint hit.
 hit_fields(Hit, L) ->
     Clause = esc_trace_enc:field_varint(2, maps:get(clause, Hit, 0)),
     Bindings = bindings_io(3, maps:get(bindings, Hit, []), L),
     Line = esc_trace_enc:field_varint(4, maps:get(line, Hit, 0)),
-    [Clause, Bindings | Line].
+    Stack = [esc_trace_enc:field_bytes(5, iolist_to_binary(
+                                            [esc_trace_enc:field_str(1, esc_trace_enc:str(M)),
+                                             esc_trace_enc:field_str(2, esc_trace_enc:str(F)),
+                                             esc_trace_enc:field_varint(3, A),
+                                             esc_trace_enc:field_str(4, File),
+                                             esc_trace_enc:field_varint(5, Ln)]))
+             || {M, F, A, File, Ln} <- maps:get(stack, Hit, [])],
+    [Clause, Bindings, Line | Stack].
 
 %% Repeated Binding{name, value} as field Field.
 bindings_io(Field, Bs, L) ->

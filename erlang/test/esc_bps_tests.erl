@@ -491,3 +491,37 @@ resolved_from_ebin_before_load() ->
     ?assertMatch([#{hit := 22, body := #{clause := 2, bindings := [#{name := <<"N">>}]}}], calls({M, g, 1}, Evs)),
     [] = set(list_to_binary(Src), []),
     code:purge(M), code:delete(M), code:purge(M).
+
+%% ------------------------------------------------------------------ the stack at a hit
+
+hit_stack_test_() ->
+    {timeout, 60, fun() ->
+                          esc_bp_fixture:setup(),
+                          cleanup(),
+                          try hit_carries_untraced_stack() after cleanup() end
+                  end}.
+
+%% A hit's CALL carries the stack below the called function, taken by the VM at the call: its
+%% caller (gen_server internals, never recorded) first; on OTP >= 26 the rest of it too. Calls that
+%% do not stop carry none.
+hit_carries_untraced_stack() ->
+    engine(plan()),
+    [#{verified := true}] = set(acc(), [spec(41, 31, #{condition => <<"amount == 7">>})]),
+    Pid = account(st1, 100),
+    {ok, 93} = w(Pid, 7),
+    {ok, 92} = w(Pid, 1),
+    HC = calls({?ACC, handle_call, 3}, events(collect(500))),
+    [Hit] = marked(HC),
+    #{body := #{stack := [First | _] = Stack}} = Hit,
+    ?assertMatch(#{module := <<"gen_server">>, function := <<"try_handle_call">>, arity := 4}, First),
+    case list_to_integer(erlang:system_info(otp_release)) >= 26 of
+        true ->
+            ?assert(length(Stack) >= 2),
+            ?assert(lists:any(fun(#{module := M}) -> M =:= <<"proc_lib">> end, Stack)),
+            ?assert(lists:any(fun(E) -> maps:get(line, E, 0) > 0 end, Stack));
+        false ->
+            ?assertEqual(1, length(Stack))
+    end,
+    [NotHit] = [E || #{hit := 0} = E <- HC],
+    ?assertEqual([], maps:get(stack, maps:get(body, NotHit), [])),
+    exit(Pid, kill).
