@@ -217,10 +217,10 @@ handle_command(Id, {describe_modules, #{modules := Names}}, St) ->
 handle_command(Id, {ping, _}, St) ->
     reply(Id, {ok, #{}}),
     St;
-handle_command(Id, {evaluate, #{code := Code} = Eval}, St) ->
+handle_command(Id, {evaluate, #{code := _} = Eval}, St) ->
     %% Evaluation runs in its own process so a slow expression never stalls the connection.
     Conn = self(),
-    spawn(fun() -> reply(Conn, Id, esc_eval:evaluate(Code, maps:get(bindings, Eval, []))) end),
+    spawn(fun() -> reply(Conn, Id, esc_eval:request(Eval)) end),
     St;
 handle_command(Id, Other, St) ->
     reply(Id, {error, #{code => ?NOTICE_UNKNOWN_COMMAND,

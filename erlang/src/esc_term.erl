@@ -161,33 +161,33 @@ rebuild(#{value := {big_int, #{magnitude := M} = B}}) ->
     N = binary:decode_unsigned(M),
     case maps:get(negative, B, false) of true -> -N; false -> N end;
 rebuild(#{value := {float, F}}) -> F;
-rebuild(#{value := {binary, #{omitted_bytes := O}}}) when O > 0 -> throw({esc_incomplete, <<"a binary was cut">>});
+rebuild(#{value := {binary, #{omitted_bytes := O}}}) when O > 0 -> throw({esc_incomplete, <<"a binary in it was cut by the capture limits (binary bytes)">>});
 rebuild(#{value := {binary, B}}) -> maps:get(data, B, <<>>);
 rebuild(#{value := {bitstring, #{data := D, trailing_bits := T}}}) ->
     Whole = byte_size(D) - 1,
     <<Head:Whole/binary, Last:T, _/bitstring>> = D,
     <<Head/binary, Last:T>>;
-rebuild(#{value := {list, #{omitted := O}}}) when O > 0 -> throw({esc_incomplete, <<"a list was cut">>});
+rebuild(#{value := {list, #{omitted := O}}}) when O > 0 -> throw({esc_incomplete, <<"a list in it was cut by the capture limits (items)">>});
 rebuild(#{value := {list, L}}) ->
     Items = [rebuild(I) || I <- maps:get(items, L, [])],
     case maps:get(tail, L, undefined) of
         undefined -> Items;
         Tail -> lists:foldr(fun(H, T) -> [H | T] end, rebuild(Tail), Items)
     end;
-rebuild(#{value := {tuple, #{omitted := O}}}) when O > 0 -> throw({esc_incomplete, <<"a tuple was cut">>});
+rebuild(#{value := {tuple, #{omitted := O}}}) when O > 0 -> throw({esc_incomplete, <<"a tuple in it was cut by the capture limits (items)">>});
 rebuild(#{value := {tuple, T}}) -> list_to_tuple([rebuild(I) || I <- maps:get(items, T, [])]);
-rebuild(#{value := {map, #{omitted := O}}}) when O > 0 -> throw({esc_incomplete, <<"a map was cut">>});
+rebuild(#{value := {map, #{omitted := O}}}) when O > 0 -> throw({esc_incomplete, <<"a map in it was cut by the capture limits (items)">>});
 rebuild(#{value := {map, M}}) -> maps:from_list([{rebuild(K), rebuild(V)} || #{key := K, value := V} <- maps:get(entries, M, [])]);
 rebuild(#{value := {pid, #{repr := R}}}) -> from_repr(fun list_to_pid/1, R);
 rebuild(#{value := {port, #{repr := R}}}) -> from_repr(fun list_to_port/1, R);
 rebuild(#{value := {ref, #{repr := R}}}) -> from_repr(fun list_to_ref/1, R);
 rebuild(#{value := {'fun', #{external := true, module := M, name := F, arity := A}}}) ->
     erlang:make_fun(binary_to_atom(M, utf8), binary_to_atom(F, utf8), A);
-rebuild(#{value := {'fun', _}}) -> throw({esc_incomplete, <<"a local fun cannot be rebuilt">>});
-rebuild(#{value := {truncated, _}}) -> throw({esc_incomplete, <<"part of the value was not captured">>});
-rebuild(_) -> throw({esc_incomplete, <<"an empty value">>}).
+rebuild(#{value := {'fun', _}}) -> throw({esc_incomplete, <<"it holds a local fun, which cannot be rebuilt from its capture">>});
+rebuild(#{value := {truncated, _}}) -> throw({esc_incomplete, <<"part of it was cut by the capture limits (depth or size)">>});
+rebuild(_) -> throw({esc_incomplete, <<"nothing of it was captured">>}).
 
 from_repr(Fun, Repr) ->
     try Fun(binary_to_list(Repr))
-    catch error:badarg -> throw({esc_incomplete, <<"an identifier of another node run">>})
+    catch error:badarg -> throw({esc_incomplete, <<"it holds a pid, port or reference that this node cannot rebuild (from another node or an earlier run)">>})
     end.

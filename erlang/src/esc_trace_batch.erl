@@ -24,7 +24,7 @@
 -record(b, {pids = #{} :: map(), pidl = [] :: list(), np = 0 :: non_neg_integer(),
             mfas = #{} :: map(), mfal = [] :: list(), nm = 1 :: pos_integer(),
             evs = [] :: list(), n = 0 :: non_neg_integer(), counts = #{} :: map(),
-            logs = [] :: list()}).
+            logs = [] :: list(), exact = [] :: list()}).
 
 %% Opts: sink, limits, start_mono, start_uniq, counters, mfa_tab, tracer, cb_mods, agent,
 %% upgrade, max_sink_queue, max_mailbox, heap; breakpoint hooks hit_fun and exc_filter (see esc_trace).
@@ -116,7 +116,7 @@ event({trace_ts, Pid, call, {M, F, Args} = Call, _Tag, Ts} = Msg, Ctx, B) ->
         skip -> B;
         _ ->
             B2 = case stub(M) of
-                     false -> call_event(Pid, Call, Ts, {M, F, length(Args)}, Hit, Ctx, B);
+                     false -> exact(Hit, B, call_event(Pid, Call, Ts, {M, F, length(Args)}, Hit, Ctx, B));
                      true -> line_event(Msg, Hit, Ctx, B)
                  end,
             logs(Pid, Hit, B, B2)
@@ -261,6 +261,12 @@ line_event(Msg, Hit, Ctx, B) ->
             end;
         none -> B
     end.
+
+%% A stopping hit's exact bindings, kept after the batch under the event's sequence number (esc_hits).
+exact(#{hits := [_ | _], bindings := [_ | _] = Bs}, #b{n = N0}, #b{n = N, exact = E} = B2) when N > N0 ->
+    B2#b{exact = [{N, Bs} | E]};
+exact(_Hit, _B, B2) ->
+    B2.
 
 %% Log points of a hit: sent as LogOutput after the batch, with the event's sequence number.
 logs(Pid, #{logs := [_ | _] = Logs}, #b{n = N0}, #b{n = N, logs = L} = B2) when N > N0 ->
@@ -638,7 +644,7 @@ add(Pid, {Mono, Uniq}, Kind, MFA, {BodyIo, BodySz}, Other, Hash, Tag, Hit, B) ->
          n = B2#b.n + 1}.
 
 emit(#b{n = 0}, _Ctx) -> ok;
-emit(#b{evs = Evs0, n = N, pidl = PidL, mfal = MfaL, logs = Logs}, #{counters := Cnt, start_mono := M0,
+emit(#b{evs = Evs0, n = N, pidl = PidL, mfal = MfaL, logs = Logs, exact = Exact}, #{counters := Cnt, start_mono := M0,
                                                           start_uniq := U0} = Ctx) ->
     Evs = lists:reverse(Evs0),
     Last = atomics:add_get(Cnt, ?C_SEQ, N),
@@ -672,4 +678,5 @@ emit(#b{evs = Evs0, n = N, pidl = PidL, mfal = MfaL, logs = Logs}, #{counters :=
                                                          pid => list_to_binary(pid_to_list(Pid)),
                                                          seq => case Ix of 0 -> 0; _ -> First + Ix - 1 end}}})
      || {Ix, Pid, Id, Text} <- lists:reverse(Logs)],
+    [esc_hits:keep(First + Ix - 1, Bs) || {Ix, Bs} <- Exact],
     ok.

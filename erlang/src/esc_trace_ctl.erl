@@ -50,6 +50,7 @@ init({Owner, Config}) ->
     erlang:monitor(process, Owner),
     Cnt = atomics:new(?C_SIZE, [{signed, false}]),
     Tab = ets:new(esc_trace_mfa, [public, set, {write_concurrency, true}]),
+    ok = esc_hits:new(),                   % recent hits' exact bindings: dropped with this process
     Heap = maps:get(max_heap_words, Safety),
     Ctx0 = #{sink => maps:get(sink, Config, esc_conn), limits => limits(Config),
              start_mono => erlang:monotonic_time(nanosecond), start_uniq => erlang:unique_integer([monotonic]),
