@@ -8,8 +8,9 @@ import { CustomEvents, CustomRequests, type LanguageServerEventBody } from '../p
 import { startRecordingLanguageServer, type RecordingLanguageServer } from '../lsp/server';
 import { DebugRuntime } from '../runtime/debugRuntime';
 import { createLogger, Logger } from '../runtime/log';
-import { formatMfa, type FrameInfo, type Moved, type MoveResult } from '../store';
-import { callbackLocation } from './callbackFrame';
+import { type FrameInfo, type Moved, type MoveResult } from '../store';
+import { locateFrame } from './callbackFrame';
+import { SourceClauses } from './clauses';
 import { formatTerm } from '../terms/format';
 import { evaluatePath, PathError } from '../terms/pathEval';
 import { toAttachOptions, toLaunchOptions } from './launchArgs';
@@ -33,6 +34,7 @@ export class ElixirScopeSession extends LoggingDebugSession {
   private readonly vars = new VariableTable();
   private readonly dataBreakpoints = new DataBreakpoints();
   private readonly frames = new Handles<FrameRef>();
+  private readonly clauses = new SourceClauses();
   private terminated = false;
   private threadsTimer: NodeJS.Timeout | undefined;
   private lsp: RecordingLanguageServer | undefined;
@@ -293,7 +295,12 @@ export class ElixirScopeSession extends LoggingDebugSession {
     if (args0) {
       if (args0.unavailable) scopes.push(new Scope('Arguments (not retained)', this.vars.add({ kind: 'text', entries: [{ name: 'why', value: 'the call event was evicted from the recording or too large to keep' }] }), false));
       else if (args0.bindings.length > 0) scopes.push(new Scope(`Arguments (clause ${args0.clause})`, this.vars.bindings(args0.bindings, syntax), false));
-      else scopes.push(new Scope('Arguments', this.vars.add({ kind: 'named', syntax, entries: args0.args.map((a, i) => ({ name: `arg${i + 1}`, term: a })) }), false));
+      else {
+        // Not a hit: the names of the clause that ran, read from the source's clause heads.
+        const m = ref.frame.mfa && ref.frame.call >= 0 ? this.clauses.clauseOf(this.runtime.store, ref.frame.call, ref.frame.mfa) : undefined;
+        if (m && m.bindings.length > 0) scopes.push(new Scope(`Arguments (clause ${m.clause})`, this.vars.bindings(m.bindings, syntax), false));
+        else scopes.push(new Scope('Arguments', this.vars.add({ kind: 'named', syntax, entries: args0.args.map((a, i) => ({ name: `arg${i + 1}`, term: a })) }), false));
+      }
     }
     if (fs.locals.length > 0) scopes.push(new Scope('Locals', this.vars.bindings(fs.locals, syntax), false));
     if (ref.top) {
@@ -429,15 +436,9 @@ export class ElixirScopeSession extends LoggingDebugSession {
 
   private async stackFrame(pid: number, f: FrameInfo, top: boolean): Promise<DebugProtocol.StackFrame> {
     const id = this.frames.create({ pid, frame: f, top });
-    // Outside any recorded call (a state version, a message): point at the callback involved.
-    const where = f.mfa ?? (top ? callbackLocation(this.runtime, pid) : undefined);
-    const info = where ? await this.runtime.modules.describe(where.module) : undefined;
-    const file = f.file || info?.source || '';
-    const line = f.line || (where ? info?.functionLines.get(`${where.function}/${where.arity}`) ?? 0 : 0);
-    let name = f.evicted ? `${f.name} (evicted)` : f.name;
-    if (!f.mfa && where) name = `${formatMfa(where)} · ${eventSummary(this.runtime.store, this.runtime.nav.view, this.runtime.nav.positionOf(pid))}`;
+    const { name, file, line, subtle } = await locateFrame(this.runtime, this.clauses, pid, f, top);
     const sf = new StackFrame(id, name, file ? new Source(file.split('/').pop() ?? file, file) : undefined, line, 1);
-    if (!file) (sf as DebugProtocol.StackFrame).presentationHint = 'subtle';
+    if (subtle) (sf as DebugProtocol.StackFrame).presentationHint = 'subtle';
     return sf;
   }
 

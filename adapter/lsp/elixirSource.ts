@@ -103,6 +103,8 @@ export interface SourceFunction {
 }
 
 const DEF = /^\s*(def|defp|defmacro|defmacrop)\s+([a-z_][A-Za-z0-9_]*[?!]?)\s*(\(|,|\s+do\b|$)/;
+/** A line that opens a heredoc (`@doc """`, `x = '''`): the quotes end it, nothing after them. */
+const HEREDOC_OPEN = /(?:^|[\s(=~a-zA-Z])("""|''')\s*$/;
 
 /**
  * Every function clause head of a document, grouped by name/arity in order of appearance (a default
@@ -110,7 +112,18 @@ const DEF = /^\s*(def|defp|defmacro|defmacrop)\s+([a-z_][A-Za-z0-9_]*[?!]?)\s*(\
  */
 export function functionsOf(lines: readonly string[]): SourceFunction[] {
   const out = new Map<string, SourceFunction>();
+  let heredoc = '';
   for (let i = 0; i < lines.length; i++) {
+    // Code inside @doc/@moduledoc heredocs (examples) defines nothing.
+    if (heredoc) {
+      if (lines[i].trim().startsWith(heredoc)) heredoc = '';
+      continue;
+    }
+    const open = HEREDOC_OPEN.exec(lines[i].slice(0, commentStart(lines[i])));
+    if (open) {
+      heredoc = open[1];
+      continue;
+    }
     const m = DEF.exec(lines[i]);
     if (!m) continue;
     const name = m[2];
@@ -119,6 +132,9 @@ export function functionsOf(lines: readonly string[]): SourceFunction[] {
     if (m[3] === '(') {
       const r = collectParens(lines, i, lines[i].indexOf('(', m[0].length - 1));
       params = splitTopLevel(r.inner);
+      // A bodiless head (`def handle_info(msg, state)` ahead of the clauses, for docs) is no clause.
+      const tail = r.rest.slice(0, commentStart(r.rest)).trim();
+      if (tail === '' && !/^\s*(when\b|do\b)/.test(lines[r.endLine + 1] ?? '')) continue;
       let rest = r.rest;
       for (let l = r.endLine + 1; l < lines.length && l <= r.endLine + 3 && !/\bdo\b/.test(rest); l++) rest += ' ' + lines[l];
       const w = /^\s*when\s+([\s\S]*?)(?:,\s*do:|\s+do\b|$)/.exec(rest.slice(0, commentStart(rest)));

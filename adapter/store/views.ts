@@ -23,6 +23,11 @@ export interface FrameInfo {
   lineEvent: number;
   /** The CALL event was evicted: name and caller are kept, arguments are gone. */
   evicted: boolean;
+  /**
+   * A frame nothing recorded (OTP internals, deps, the test runner): from the stack the VM took at a
+   * breakpoint hit enclosing the position (call = -1, mfa set, file as the debug info has it).
+   */
+  untraced?: boolean;
 }
 
 export interface StackInfo {
@@ -144,6 +149,8 @@ export class RecordingView {
     let call = kind === Kind.CALL ? g : st.cols.link[s];
     let lineEvent = kind === Kind.CALL || kind === Kind.LINE ? g : st.cols.lineAt[s];
     const k = st.correlator;
+    const withHit = this.hitStack(call, lineEvent);
+    if (withHit) return { frames: withHit.frames.slice(start, start + levels), total: withHit.frames.length, truncated: withHit.truncated };
     const total = call === -1 ? 1 : k.frameDepth(call);
     const frames: FrameInfo[] = [];
     let i = 0;
@@ -160,10 +167,59 @@ export class RecordingView {
     return { frames, total: Math.max(total, frames.length), truncated: call !== -1 && !k.hasFrame(call) };
   }
 
+  /**
+   * The whole stack when a breakpoint hit with a captured stack (CallEvent.stack) encloses the
+   * position: the recorded frames down to the hit, then the hit's captured callers, where each one
+   * that is a recorded frame shows as that frame and the others as untraced frames. Undefined when
+   * no enclosing frame carries a stack (only hits do; the `hit` column says which without decoding).
+   */
+  private hitStack(call: number, lineEvent: number): { frames: FrameInfo[]; truncated: boolean } | undefined {
+    const st = this.store;
+    const k = st.correlator;
+    const chain: { call: number; lineEvent: number }[] = [];
+    let hitAt = -1;
+    let stack: elixirscope.StackEntry.$Properties[] = [];
+    for (let c = call, le = lineEvent; c !== -1 && k.hasFrame(c); le = k.frameCallSite(c), c = k.frameParent(c)) {
+      chain.push({ call: c, lineEvent: le });
+      if (hitAt < 0 && st.has(c) && st.cols.hit[st.slot(c)] !== 0) {
+        const s = st.body(c)?.call?.stack;
+        if (s && s.length > 0) {
+          hitAt = chain.length - 1;
+          stack = s;
+        }
+      }
+    }
+    if (hitAt < 0) return undefined;
+    const last = chain[chain.length - 1];
+    const truncated = last !== undefined && k.frameParent(last.call) !== -1 && !k.hasFrame(k.frameParent(last.call));
+    const frames = chain.slice(0, hitAt + 1).map((f) => this.frame(f.call, f.lineEvent));
+    const rest = chain.slice(hitAt + 1);
+    let r = 0;
+    for (const e of stack) {
+      const same = (f: { call: number }) => {
+        const m = st.interner.mfas[k.frameMfa(f.call)];
+        return !!m && m.module === e.module && m.function === e.function && m.arity === e.arity;
+      };
+      // A recorded caller that is not in the captured stack (an elided tail call) keeps its place.
+      const j = rest.findIndex((f, idx) => idx >= r && same(f));
+      if (j >= 0) {
+        for (; r <= j; r++) frames.push(this.frame(rest[r].call, rest[r].lineEvent));
+        continue;
+      }
+      const mfa: Mfa = { module: e.module ?? '', function: e.function ?? '', arity: e.arity ?? 0 };
+      frames.push({ call: -1, mfa, name: formatMfa(mfa), depth: 0, line: e.line ?? 0, file: e.file ?? '', lineEvent: -1, evicted: false, untraced: true });
+    }
+    for (; r < rest.length; r++) frames.push(this.frame(rest[r].call, rest[r].lineEvent));
+    return { frames, truncated };
+  }
+
   private frame(call: number, lineEvent: number): FrameInfo {
     const k = this.store.correlator;
     const mfa = this.store.interner.mfas[k.frameMfa(call)];
-    return { call, mfa, name: formatMfa(mfa), depth: k.frameDepth(call), ...this.lineOf(lineEvent), lineEvent, evicted: !this.store.has(call) };
+    let at = this.lineOf(lineEvent);
+    // No line event in the frame yet: the head of the clause that ran, when the CALL knows it.
+    if (at.line === 0 && lineEvent !== call && this.store.has(call)) at = this.lineOf(call);
+    return { call, mfa, name: formatMfa(mfa), depth: k.frameDepth(call), ...at, lineEvent, evicted: !this.store.has(call) };
   }
 
   private lineOf(ev: number): { line: number; file: string } {
@@ -219,26 +275,41 @@ export class RecordingView {
     return { index: idx, version: b.version ?? 0, callback: b.callback ?? '', state: b.state ?? undefined, message: b.message ?? undefined, from: b.from ?? '' };
   }
 
-  /** The message the GenServer `pid` (default: g's) is handling at g, when it is one. */
+  /**
+   * The message the GenServer `pid` (default: g's) is handling at g, when it is one: never one that
+   * arrives after g (between a state version and the next message, nothing is being handled).
+   */
   messageAt(g: number, pid = this.store.pidOf(g)): MessageInfo | undefined {
     const st = this.store;
     const p = st.process(pid);
     if (p.states.length === 0) return undefined;
     const own = st.has(g) && st.kind(g) === Kind.STATE && st.pidOf(g) === pid ? g : -1;
-    const next = own >= 0 ? own : p.states.next(g);
-    if (next >= 0) {
-      const s = this.stateInfo(next);
-      if (s && s.callback !== 'init' && s.callback !== 'initial') return { message: s.message, source: 'state', index: next, callback: s.callback };
-      return undefined;
-    }
-    // The callback has not returned yet: the oldest message received since the last version.
+    if (own >= 0) return this.handledBy(own);
+    // Since the last version: the first message received or callback entered, at or before g.
     const prev = p.states.atOrBefore(g);
     const steps = p.steps;
     const lim = Math.min(steps.end, steps.lowerBound(prev + 1) + RECEIVE_SCAN_LIMIT);
+    let started = -1;
     for (let i = steps.lowerBound(prev + 1); i < lim && steps.at(i) <= g; i++) {
       const e = steps.at(i);
-      if (st.kind(e) === Kind.RECEIVE) return { message: st.body(e)?.receive?.message ?? undefined, source: 'receive', index: e, callback: '' };
+      const kind = st.kind(e);
+      if (kind === Kind.RECEIVE) {
+        started = e;
+        break;
+      }
+      if (kind === Kind.CALL && st.depth(e) === 1 && started < 0) started = e;
     }
+    if (started < 0) return undefined;
+    const next = p.states.next(g);
+    if (next >= 0) return this.handledBy(next);
+    // The callback has not returned yet: the oldest message received since the last version.
+    if (st.kind(started) === Kind.RECEIVE) return { message: st.body(started)?.receive?.message ?? undefined, source: 'receive', index: started, callback: '' };
+    return undefined;
+  }
+
+  private handledBy(stateIndex: number): MessageInfo | undefined {
+    const s = this.stateInfo(stateIndex);
+    if (s && s.callback !== 'init' && s.callback !== 'initial') return { message: s.message, source: 'state', index: stateIndex, callback: s.callback };
     return undefined;
   }
 
