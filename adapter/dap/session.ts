@@ -12,12 +12,15 @@ import { type FrameInfo, type Moved, type MoveResult } from '../store';
 import { locateFrame } from './callbackFrame';
 import { SourceClauses } from './clauses';
 import { formatTerm } from '../terms/format';
-import { evaluatePath, PathError } from '../terms/pathEval';
+import { evaluateExpression, Unsupported } from '../terms/exprEval';
 import { toAttachOptions, toLaunchOptions } from './launchArgs';
 import { eventSummary, stateOwner } from './eventSummary';
 import { DataBreakpoints } from './dataBreakpoints';
 import { describeStop } from './stops';
-import { VariableTable } from './variables';
+import { scopeBindings, VariableTable, type ScopeNames } from './variables';
+import type { elixirscope } from '../gen/wire';
+
+type Term = elixirscope.Term.$Properties;
 import { shownVersion } from './webviewData';
 import { handleWebviewRequest, watchStreams } from './webviewRequests';
 import { Handles } from '@vscode/debugadapter';
@@ -311,13 +314,14 @@ export class ElixirScopeSession extends LoggingDebugSession {
         scopes.push(new Scope('Exception', this.vars.add({ kind: 'named', syntax, entries: [{ name: 'class', term: { atom: ex.class } }, { name: 'reason', term: ex.reason ?? {} }, ...(ex.stacktrace ? [{ name: 'stacktrace', term: ex.stacktrace }] : [])] }), false));
       }
       const p = nav.threads().find((t) => t.id === ref.pid);
+      const { names } = this.evalContext(ref); // what watches of the State and Message scopes evaluate as
       const state = nav.state(ref.pid);
       if (state?.state) {
         // A gen_statem's versions are {state name, data}; its callback is the state function (or handle_event).
-        scopes.push(new Scope(`${stateOwner(p?.behaviour)} State (v${shownVersion(state.version)}, after ${state.callback})`, this.vars.add({ kind: 'named', syntax, entries: [{ name: 'state', term: state.state, evaluateName: 'state' }], origin: { pid: ref.pid } }), false));
+        scopes.push(new Scope(`${stateOwner(p?.behaviour)} State (v${shownVersion(state.version)}, after ${state.callback})`, this.vars.add({ kind: 'named', syntax, entries: [{ name: 'state', term: state.state, evaluateName: names.state }], origin: { pid: ref.pid, root: names.state } }), false));
       }
       const msg = nav.message(ref.pid);
-      if (msg?.message) scopes.push(new Scope(`Message (${msg.callback || msg.source})`, this.vars.add({ kind: 'named', syntax, entries: [{ name: 'message', term: msg.message }] }), false));
+      if (msg?.message) scopes.push(new Scope(`Message (${msg.callback || msg.source})`, this.vars.add({ kind: 'named', syntax, entries: [{ name: 'message', term: msg.message, evaluateName: names.message }] }), false));
       if (p) {
         const entries = [
           { name: 'pid', value: p.pid },
@@ -342,18 +346,18 @@ export class ElixirScopeSession extends LoggingDebugSession {
     this.sendResponse(response);
   }
 
-  /** supportsEvaluateForHovers: hover/watch/clipboard from the recording; repl on the live node. */
+  /**
+   * supportsEvaluateForHovers: hover/watch/clipboard over the captured bindings and the State and
+   * Message scopes, in the adapter when it can (terms/exprEval), else on the live node only as a pure
+   * evaluation (the agent refuses any call off its allow-list); repl runs anything on the live node.
+   */
   protected override async evaluateRequest(response: DebugProtocol.EvaluateResponse, args: DebugProtocol.EvaluateArguments): Promise<void> {
     const ref = args.frameId !== undefined ? this.frames.get(args.frameId) : undefined;
-    const bindings = new Map<string, NonNullable<ReturnType<typeof evaluatePath>>>();
-    if (ref) {
-      const fs = this.runtime.nav.frameScopes(ref.frame);
-      for (const b of fs.arguments?.bindings ?? []) if (b.name && b.value) bindings.set(b.name, b.value);
-      for (const b of fs.locals) if (b.name && b.value) bindings.set(b.name, b.value);
-    }
+    const { bindings, events } = ref ? this.evalContext(ref) : { bindings: new Map<string, Term>(), events: [] };
+    const wire = () => [...bindings].map(([name, value]) => ({ name, value }));
     if (args.context === 'repl') {
       try {
-        const r = await this.runtime.evaluateOnNode(args.expression, [...bindings].map(([name, value]) => ({ name, value })));
+        const r = await this.runtime.evaluateOnNode(args.expression, wire(), { events });
         response.body = { result: r.printed ?? formatTerm(r.value), variablesReference: r.value ? this.vars.variable('result', r.value, 'elixir').variablesReference : 0 };
         this.sendResponse(response);
       } catch (err) {
@@ -361,15 +365,47 @@ export class ElixirScopeSession extends LoggingDebugSession {
       }
       return;
     }
+    let term: Term;
     try {
-      const term = evaluatePath(args.expression, bindings);
-      const full = args.context === 'clipboard';
-      const v = this.vars.variable(args.expression, term, ref?.frame.file.endsWith('.erl') ? 'erlang' : 'elixir', args.expression);
-      response.body = { result: full ? formatTerm(term) : v.value, type: v.type, variablesReference: v.variablesReference, indexedVariables: v.indexedVariables, namedVariables: v.namedVariables };
-      this.sendResponse(response);
+      term = evaluateExpression(args.expression, bindings);
     } catch (err) {
-      this.sendErrorResponse(response, { id: Errors.notCaptured.code, format: err instanceof PathError ? err.message : String(err), showUser: false });
+      if (!(err instanceof Unsupported)) {
+        this.sendErrorResponse(response, { id: Errors.notCaptured.code, format: err instanceof Error ? err.message : String(err), showUser: false });
+        return;
+      }
+      try {
+        const r = await this.runtime.evaluateOnNode(args.expression, wire(), { pure: true, events });
+        term = r.value ?? {};
+      } catch (nodeErr) {
+        const why = nodeErr instanceof ScopeFailure && nodeErr.error === Errors.nodeGone
+          ? `cannot evaluate here (${err.message}) and the program has exited, so the node cannot either`
+          : nodeErr instanceof Error ? nodeErr.message : String(nodeErr);
+        this.sendErrorResponse(response, { id: Errors.notCaptured.code, format: why, showUser: false });
+        return;
+      }
     }
+    const full = args.context === 'clipboard';
+    const v = this.vars.variable(args.expression, term, ref?.frame.file.endsWith('.erl') ? 'erlang' : 'elixir', args.expression);
+    response.body = { result: full ? formatTerm(term) : v.value, type: v.type, variablesReference: v.variablesReference, indexedVariables: v.indexedVariables, namedVariables: v.namedVariables };
+    this.sendResponse(response);
+  }
+
+  /**
+   * What an expression at this frame is evaluated with: the frame's captured bindings, plus the State
+   * and Message scopes' values under the names their entries show as evaluateName (scopeBindings), and
+   * the events the bindings were captured at (the agent may still hold their exact terms).
+   */
+  private evalContext(ref: FrameRef): { bindings: Map<string, Term>; names: ScopeNames; events: number[] } {
+    const nav = this.runtime.nav;
+    const fs = nav.frameScopes(ref.frame);
+    const bindings = new Map<string, Term>();
+    for (const b of fs.arguments?.bindings ?? []) if (b.name && b.value) bindings.set(b.name, b.value);
+    for (const b of fs.locals) if (b.name && b.value) bindings.set(b.name, b.value);
+    const events = [ref.frame.call, ref.frame.lineEvent].filter((g) => g >= 0).map((g) => nav.view.event(g)?.seq ?? 0).filter((s) => s > 0);
+    if (!ref.top) return { bindings, names: {}, events };
+    const { names, extra } = scopeBindings(bindings, { state: nav.state(ref.pid)?.state ?? undefined, message: nav.message(ref.pid)?.message ?? undefined });
+    for (const [k, v] of extra) bindings.set(k, v);
+    return { bindings, names, events };
   }
 
   /** Client gone (stdio closed, SIGTERM): never leave the node behind. */

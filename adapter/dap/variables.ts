@@ -3,7 +3,8 @@
 import { Handles, Variable } from '@vscode/debugadapter';
 import { DebugProtocol } from '@vscode/debugprotocol';
 import type { elixirscope } from '../gen/wire';
-import { elixirAtom, formatTerm, type Syntax } from '../terms/format';
+import { elixirAtom, formatTerm, printableUtf8, type Syntax } from '../terms/format';
+import { sameTerm } from '../terms/exprEval';
 
 type Term = elixirscope.Term.$Properties;
 type Binding = elixirscope.Binding.$Properties;
@@ -14,6 +15,8 @@ const PREVIEW = 300;
 export interface StateOrigin {
   /** Global process id. */
   pid: number;
+  /** The name the state evaluates under at this frame (see scopeBindings); data breakpoints use `state`. */
+  root?: string;
 }
 
 export type Container =
@@ -59,7 +62,10 @@ export class VariableTable {
     const path = c.kind === 'named'
       ? c.entries.find((e) => e.name === name)?.evaluateName
       : children(c.term, c.path, c.syntax).find((ch) => ch.name === name)?.evaluateName;
-    return path ? { pid: c.origin.pid, path } : undefined;
+    // Value watches resolve field, key and elem paths only (terms/pathEval), not Enum.at.
+    if (!path || path.includes('Enum.at(')) return undefined;
+    const root = c.origin.root;
+    return { pid: c.origin.pid, path: root && root !== 'state' ? path.replace(new RegExp(`\\b${root}\\b`), 'state') : path };
   }
 
   /** One variable: its preview, and a handle when it has children. */
@@ -100,8 +106,8 @@ function children(t: Term, path: string | undefined, syntax: Syntax): Child[] {
     (t.list.items ?? []).forEach((it, i) => {
       const kw = it.tuple?.items?.length === 2 && it.tuple.items[0].atom != null;
       out.push(kw && syntax === 'elixir'
-        ? { name: it.tuple!.items![0].atom!, term: it.tuple!.items![1], evaluateName: path ? `${path}[:${it.tuple!.items![0].atom}]` : undefined }
-        : { name: `[${i}]`, term: it, evaluateName: path && i === 0 ? `hd(${path})` : undefined });
+        ? { name: it.tuple!.items![0].atom!, term: it.tuple!.items![1], evaluateName: path ? `${path}[${elixirAtom(it.tuple!.items![0].atom!)}]` : undefined }
+        : { name: `[${i}]`, term: it, evaluateName: path ? (i === 0 ? `hd(${path})` : `Enum.at(${path}, ${i})`) : undefined });
     });
     if (t.list.tail) out.push({ name: '| tail', term: t.list.tail });
     if (t.list.omitted) out.push({ name: '…', marker: `${t.list.omitted} more elements not captured` });
@@ -113,12 +119,64 @@ function children(t: Term, path: string | undefined, syntax: Syntax): Child[] {
       if (e.key?.atom === '__struct__' && isStruct(t)) continue;
       const key = e.key ?? {};
       const name = key.atom != null ? (syntax === 'elixir' ? key.atom : formatTerm(key, { syntax })) : formatTerm(key, { syntax, maxLength: 80 });
-      const evaluateName = path && key.atom != null ? (/^[a-z_][a-zA-Z0-9_]*$/.test(key.atom) ? `${path}.${key.atom}` : `${path}[${elixirAtom(key.atom)}]`) : undefined;
+      const evaluateName = path ? keyPath(path, key, isStruct(t)) : undefined;
       out.push({ name, term: e.value ?? {}, evaluateName });
     }
     if (t.map.omitted) out.push({ name: '…', marker: `${t.map.omitted} more entries not captured` });
   }
   return out;
+}
+
+/**
+ * An expression for `path`'s value under `key`: `.field` for plain atom keys, else `[key]` (a struct,
+ * which has no Access, gets Map.get); undefined for keys without a literal form (tuples, pids…).
+ */
+function keyPath(path: string, key: Term, struct: boolean): string | undefined {
+  if (key.atom != null && /^[a-z_][a-zA-Z0-9_]*[?!]?$/.test(key.atom) && !['true', 'false', 'nil', 'and', 'or', 'not', 'in', 'when', 'do', 'end', 'fn'].includes(key.atom)) return `${path}.${key.atom}`;
+  let lit: string | undefined;
+  if (key.atom != null) lit = elixirAtom(key.atom);
+  else if (key.int != null) lit = String(key.int);
+  else if (key.binary && !key.binary.omittedBytes) {
+    const s = printableUtf8(key.binary.data ?? new Uint8Array());
+    if (s !== undefined) lit = JSON.stringify(s).replace(/#\{/g, '\\#{');
+  }
+  if (lit === undefined) return undefined;
+  return struct ? `Map.get(${path}, ${lit})` : `${path}[${lit}]`;
+}
+
+/** Names the State and Message scopes' values evaluate under at a frame with these bindings. */
+export interface ScopeNames {
+  state?: string;
+  message?: string;
+}
+
+/**
+ * Watches, hovers and the Debug Console must see what the State and Message scopes show. Their
+ * entries evaluate as `state` / `message` unless the frame binds that name to another value (a helper
+ * called with an intermediate state, a gen_statem's `data`), then as `scope_state` / `scope_message`.
+ * Returns the names and the extra bindings that make them resolve.
+ */
+export function scopeBindings(frame: ReadonlyMap<string, Term>, scopes: { state?: Term; message?: Term }): { names: ScopeNames; extra: Map<string, Term> } {
+  const names: ScopeNames = {};
+  const extra = new Map<string, Term>();
+  for (const which of ['state', 'message'] as const) {
+    const term = scopes[which];
+    if (!term) continue;
+    let name: string = which;
+    let n = 1;
+    while (frame.has(name) && !same(frame.get(name)!, term)) name = `scope_${which}${n++ > 1 ? n - 1 : ''}`;
+    names[which] = name;
+    if (!frame.has(name)) extra.set(name, term);
+  }
+  return { names, extra };
+}
+
+function same(a: Term, b: Term): boolean {
+  try {
+    return sameTerm(a, b, true);
+  } catch {
+    return false; // a cut part: not known to be the same value
+  }
 }
 
 function typeName(t: Term): string {

@@ -203,10 +203,11 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
   }
 
   /** Evaluates Elixir on the live node (Debug Console), with the cursor's captured bindings. */
-  async evaluateOnNode(code: string, bindings: elixirscope.Binding.$Properties[] = []): Promise<elixirscope.EvalResult> {
+  /** `pure`: hovers and watches (only allow-listed calls); `events`: seqs whose exact bindings the agent may hold. */
+  async evaluateOnNode(code: string, bindings: elixirscope.Binding.$Properties[] = [], opts: { pure?: boolean; events?: number[] } = {}): Promise<elixirscope.EvalResult> {
     const agent = this.agent;
     if (!agent?.isOpen) throw new ScopeFailure(Errors.nodeGone);
-    const reply = await agent.request({ evaluate: { code, bindings } });
+    const reply = await agent.request({ evaluate: { code, bindings, pure: opts.pure ?? false, events: opts.events ?? [] } });
     return reply.eval as elixirscope.EvalResult;
   }
 
