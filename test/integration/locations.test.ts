@@ -161,7 +161,7 @@ describe('source locations of every stop (real BEAM, real DAP)', function () {
       await dc.configurationDoneRequest();
       const hit = await hitEv;
       const threadId = hit.body.threadId!;
-      const top = (await dc.stackTraceRequest({ threadId })).body.stackFrames;
+      const top: DebugProtocol.StackFrame[] = (await dc.stackTraceRequest({ threadId })).body.stackFrames;
       assert.match(top[0].name, /GenStage\.handle_info\/2/);
       assert.strictEqual(top[0].line, askLine, 'the hit at the {:ask, counter} clause head');
       assert.ok(top.slice(1).some((x) => x.presentationHint === 'subtle' && /gen_server/.test(x.name)), `untraced gen_server frames: ${top.map((x) => x.name).join(' | ')}`);
@@ -171,8 +171,8 @@ describe('source locations of every stop (real BEAM, real DAP)', function () {
         const ev = stopped(dc, 10_000).catch(() => undefined);
         await dc.stepInRequest({ threadId });
         if (!(await ev)) break;
-        const frames = (await dc.stackTraceRequest({ threadId })).body.stackFrames;
-        const at = frames.find((x) => /GenStage\.handle_info\/2/.test(x.name) && !/ · /.test(x.name));
+        const frames: DebugProtocol.StackFrame[] = (await dc.stackTraceRequest({ threadId })).body.stackFrames;
+        const at = frames.find((x: DebugProtocol.StackFrame) => /GenStage\.handle_info\/2/.test(x.name) && !/ · /.test(x.name));
         if (!at) break; // the callback returned
         inside++;
         assert.notStrictEqual(at.line, firstClause, `stop ${i} shows the first clause`);
