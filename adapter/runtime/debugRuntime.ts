@@ -15,6 +15,7 @@ import { Logger, nullLogger } from './log';
 import { checkProject, compileProject, mixEnvFor, ownApps, tracePatterns } from './mixProject';
 import { ModuleCatalog } from './moduleCatalog';
 import { NodeProcess } from './nodeProcess';
+import { expandEtf, setEtfLocalNode } from '../terms/etf';
 
 /** What the runtime needs of a validated launch configuration (adapter/config is the one schema). */
 export type LaunchOptions = Pick<LaunchConfig, 'projectDir' | 'task' | 'taskArgs' | 'env' | 'trace' | 'lineProbes' | 'recording'>;
@@ -208,7 +209,7 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
     const agent = this.agent;
     if (!agent?.isOpen) throw new ScopeFailure(Errors.nodeGone);
     const reply = await agent.request({ evaluate: { code, bindings, pure: opts.pure ?? false, events: opts.events ?? [] } });
-    return reply.eval as elixirscope.EvalResult;
+    return expandEtf(reply.eval as elixirscope.EvalResult);
   }
 
   /** Starts (or resumes) waiting for the next breakpoint hit from the cursor; 'moved' reports it. */
@@ -283,6 +284,7 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
     this.log.log('info', `agent connected: node ${i.node}, OTP ${i.otpRelease}, Elixir ${i.elixirVersion}, OS pid ${i.osPid}`);
     this.emit('output', `[ElixirScope] agent connected: node ${i.node}, OS pid ${i.osPid}, OTP ${i.otpRelease}, ERTS ${i.ertsVersion}, Elixir ${i.elixirVersion || 'n/a'}\n`, 'console');
     agent.intake = (frame) => this.store.ingest(frame);
+    setEtfLocalNode(i.node);
     // A new thread always comes with a new pid: comparing the interner's size costs nothing per commit
     // (listing the threads would walk every process on the ingest path).
     let knownPids = 0;

@@ -3,6 +3,7 @@
 
 import { EventEmitter } from 'events';
 import { elixirscope } from '../gen/wire';
+import { expandEtf } from '../terms/etf';
 import { BatchInput } from './batch-input';
 import { BodyArena } from './body-arena';
 import { RecordingLimits, ResolvedLimits, resolveLimits } from './config';
@@ -340,7 +341,8 @@ export class RecordingStore extends EventEmitter<StoreEventMap> implements RingA
     if (this.cols.bodyLen[s] > this.arena.chunkBytes) return undefined;
     // Copy: decoded `bytes` fields are views into the buffer, and arena chunks get reused.
     const bytes = this.arena.view(pos, this.cols.bodyLen[s]).slice();
-    const body = elixirscope.EventBody.decode(bytes);
+    // Terms captured whole travel as Term.etf: expanded here, the one place bodies are decoded.
+    const body = expandEtf(elixirscope.EventBody.decode(bytes));
     if (this.bodyCache.size >= BODY_CACHE) this.bodyCache.delete(this.bodyCache.keys().next().value!);
     this.bodyCache.set(g, body);
     return body;

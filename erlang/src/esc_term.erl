@@ -1,5 +1,6 @@
 %% Bounded capture of any Erlang term into the wire schema's Term message (as an esc_proto map).
-%% Runs in agent processes, never in the traced process. Every cut is visible on the wire:
+%% Runs in agent processes, never in the traced process. A list, tuple or map that fits the budget
+%% is sent whole in the external term format (`etf`), exact. Every cut is visible on the wire:
 %% depth cuts become `truncated`, item cuts carry `omitted`, byte cuts carry `omitted_bytes`, and a
 %% whole-event node budget turns the rest into `truncated` with reason 'SIZE'.
 -module(esc_term).
@@ -11,7 +12,8 @@
 -include("esc_proto.hrl").
 
 -type limits() :: #{depth => pos_integer(), items => pos_integer(),
-                    binary_bytes => pos_integer(), budget => pos_integer()}.
+                    binary_bytes => pos_integer(), budget => pos_integer(),
+                    whole => boolean()}.  % false: never Term.etf (tests of the level-by-level capture)
 -type term_msg() :: #{value => {atom(), term()}}.
 
 %% Integers beyond this travel as big_int so that JavaScript numbers stay exact.
@@ -43,10 +45,10 @@ capture(Term) ->
 -spec capture(term(), limits()) -> term_msg().
 capture(Term, Limits0) ->
     #{depth := Depth, items := Items, binary_bytes := Bytes, budget := Budget} = limits(Limits0),
-    {Msg, _Left} = cap(Term, Depth, {Items, Bytes}, Budget),
+    {Msg, _Left} = cap(Term, Depth, {Items, Bytes, maps:get(whole, Limits0, true) =/= false}, Budget),
     Msg.
 
-%% cap(Term, DepthLeft, {Items, Bytes}, BudgetLeft) -> {TermMsg, BudgetLeft}
+%% cap(Term, DepthLeft, {Items, Bytes, Whole}, BudgetLeft) -> {TermMsg, BudgetLeft}
 cap(_Term, _D, _L, B) when B =< 0 ->
     {#{value => {truncated, #{reason => 'SIZE'}}}, 0};
 cap(T, _D, _L, B) when is_atom(T) ->
@@ -57,13 +59,13 @@ cap(T, _D, _L, B) when is_integer(T) ->
     {#{value => {big_int, #{negative => T < 0, magnitude => binary:encode_unsigned(abs(T))}}}, B - 1};
 cap(T, _D, _L, B) when is_float(T) ->
     {#{value => {float, T}}, B - 1};
-cap(T, _D, {_, Bytes}, B) when is_binary(T) ->
+cap(T, _D, {_, Bytes, _}, B) when is_binary(T) ->
     Size = byte_size(T),
     case Size =< Bytes of
         true -> {#{value => {binary, #{data => T}}}, B - 1};
         false -> {#{value => {binary, #{data => binary:part(T, 0, Bytes), omitted_bytes => Size - Bytes}}}, B - 1}
     end;
-cap(T, _D, {_, Bytes}, B) when is_bitstring(T) ->
+cap(T, _D, {_, Bytes, _}, B) when is_bitstring(T) ->
     Whole = byte_size(T) - 1,
     case Whole < Bytes of
         true ->
@@ -84,21 +86,32 @@ cap(T, _D, _L, B) when is_reference(T) ->
     {#{value => {ref, opaque(node(T), erlang:ref_to_list(T))}}, B - 1};
 cap(T, _D, _L, B) when is_function(T) ->
     {#{value => {'fun', fun_msg(T)}}, B - 1};
-cap(_T, D, _L, B) when D =< 0 ->
+cap(T, D, {_, _, false} = L, B) when is_list(T); is_tuple(T); is_map(T) ->
+    cap_struct(T, D, L, B);
+cap(T, D, L, B) when is_list(T), T =/= []; is_tuple(T); is_map(T) ->
+    %% Whole when it fits the budget (see esc_trace_enc:etf_cost/2), else level by level.
+    case esc_trace_enc:etf_cost(T, B) of
+        none -> cap_struct(T, D, L, B);
+        Cost -> {#{value => {etf, esc_trace_enc:etf(T)}}, B - Cost}
+    end;
+cap(T, D, L, B) ->
+    cap_struct(T, D, L, B).
+
+cap_struct(_T, D, _L, B) when D =< 0 ->
     {#{value => {truncated, #{reason => 'DEPTH'}}}, B - 1};
-cap(T, D, L, B) when is_list(T) ->
+cap_struct(T, D, L, B) when is_list(T) ->
     cap_list(T, D - 1, L, B - 1);
-cap(T, D, {Items, _} = L, B) when is_tuple(T) ->
+cap_struct(T, D, {Items, _, _} = L, B) when is_tuple(T) ->
     Size = tuple_size(T),
     N = min(Size, Items),
     {Caps, B2} = cap_elems(T, 1, N, D - 1, L, B - 1, []),
     {#{value => {tuple, omitted(#{items => Caps}, Size - N)}}, B2};
-cap(T, D, {Items, _} = L, B) when is_map(T) ->
+cap_struct(T, D, {Items, _, _} = L, B) when is_map(T) ->
     Size = map_size(T),
     {Entries, B2} = cap_map(maps:next(maps:iterator(T)), min(Size, Items), D - 1, L, B - 1, []),
     {#{value => {map, omitted(#{entries => Entries}, Size - length(Entries))}}, B2}.
 
-cap_list(T, D, {Items, _} = L, B) ->
+cap_list(T, D, {Items, _, _} = L, B) ->
     cap_list(T, D, L, B, Items, []).
 
 cap_list([], _D, _L, B, _N, Acc) ->
@@ -140,10 +153,9 @@ opaque(Node, Repr) ->
 
 fun_msg(F) ->
     {module, M} = erlang:fun_info(F, module),
-    {name, N} = erlang:fun_info(F, name),
     {arity, A} = erlang:fun_info(F, arity),
     {type, Type} = erlang:fun_info(F, type),
-    #{module => atom_to_binary(M, utf8), name => atom_to_binary(N, utf8), arity => A,
+    #{module => atom_to_binary(M, utf8), name => esc_trace_enc:fun_name(F), arity => A,
       external => Type =:= external, repr => list_to_binary(erlang:fun_to_list(F))}.
 
 %% The inverse of capture/2, for evaluating with captured bindings: rebuilds the Erlang term when it
@@ -184,6 +196,11 @@ rebuild(#{value := {ref, #{repr := R}}}) -> from_repr(fun list_to_ref/1, R);
 rebuild(#{value := {'fun', #{external := true, module := M, name := F, arity := A}}}) ->
     erlang:make_fun(binary_to_atom(M, utf8), binary_to_atom(F, utf8), A);
 rebuild(#{value := {'fun', _}}) -> throw({esc_incomplete, <<"it holds a local fun, which cannot be rebuilt from its capture">>});
+rebuild(#{value := {etf, Bin}}) ->
+    %% `safe`: a recording may come from another node run; never create atoms or funs from it.
+    try binary_to_term(Bin, [safe])
+    catch error:badarg -> throw({esc_incomplete, <<"it names atoms or code this node does not have">>})
+    end;
 rebuild(#{value := {truncated, _}}) -> throw({esc_incomplete, <<"part of it was cut by the capture limits (depth or size)">>});
 rebuild(_) -> throw({esc_incomplete, <<"nothing of it was captured">>}).
 

@@ -4,9 +4,9 @@
 %% Line protocol on stdin/stdout, one request per line, one answer line per request, in order
 %% (`gen` answers with several lines, then `end`). Every payload is base64 so lines stay ASCII.
 %% Each answer line is prefixed with "@@ " (not shown below); other stdout lines are not answers.
-%%   gen Seed Count          -> Count x "term I B64(Term message)", then "end". Generates random terms
-%%                              (kept by index), captures each with esc_term (limits too large to cut)
-%%                              and encodes it with esc_proto.
+%%   gen Seed Count [whole]  -> Count x "term I B64(Term message)", then "end". Generates random terms
+%%                              (kept by index), captures each with esc_term (limits too large to cut;
+%%                              level by level, or with `whole` as Term.etf) and encodes it with esc_proto.
 %%   check I B64(Source)     -> "ok I" | "mismatch I B64(original ~w) B64(parsed ~w)" | "error I B64(why)".
 %%                              Parses and evaluates Erlang source, compares with term I (=:= and
 %%                              float bit patterns, so -0.0 counts).
@@ -21,7 +21,7 @@
 
 -export([main/0, gen_terms/2, same/2]).
 
--define(BIG_LIMITS, #{depth => 100000, items => 100000000, binary_bytes => 100000000, budget => 100000000}).
+-define(BIG_LIMITS, #{depth => 100000, items => 100000000, binary_bytes => 100000000, budget => 100000000, whole => false}).
 
 main() ->
     ok = io:setopts(standard_io, [binary]),
@@ -42,6 +42,17 @@ loop() ->
             end
     end.
 
+%% `gen`: generated terms (kept by index for `check`), each captured with limits too large to cut.
+gen_captured(Seed, Count, Limits) ->
+    Terms = gen_terms(binary_to_integer(Seed), binary_to_integer(Count)),
+    put(terms, list_to_tuple(Terms)),
+    lists:foldl(fun(T, I) ->
+                        Enc = esc_proto:encode_msg(esc_term:capture(T, Limits), 'Term'),
+                        reply(["term ", integer_to_binary(I), " ", b64bin(Enc)]),
+                        I + 1
+                end, 0, Terms),
+    reply("end").
+
 %% Answers start with "@@ " so that anything else the node prints on stdout (logger reports, for
 %% instance) is told apart from them.
 reply(IoData) ->
@@ -52,14 +63,9 @@ b64bin(Bin) -> base64:encode(iolist_to_binary(Bin)).
 unb64(B) -> base64:decode(B).
 
 handle([<<"gen">>, Seed, Count]) ->
-    Terms = gen_terms(binary_to_integer(Seed), binary_to_integer(Count)),
-    put(terms, list_to_tuple(Terms)),
-    lists:foldl(fun(T, I) ->
-                        Enc = esc_proto:encode_msg(esc_term:capture(T, ?BIG_LIMITS), 'Term'),
-                        reply(["term ", integer_to_binary(I), " ", b64bin(Enc)]),
-                        I + 1
-                end, 0, Terms),
-    reply("end");
+    gen_captured(Seed, Count, ?BIG_LIMITS);
+handle([<<"gen">>, Seed, Count, <<"whole">>]) ->
+    gen_captured(Seed, Count, maps:remove(whole, ?BIG_LIMITS));
 handle([<<"check">>, I, Src]) ->
     Idx = binary_to_integer(I),
     Orig = element(Idx + 1, get(terms)),
@@ -89,7 +95,7 @@ handle([<<"dec">>, Msg, Data]) ->
     end;
 handle([<<"cap">>, D, I, B, Budget, Src]) ->
     Limits = #{depth => binary_to_integer(D), items => binary_to_integer(I),
-               binary_bytes => binary_to_integer(B), budget => binary_to_integer(Budget)},
+               binary_bytes => binary_to_integer(B), budget => binary_to_integer(Budget), whole => false},
     case eval_source(unb64(Src)) of
         {ok, Value} ->
             try esc_proto:encode_msg(esc_term:capture(Value, Limits), 'Term') of

@@ -18,7 +18,10 @@ corpus() ->
 
 limits() ->
     [#{}, #{depth => 2}, #{items => 3}, #{binary_bytes => 4}, #{budget => 10},
-     #{depth => 1, items => 1, binary_bytes => 1, budget => 1}, #{depth => 1000, budget => 100000}].
+     #{depth => 1, items => 1, binary_bytes => 1, budget => 1}, #{depth => 1000, budget => 100000},
+     %% The level-by-level capture (terms never sent whole), which big terms take.
+     #{whole => false}, #{depth => 2, whole => false}, #{items => 3, whole => false},
+     #{binary_bytes => 4, whole => false}, #{budget => 10, whole => false}].
 
 same_bytes_test_() ->
     [?_assertEqual({T, L, reference(T, L)}, {T, L, esc_trace_enc:term(T, esc_trace_enc:limits(L))})
@@ -45,7 +48,8 @@ pid_cache_is_exact_and_bounded_test() ->
     L = esc_trace_enc:limits(#{}),
     Self = self(),
     spawn(fun() ->
-                  Enc = fun() -> [esc_trace_enc:term({P, [P]}, L) || P <- Pids] end,
+                  %% Bare pids: a pid inside a small tuple or list travels in the tuple's etf.
+                  Enc = fun() -> [esc_trace_enc:term(P, L) || P <- Pids] end,
                   First = Enc(),
                   Again = Enc(),
                   Self ! {enc, First, Again, length([K || {{esc_trace_enc, _} = K, _} <- get()])}
@@ -53,10 +57,47 @@ pid_cache_is_exact_and_bounded_test() ->
     receive
         {enc, First, Again, Cached} ->
             ?assertEqual(First, Again),
-            ?assertEqual([reference({P, [P]}, #{}) || P <- Pids], First),
+            ?assertEqual([reference(P, #{}) || P <- Pids], First),
             ?assert(Cached > 0 andalso Cached =< 4096)   % used, and bounded
     after 20000 -> ?assert(false)
     end.
+
+%% A list, tuple or map that fits the budget travels whole and exact (local funs, pids and refs
+%% included), so the Debug Console can rebind it; a huge one is walked and cut, its parts whole.
+small_compounds_travel_whole_test() ->
+    F = fun(X) -> X + 1 end,
+    T = {ok, #{fun_ => F, pid => self(), ref => make_ref(), list => lists:seq(1, 200)}, "héllo"},
+    #{value := {etf, Bin}} = esc_term:capture(T),
+    ?assertEqual(T, binary_to_term(Bin)),
+    ?assertEqual({ok, T}, esc_term:to_term(esc_term:capture(T))),
+    ?assertMatch(<<122, _/binary>>, esc_trace_enc:term(T, esc_trace_enc:limits(#{}))).
+
+big_terms_are_walked_and_bounded_test() ->
+    Big = #{items => lists:seq(1, 1000000), name => <<"big">>, small => {1, 2}},
+    Bin = esc_trace_enc:term(Big, esc_trace_enc:limits(#{})),
+    ?assert(byte_size(Bin) < 20000),
+    #{value := {map, #{entries := Es}}} = esc_term:capture(Big),
+    Values = maps:from_list([{binary_to_term(K), V} || #{key := #{value := {atom, K0}}, value := V} <- Es,
+                                                      K <- [term_to_binary(binary_to_atom(K0, utf8))]]),
+    ?assertMatch(#{value := {list, #{omitted := 999968}}}, maps:get(items, Values)),
+    ?assertMatch(#{value := {etf, _}}, maps:get(small, Values)),
+    ?assertMatch({error, _}, esc_term:to_term(esc_term:capture(Big))).
+
+%% A fun whose module is not loaded (fun_info name is [] then) is captured, not a crash of the encoder.
+fun_of_unloaded_module_test() ->
+    Forms = [{attribute, 1, module, esc_enc_gone}, {attribute, 1, export, [{make, 0}]},
+             {function, 1, make, 0, [{clause, 1, [], [], [{'fun', 1, {clauses, [{clause, 1, [], [], [{atom, 1, ok}]}]}}]}]}],
+    {ok, esc_enc_gone, Beam} = compile:forms(Forms),
+    {module, _} = code:load_binary(esc_enc_gone, "esc_enc_gone.erl", Beam),
+    Self = self(),
+    spawn(fun() -> Self ! {bin, term_to_binary(esc_enc_gone:make())} end),
+    Bin = receive {bin, B} -> B end,
+    true = code:delete(esc_enc_gone),
+    _ = code:purge(esc_enc_gone),
+    F = binary_to_term(Bin),
+    L = esc_trace_enc:limits(#{whole => false}),
+    ?assertEqual(reference(F, #{whole => false}), esc_trace_enc:term(F, L)),
+    ?assertMatch(#{value := {'fun', #{module := <<"esc_enc_gone">>, name := <<>>}}}, esc_term:capture(F, #{whole => false})).
 
 reference(T, L) ->
     iolist_to_binary(esc_proto:encode_msg(esc_term:capture(T, L), 'Term')).

@@ -10,6 +10,7 @@ import * as path from 'path';
 import fc from 'fast-check';
 import * as protobuf from 'protobufjs';
 import { elixirscope } from '../../adapter/gen/wire';
+import { expandEtf } from '../../adapter/terms/etf';
 import { b64, ErlPeer, ROOT, unb64, unb64Text } from '../support/erl';
 import { Int64, int64ToBigInt, renderTerm } from '../support/erlangSource';
 
@@ -187,13 +188,15 @@ describe('wire codec across Erlang and TypeScript (real BEAM)', function () {
   const BIG = { depth: 1000, items: 1_000_000, bytes: 10_000_000, budget: 10_000_000 };
 
   describe('1. Erlang → TypeScript on generated terms', () => {
-    it(`${SEEDS.length} seeds × ${TERMS_PER_SEED} terms: esc_term + esc_proto encode, protobufjs decodes, rendered source evaluates =:= on the node`, async () => {
+    for (const whole of [false, true]) {
+    const how = whole ? 'captured whole (Term.etf), decoded by adapter/terms/etf.ts' : 'captured level by level';
+    it(`${SEEDS.length} seeds × ${TERMS_PER_SEED} terms ${how}: esc_term + esc_proto encode, protobufjs decodes, rendered source evaluates =:= on the node`, async () => {
       const seen = new Set<Kind>();
       const problems: string[] = [];
       let total = 0;
       let maxDepth = 0;
       for (const seed of SEEDS) {
-        peer.send(`gen ${seed} ${TERMS_PER_SEED}`);
+        peer.send(`gen ${seed} ${TERMS_PER_SEED}${whole ? ' whole' : ''}`);
         const sources: string[] = [];
         for (;;) {
           const line = await peer.nextLine();
@@ -203,6 +206,8 @@ describe('wire codec across Erlang and TypeScript (real BEAM)', function () {
           let term: elixirscope.Term;
           try {
             term = elixirscope.Term.decode(unb64(payload));
+            if (whole && (term.etf?.length ?? 0) === 0 && ((term.list?.items?.length ?? 0) > 0 || term.tuple || term.map)) problems.push(`seed ${seed} term ${idx}: a compound term was not sent whole`);
+            if (whole) term = expandEtf(term);
           } catch (err) {
             problems.push(`seed ${seed} term ${idx}: protobufjs cannot decode the agent's encoding: ${(err as Error).message}`);
             sources.push('decode_failed');
@@ -236,6 +241,7 @@ describe('wire codec across Erlang and TypeScript (real BEAM)', function () {
       assert.ok(maxDepth >= 99, `deep nesting covered (deepest ${maxDepth})`);
       console.log(`      ${total} terms round-tripped, nesting up to ${maxDepth} levels`);
     });
+    }
 
     it('64-bit fields decode as JS numbers, as adapter/gen/wire.d.ts declares (not Long objects)', () => {
       const t = elixirscope.Term.decode(elixirscope.Term.encode({ int: -(2 ** 53) }).finish());
