@@ -52,6 +52,15 @@ loop(Ctx) ->
                 _ -> ok
             end,
             loop(Ctx);
+        {esc_gaps, Gaps} ->
+            %% Sent by the tracer just before the next batch of these processes (esc_trace_tracer).
+            add_gaps([{R, P, N, rel(Lo, Ctx), rel(Hi, Ctx)} || {R, P, {N, Lo, Hi}} <- Gaps]),
+            send_gaps(Ctx),
+            loop(Ctx);
+        esc_gaps_retry ->
+            erase(esc_gaps_retry),
+            send_gaps(Ctx),
+            loop(Ctx);
         {esc_sync, From, Ref} ->
             %% Everything the tracer sent before this marker has been encoded and handed to the sink.
             From ! {Ref, synced},
@@ -70,17 +79,28 @@ loop(Ctx) ->
 
 %% Mailbox guard: the tracer already refuses to queue more than max_encoder_queue batches here;
 %% anything beyond max_mailbox (e.g. initial states) is drained and counted.
-guard(#{max_mailbox := Max, counters := Cnt}) ->
+guard(#{max_mailbox := Max, counters := Cnt} = Ctx) ->
     case process_info(self(), message_queue_len) of
         {message_queue_len, Q} when Q > Max ->
-            Lost = drain(0),
+            Lost = drain(0, Ctx),
             atomics:add(Cnt, ?C_DROPPED, Lost),
             atomics:add(Cnt, ?C_DROP_PENDING, Lost);
         _ -> ok
     end.
 
-drain(N) ->
-    receive {esc_batch, Msgs} -> drain(N + length(Msgs)) after 0 -> N end.
+drain(N, Ctx) ->
+    receive
+        {esc_batch, Msgs} ->
+            add_gaps([{encoder_behind, element(2, M), 1, rel(ts_mono(M), Ctx), rel(ts_mono(M), Ctx)} || M <- Msgs]),
+            drain(N + length(Msgs), Ctx)
+    after 0 -> N
+    end.
+
+ts_mono(Msg) ->
+    case element(tuple_size(Msg), Msg) of
+        {Mono, _} when is_integer(Mono) -> Mono;
+        _ -> none
+    end.
 
 %% Encodes one batch of raw trace messages (arrival order) and hands it to the sink.
 -spec handle([tuple()], map()) -> ok.
@@ -643,9 +663,11 @@ add(Pid, {Mono, Uniq}, Kind, MFA, {BodyIo, BodySz}, Other, Hash, Tag, Hit, B) ->
     B2#b{evs = [{Mono, Uniq, PIx, Kind, MIx, iolist_to_binary(Field), Hit, Other, Hash, Tag} | B2#b.evs],
          n = B2#b.n + 1}.
 
-emit(#b{n = 0}, _Ctx) -> ok;
+emit(#b{n = 0}, Ctx) -> send_gaps(Ctx);
 emit(#b{evs = Evs0, n = N, pidl = PidL, mfal = MfaL, logs = Logs, exact = Exact}, #{counters := Cnt, start_mono := M0,
                                                           start_uniq := U0} = Ctx) ->
+    %% Gaps before the events that follow them (the adapter marks them before it commits those).
+    send_gaps(Ctx),
     Evs = lists:reverse(Evs0),
     Last = atomics:add_get(Cnt, ?C_SEQ, N),
     First = Last - N + 1,
@@ -672,7 +694,10 @@ emit(#b{evs = Evs0, n = N, pidl = PidL, mfal = MfaL, logs = Logs, exact = Exact}
         dropped ->
             atomics:add(Cnt, ?C_DROPPED, N),
             atomics:add(Cnt, ?C_DROP_PENDING, N + Dropped),
-            atomics:put(Cnt, ?C_SINK_FULL, 1)
+            atomics:put(Cnt, ?C_SINK_FULL, 1),
+            Pids = list_to_tuple(lists:reverse(PidL)),
+            add_gaps([{connection_behind, element(element(3, E) + 1, Pids), 1, max(0, element(1, E) - M0),
+                       max(0, element(1, E) - M0)} || E <- Evs])
     end,
     [esc_trace_sink:message(Ctx, #{msg => {log_output, #{breakpoint => Id, text => Text,
                                                          pid => list_to_binary(pid_to_list(Pid)),
@@ -680,3 +705,69 @@ emit(#b{evs = Evs0, n = N, pidl = PidL, mfal = MfaL, logs = Logs, exact = Exact}
      || {Ix, Pid, Id, Text} <- lists:reverse(Logs)],
     [esc_hits:keep(First + Ix - 1, Bs) || {Ix, Bs} <- Exact],
     ok.
+
+%% ---------------------------------------------------------------- gaps
+
+%% Lost events not yet reported, per {Reason, Pid}: {Count, FirstMono, LastMono} (ns since the agent
+%% started; none = unknown). Kept in the process dictionary until a Gaps frame gets through.
+-define(MAX_GAP_KEYS, 1024).
+
+rel(none, _Ctx) -> none;
+rel(Mono, #{start_mono := M0}) -> max(0, Mono - M0).
+
+add_gaps([]) -> ok;
+add_gaps(New) ->
+    G0 = case get(esc_gaps) of undefined -> #{}; G -> G end,
+    put(esc_gaps, lists:foldl(fun add_gap/2, G0, New)),
+    ok.
+
+add_gap({R, P, N, Lo, Hi}, G) ->
+    K0 = {R, P},
+    K = case is_map_key(K0, G) orelse map_size(G) < ?MAX_GAP_KEYS of
+            true -> K0;
+            false -> {R, other}
+        end,
+    case G of
+        #{K := {N0, Lo0, Hi0}} -> G#{K := {N0 + N, gap_lo(Lo0, Lo), gap_hi(Hi0, Hi)}};
+        _ -> G#{K => {N, Lo, Hi}}
+    end.
+
+gap_lo(none, M) -> M;
+gap_lo(L, none) -> L;
+gap_lo(L, M) -> min(L, M).
+
+gap_hi(none, M) -> M;
+gap_hi(H, none) -> H;
+gap_hi(H, M) -> max(H, M).
+
+%% One AgentMessage.gaps with every pending gap; kept when the sink refuses it, and tried again
+%% with the next batch or after GAP_RETRY_MS, whichever comes first (no batch may follow).
+-define(GAP_RETRY_MS, 100).
+
+send_gaps(Ctx) ->
+    case get(esc_gaps) of
+        G when is_map(G), map_size(G) > 0 ->
+            Gaps = [#{pid => gap_pid(P), count => N, reason => gap_reason(R),
+                      from_mono => gap_mono(Lo), to_mono => gap_mono(Hi)} || {{R, P}, {N, Lo, Hi}} <- maps:to_list(G)],
+            case esc_trace_sink:message(Ctx, #{msg => {gaps, #{gaps => Gaps}}}) of
+                ok -> erase(esc_gaps), ok;
+                dropped ->
+                    case put(esc_gaps_retry, true) of
+                        undefined -> erlang:send_after(?GAP_RETRY_MS, self(), esc_gaps_retry), ok;
+                        true -> ok
+                    end
+            end;
+        _ -> ok
+    end.
+
+gap_pid(P) when is_pid(P) -> esc_trace_enc:pid_bin(P);
+gap_pid(P) when is_binary(P) -> P;
+gap_pid(P) when is_port(P) -> list_to_binary(erlang:port_to_list(P));
+gap_pid(_) -> <<>>.
+
+gap_reason(overload) -> 'OVERLOAD';
+gap_reason(encoder_behind) -> 'ENCODER_BEHIND';
+gap_reason(connection_behind) -> 'CONNECTION_BEHIND'.
+
+gap_mono(none) -> 0;
+gap_mono(M) -> M.

@@ -25,7 +25,9 @@
             last_in = 0 :: non_neg_integer(), stats_in = 0 :: non_neg_integer(),
             stats_at :: integer(), calm = 0 :: non_neg_integer(), sampled = 0 :: non_neg_integer(),
             flags_set = false :: boolean(),
-            mode = full :: full | sampling | suspended | stopped}).
+            mode = full :: full | sampling | suspended | stopped,
+            windows = #{} :: #{mfa() => {1..3 | suspended, integer(), non_neg_integer()}},
+            win_out = [] :: [map()]}).
 
 %% Starts the controller for Owner (the connection) and applies Config.
 -spec start(pid(), map()) -> {ok, map()} | {error, term()}.
@@ -271,15 +273,81 @@ tick(#s{ctx = #{counters := Cnt, mfa_tab := Tab}, tick = T} = S0) ->
     {Degr, Actions} = esc_trace_safety:decide(Rate, Limit, Counts, S#s.degr,
                                               #{overload => Overload, calm_ticks => Calm, now_ms => now_ms(),
                                                 retry_ms => maps:get(retry_ms, S#s.cfg, 5000)}, #{}),
-    S1 = act(Actions, S#s{degr = Degr, calm = case Actions of [] -> Calm; _ -> 0 end}),
+    S1 = windows(Counts, Actions, act(Actions, S#s{degr = Degr, calm = case Actions of [] -> Calm; _ -> 0 end})),
     S2 = S1#s{last_in = In, tick = T + 1,
               sampled = S1#s.sampled + esc_trace_safety:sampled_estimate(Counts, S#s.degr),
               mode = mode(Degr)},
     S3 = tcw(S2),
     case (T + 1) rem max(1, 1000 div S#s.tick_ms) of
-        0 -> stats(S3);
+        0 -> report_windows(true, stats(S3));
         _ -> S3
     end.
+
+%% ---------------------------------------------------------------- sampling windows
+
+%% A sampled or suspended function is a gap in every process that calls it, which the VM never
+%% tells: the controller reports it per function and time window (AgentMessage.gaps with `mfa`),
+%% with the calls it skipped, estimated from the calls it kept. An open window is reported once a
+%% second (the adapter keeps the latest report of a window), a closed one when its level changes.
+windows(Counts, Actions, #s{windows = W0, win_out = Out} = S) ->
+    W1 = lists:foldl(fun({MFA, C}, W) ->
+                             case W of
+                                 #{MFA := {L, From, Est}} when is_integer(L) ->
+                                     W#{MFA := {L, From, Est + round(C * (1 / esc_trace_safety:duty(L) - 1))}};
+                                 _ -> W
+                             end
+                     end, W0, Counts),
+    Now = mono_now(S),
+    {W2, Closed} = lists:foldl(fun(A, {W, Cl}) -> window_action(A, Now, W, Cl) end, {W1, []}, Actions),
+    S2 = S#s{windows = W2, win_out = Out ++ lists:reverse(Closed)},
+    case Closed of
+        [] -> S2;
+        _ -> report_windows(false, S2)
+    end.
+
+window_action({sample, MFA, L, _}, Now, W, Cl) -> reopen(MFA, L, Now, W, Cl);
+window_action({suspend, MFA, _}, Now, W, Cl) -> reopen(MFA, suspended, Now, W, Cl);
+window_action({restore, MFA, full}, Now, W, Cl) -> {maps:remove(MFA, W), close_window(MFA, Now, W, Cl)};
+window_action({restore, MFA, L}, Now, W, Cl) -> reopen(MFA, L, Now, W, Cl);
+window_action(_, _Now, W, Cl) -> {W, Cl}.
+
+reopen(MFA, L, Now, W, Cl) ->
+    {W#{MFA => {L, Now, 0}}, close_window(MFA, Now, W, Cl)}.
+
+close_window(MFA, Now, W, Cl) ->
+    case W of
+        #{MFA := {L, From, Est}} -> [window_gap(MFA, L, From, Now, Est) | Cl];
+        _ -> Cl
+    end.
+
+close_all_windows(#s{windows = W, win_out = Out} = S) ->
+    Now = mono_now(S),
+    S#s{windows = #{}, win_out = Out ++ [window_gap(MFA, L, From, Now, Est) || {MFA, {L, From, Est}} <- maps:to_list(W)]}.
+
+window_gap({M, F, A}, L, From, To, Est) ->
+    #{pid => <<>>, mfa => #{module => atom_to_binary(M, utf8), function => atom_to_binary(F, utf8), arity => A},
+      count => Est, reason => case L of suspended -> 'SUSPENDED'; _ -> 'SAMPLED' end,
+      one_in => case L of suspended -> 0; _ -> 1 bsl (2 * L) end, from_mono => From, to_mono => To}.
+
+%% Closed windows not yet sent, plus (Open) the open ones as they stand; closed ones wait for the
+%% next try when the sink refuses (bounded).
+report_windows(Open, #s{win_out = Out, windows = W, ctx = Ctx} = S) ->
+    Now = mono_now(S),
+    OpenGaps = case Open of
+                   true -> [window_gap(MFA, L, From, Now, Est) || {MFA, {L, From, Est}} <- maps:to_list(W)];
+                   false -> []
+               end,
+    case Out ++ OpenGaps of
+        [] -> S;
+        Gaps ->
+            case esc_trace_sink:message(Ctx, #{msg => {gaps, #{gaps => Gaps}}}) of
+                ok -> S#s{win_out = []};
+                dropped -> S#s{win_out = lists:sublist(Out, 1000)}
+            end
+    end.
+
+mono_now(#s{ctx = #{start_mono := M0}}) ->
+    erlang:monotonic_time(nanosecond) - M0.
 
 act([], S) -> S;
 act(Actions, #s{mods = Mods} = S) ->
@@ -375,7 +443,7 @@ stats(#s{ctx = #{counters := Cnt} = Ctx} = S) ->
 reset_degradation(#s{degr = Degr} = S) when map_size(Degr) =:= 0 -> S;
 reset_degradation(S) ->
     erlang:system_flag(trace_control_word, S#s.tcw0),
-    S#s{degr = #{}, mode = full}.
+    report_windows(false, close_all_windows(S#s{degr = #{}, mode = full})).
 
 %% ---------------------------------------------------------------- shutdown and the guard
 

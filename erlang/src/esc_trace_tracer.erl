@@ -11,6 +11,10 @@
 %%   controller sees the overload flag and degrades the noisiest functions;
 %% - each encoder's mailbox: a batch for an encoder that has more than max_encoder_queue batches
 %%   waiting is dropped and counted.
+%% Every loss is also a gap in the lost events' processes: per pid, how many and the time span
+%% (pending in `gaps`, bounded). A process's gaps go to its encoder just before the next batch the
+%% encoder gets, so they reach the adapter before the events that follow them (esc_trace_batch
+%% sends them as AgentMessage.gaps); when no batch follows, a timer hands them over.
 %% It runs with max_heap_size and an off-heap message queue, and dies with the controller (link).
 -module(esc_trace_tracer).
 
@@ -21,7 +25,17 @@
 -record(t, {buf = [] :: list(), n = 0 :: non_neg_integer(), batch :: pos_integer(),
             encs :: tuple(), nenc :: pos_integer(), max_q :: pos_integer(), max_encq :: pos_integer(),
             max_bytes :: pos_integer(), heap_flush :: pos_integer(),
-            cnt :: atomics:atomics_ref(), tab :: ets:tid() | atom(), gen = 0 :: non_neg_integer()}).
+            cnt :: atomics:atomics_ref(), tab :: ets:tid() | atom(), gen = 0 :: non_neg_integer(),
+            gaps = #{} :: gaps(), gap_timer = false :: boolean()}).
+
+%% Lost events not yet handed to an encoder: {Reason, Pid | other} => {Count, FirstMono, LastMono}
+%% (monos of the trace timestamps; none when a message had none).
+-type gaps() :: #{{overload | encoder_behind, pid() | port() | other} =>
+                      {pos_integer(), integer() | none, integer() | none}}.
+%% Distinct processes a pending gap list keeps apart; the losses of any others are one gap with
+%% pid `other` (the bound keeps a storm over many processes from growing the tracer's heap).
+-define(MAX_GAP_KEYS, 256).
+-define(GAP_HANDOVER_MS, 100).
 
 %% Opts: encoders (list of pids), batch, max_mailbox, max_encoder_queue, counters, mfa_tab, heap.
 -spec start_link(map()) -> pid().
@@ -60,6 +74,8 @@ loop(#t{buf = Buf, n = N, batch = Batch, gen = Gen} = T) ->
             loop(flush(T));
         {esc_flush, _Stale} ->
             loop(T);
+        esc_gaps_out ->
+            loop(arm_gaps(hand_all_gaps(T#t{gap_timer = false})));
         {esc_flush_sync, From, Ref} ->
             %% esc_trace:flush/1: hand the buffer over now, then a marker behind it to every encoder.
             T2 = flush(T),
@@ -68,7 +84,7 @@ loop(#t{buf = Buf, n = N, batch = Batch, gen = Gen} = T) ->
             From ! {Ref, encoders, length(Encs)},
             loop(T2);
         {esc_trace_stop, From} ->
-            _ = flush(T),
+            _ = hand_all_gaps(flush(T)),
             From ! {esc_trace_stopped, self()},
             exit(normal);
         _Other ->
@@ -83,21 +99,23 @@ weigh(#t{heap_flush = Limit} = T) ->
         _ -> T
     end.
 
-flush(#t{n = 0} = T) ->
+flush(T) ->
+    arm_gaps(flush1(T)).
+
+flush1(#t{n = 0} = T) ->
     T;
-flush(#t{buf = Buf, n = N, cnt = Cnt, max_q = MaxQ, gen = Gen} = T) ->
+flush1(#t{buf = Buf, n = N, cnt = Cnt, max_q = MaxQ, gen = Gen} = T) ->
     atomics:add(Cnt, ?C_IN, N),
     {message_queue_len, Q} = process_info(self(), message_queue_len),
     peak(Cnt, Q),
     T2 = T#t{buf = [], n = 0, gen = Gen + 1},
     case Q > MaxQ orelse too_big(Q, T) of
         true ->
-            drop(Buf, N, T2),
+            T3 = drop(Buf, N, overload, T2),
             atomics:put(Cnt, ?C_OVERLOAD, 1),
-            shed(T2, 0);
+            shed(T3, 0);
         false ->
-            dispatch(Buf, T2),
-            T2
+            dispatch(Buf, T2)
     end.
 
 %% Length alone does not bound memory when messages carry big terms: with a backlog, every 8th
@@ -108,43 +126,61 @@ too_big(Q, #t{gen = Gen, max_bytes = MaxBytes}) when Q > 100, Gen band 7 =:= 0 -
 too_big(_Q, _T) ->
     false.
 
-dispatch(Buf, #t{nenc = 1, encs = {E}} = T) ->
-    send(E, lists:reverse(Buf), T);
-dispatch(Buf, #t{nenc = NE, encs = Encs} = T) ->
+dispatch(Buf, #t{nenc = 1} = T) ->
+    send(1, lists:reverse(Buf), T);
+dispatch(Buf, #t{nenc = NE} = T) ->
     %% Buf is newest first; prepending while folding restores arrival order per bucket.
     Buckets = lists:foldl(fun(Msg, Acc) ->
                                   I = erlang:phash2(element(2, Msg), NE) + 1,
                                   setelement(I, Acc, [Msg | element(I, Acc)])
                           end, erlang:make_tuple(NE, []), Buf),
-    [send(element(I, Encs), element(I, Buckets), T) || I <- lists:seq(1, NE), element(I, Buckets) =/= []],
-    ok.
+    lists:foldl(fun(I, TAcc) ->
+                        case element(I, Buckets) of
+                            [] -> TAcc;
+                            Msgs -> send(I, Msgs, TAcc)
+                        end
+                end, T, lists:seq(1, NE)).
 
-send(E, Msgs, #t{max_encq = MaxEQ} = T) ->
+%% Encoder I gets the pending gaps of its processes first, then the batch.
+send(I, Msgs, #t{max_encq = MaxEQ, encs = Encs} = T) ->
+    E = element(I, Encs),
     case process_info(E, message_queue_len) of
-        {message_queue_len, Q} when Q =< MaxEQ -> E ! {esc_batch, Msgs}, ok;
-        _ -> drop(Msgs, length(Msgs), T)
+        {message_queue_len, Q} when Q =< MaxEQ ->
+            T2 = hand_gaps(I, T),
+            E ! {esc_batch, Msgs},
+            T2;
+        _ -> drop(Msgs, length(Msgs), encoder_behind, T)
     end.
 
 %% Counts a dropped batch, attributing it to the function of its first event so the controller's
-%% choice of what to degrade sees the storm even when the encoders never do.
-drop([], _N, _T) -> ok;
-drop([Msg | _], N, #t{cnt = Cnt, tab = Tab}) ->
+%% choice of what to degrade sees the storm even when the encoders never do, and notes the gap in
+%% each of its processes.
+drop([], _N, _Reason, T) -> T;
+drop([Msg | _] = Msgs, N, Reason, #t{cnt = Cnt, gaps = G} = T) ->
     atomics:add(Cnt, ?C_DROPPED, N),
     atomics:add(Cnt, ?C_DROP_PENDING, N),
+    attribute(Msg, N, T),
+    T#t{gaps = lists:foldl(fun(M, Acc) -> note_gap(Reason, M, Acc) end, G, Msgs)}.
+
+attribute(Msg, N, #t{tab = Tab}) ->
     case esc_trace_batch:mfa_of(Msg) of
         none -> ok;
         MFA -> catch ets:update_counter(Tab, MFA, N, {MFA, 0})
     end,
     ok.
 
-%% Overload: receive and count until the queue is back under half the limit.
-shed(#t{cnt = Cnt, max_q = MaxQ} = T, Dropped) ->
+%% Overload: receive and count until the queue is back under half the limit. Each shed message
+%% costs one map update (its process's gap); the global counters move every 1024.
+shed(#t{cnt = Cnt, max_q = MaxQ} = T0, Dropped) ->
     receive
         Msg when element(1, Msg) =:= trace_ts ->
             D = Dropped + 1,
+            T = T0#t{gaps = note_gap(overload, Msg, T0#t.gaps)},
             case D rem 1024 of
                 0 ->
-                    drop([Msg], 1024, T),
+                    atomics:add(Cnt, ?C_DROPPED, 1024),
+                    atomics:add(Cnt, ?C_DROP_PENDING, 1024),
+                    attribute(Msg, 1024, T),
                     {message_queue_len, Q} = process_info(self(), message_queue_len),
                     peak(Cnt, Q),
                     case Q < min(MaxQ div 2, 1000) of
@@ -156,13 +192,70 @@ shed(#t{cnt = Cnt, max_q = MaxQ} = T, Dropped) ->
         {esc_trace_stop, From} ->
             From ! {esc_trace_stopped, self()},
             exit(normal);
+        esc_gaps_out ->
+            %% Handed over once the shedding ends (flush/1 arms the timer again).
+            shed(T0#t{gap_timer = false}, Dropped);
         _ ->
-            shed(T, Dropped)
+            shed(T0, Dropped)
     after 0 ->
         atomics:add(Cnt, ?C_DROPPED, Dropped rem 1024),
         atomics:add(Cnt, ?C_DROP_PENDING, Dropped rem 1024),
-        T
+        T0
     end.
+
+%% ---------------------------------------------------------------- gaps
+
+note_gap(Reason, Msg, G) ->
+    Mono = ts_mono(element(tuple_size(Msg), Msg)),
+    K0 = {Reason, element(2, Msg)},
+    K = case is_map_key(K0, G) orelse map_size(G) < ?MAX_GAP_KEYS of
+            true -> K0;
+            false -> {Reason, other}
+        end,
+    case G of
+        #{K := {N, Lo, Hi}} -> G#{K := {N + 1, lo(Lo, Mono), hi(Hi, Mono)}};
+        _ -> G#{K => {1, Mono, Mono}}
+    end.
+
+%% The monotonic time (ns) of a trace timestamp: {Mono, Uniq} (strict_monotonic_timestamp), or an
+%% erlang:now() triple (meta trace messages of breakpoint patterns).
+ts_mono({Mono, _}) when is_integer(Mono) -> Mono;
+ts_mono({Mega, Sec, Micro}) when is_integer(Micro) ->
+    ((Mega * 1000000 + Sec) * 1000000 + Micro) * 1000 - erlang:time_offset(nanosecond);
+ts_mono(_) -> none.
+
+lo(none, M) -> M;
+lo(L, none) -> L;
+lo(L, M) -> min(L, M).
+
+hi(none, M) -> M;
+hi(H, none) -> H;
+hi(H, M) -> max(H, M).
+
+%% Hands encoder I the pending gaps of the processes it encodes (pid `other` goes to the first).
+hand_gaps(_I, #t{gaps = G} = T) when map_size(G) =:= 0 -> T;
+hand_gaps(I, #t{gaps = G, nenc = NE, encs = Encs} = T) ->
+    {Mine, Rest} = maps:fold(fun({R, P} = K, V, {M, Rs}) ->
+                                     case owner(P, NE) of
+                                         I -> {[{R, P, V} | M], Rs};
+                                         _ -> {M, Rs#{K => V}}
+                                     end
+                             end, {[], #{}}, G),
+    Mine =/= [] andalso (element(I, Encs) ! {esc_gaps, Mine}),
+    T#t{gaps = Rest}.
+
+hand_all_gaps(#t{nenc = NE} = T) ->
+    lists:foldl(fun(I, TAcc) -> hand_gaps(I, TAcc) end, T, lists:seq(1, NE)).
+
+owner(other, _NE) -> 1;
+owner(P, NE) -> bucket(P, NE).
+
+%% Gaps still pending (no batch went to their encoder): handed over by a timer.
+arm_gaps(#t{gaps = G, gap_timer = false} = T) when map_size(G) > 0 ->
+    erlang:send_after(?GAP_HANDOVER_MS, self(), esc_gaps_out),
+    T#t{gap_timer = true};
+arm_gaps(T) ->
+    T.
 
 peak(Cnt, Q) ->
     case atomics:get(Cnt, ?C_MBOX_PEAK) of

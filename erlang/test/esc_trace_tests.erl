@@ -724,3 +724,95 @@ wait_loop(Fun, Deadline) ->
                 false -> timer:sleep(10), wait_loop(Fun, Deadline)
             end
     end.
+
+%% ---------------------------------------------------------------- gaps
+
+%% Lost events are marked where they are missing: per process, with counts that add up to the
+%% engine's dropped total, and each gap lies between that process's recorded events.
+gaps_test_() ->
+    {foreach, fun setup/0, fun cleanup/1,
+     [{timeout, 40, fun drops_are_gaps_per_process/0},
+      {timeout, 30, fun sampling_is_reported_per_function_window/0}]}.
+
+drops_are_gaps_per_process() ->
+    %% One slow encoder with room for one batch and a tiny tracer mailbox: batches are dropped
+    %% (encoder behind) and the tracer sheds (overload).
+    {ok, _} = esc_trace:configure(config(#{safety => #{max_mailbox => 200, max_events_per_s => 100000000},
+                                           encoders => 1, max_encoder_queue => 1, tick_ms => 100})),
+    Storms = [spawn_link(?MODULE, storm_loop, [fun ?MODULE:hot/1, infinity]) || _ <- [1, 2]],
+    W1 = gap_watch(erlang:monotonic_time(millisecond) + 1500, #{}),
+    [begin unlink(S), exit(S, kill) end || S <- Storms],
+    %% everything lost is reported once the tracer's timer hands the last gaps over
+    #{tracer := Tracer} = esc_trace:status(),
+    wait(fun() -> element(2, erlang:process_info(Tracer, message_queue_len)) < 10 end, 5000),
+    #{dropped := Dropped} = esc_trace:status(),
+    W = gap_watch_until(fun(Acc) -> gap_total(Acc) >= Dropped end,
+                        erlang:monotonic_time(millisecond) + 5000, W1),
+    Gaps = maps:get(gaps, W, []),
+    ?assert(Dropped > 0),
+    ?assertEqual(Dropped, gap_total(W)),
+    StormPids = [pidstr(S) || S <- Storms],
+    Mine = [G || #{pid := P} = G <- Gaps, lists:member(P, StormPids)],
+    %% every storm process has its own gaps, with counts and a time span
+    [?assert(lists:sum([N || #{pid := P2, count := N} <- Mine, P2 =:= P]) > 0) || P <- StormPids],
+    [begin
+         ?assert(N > 0),
+         ?assert(From =< To),
+         ?assert(lists:member(R, ['OVERLOAD', 'ENCODER_BEHIND', 'CONNECTION_BEHIND']))
+     end || #{count := N, from_mono := From, to_mono := To, reason := R} <- Mine],
+    %% a gap of a process holds none of its recorded events (they are before or after it)
+    Evs = maps:get(evs, W, #{}),
+    [?assertEqual([], [Mo || Mo <- maps:get(P, Evs, []), Mo >= From, Mo =< To])
+     || #{pid := P, from_mono := From, to_mono := To} <- Mine].
+
+sampling_is_reported_per_function_window() ->
+    {ok, _} = esc_trace:configure(config(#{safety => #{max_events_per_s => 2000}, tick_ms => 100,
+                                           retry_ms => 600000})),
+    Noisy = spawn_link(?MODULE, storm_loop, [fun ?MODULE:hot/1, infinity]),
+    Windows = fun(Acc) -> [G || #{mfa := #{function := <<"noisy">>}} = G <- maps:get(gaps, Acc, [])] end,
+    W = gap_watch_until(fun(Acc) -> [x || #{reason := 'SUSPENDED'} <- Windows(Acc)] =/= [] end,
+                        erlang:monotonic_time(millisecond) + 10000, #{}),
+    unlink(Noisy), exit(Noisy, kill),
+    Ws = Windows(W),
+    %% sampled first (1 in 4, 16 or 64, with the calls it skipped), then suspended; never tied to a process
+    Sampled = [G || #{reason := 'SAMPLED'} = G <- Ws],
+    ?assertMatch([_ | _], Sampled),
+    [?assert(lists:member(One, [4, 16, 64])) || #{one_in := One} <- Sampled],
+    ?assert(lists:sum([N || #{count := N} <- Sampled]) > 0),
+    [?assertEqual(<<>>, P) || #{pid := P} <- Ws],
+    [?assert(F =< T) || #{from_mono := F, to_mono := T} <- Ws],
+    ?assertMatch(#{module := <<"tt_work">>, arity := 1}, maps:get(mfa, hd(Ws))).
+
+gap_total(Acc) ->
+    lists:sum([N || #{count := N} = G <- maps:get(gaps, Acc, []), not is_map_key(mfa, G)]).
+
+gap_watch(Until, Acc) ->
+    gap_watch_until(fun(_) -> false end, Until, Acc).
+
+%% Decodes sink messages until Pred(Acc) or Until: gaps, and per pid the monos of its events.
+gap_watch_until(Pred, Until, Acc) ->
+    case Pred(Acc) of
+        true -> Acc;
+        false ->
+            Left = max(0, Until - erlang:monotonic_time(millisecond)),
+            receive
+                {esc_send, Io} ->
+                    Acc2 = case esc_proto:decode_msg(iolist_to_binary(Io), 'AgentMessage') of
+                               #{msg := {gaps, #{gaps := Gs}}} ->
+                                   Acc#{gaps => maps:get(gaps, Acc, []) ++ [gap_defaults(G) || G <- Gs]};
+                               #{msg := {events, #{pid := Ix, mono := Mono, pids := PidT}}} ->
+                                   T = list_to_tuple(PidT),
+                                   Evs = lists:foldl(fun({I, Mo}, E) ->
+                                                             P = element(I + 1, T),
+                                                             E#{P => [Mo | maps:get(P, E, [])]}
+                                                     end, maps:get(evs, Acc, #{}), lists:zip(Ix, Mono)),
+                                   Acc#{evs => Evs};
+                               _ -> Acc
+                           end,
+                    gap_watch_until(Pred, Until, Acc2)
+            after Left -> Acc
+            end
+    end.
+
+gap_defaults(G) ->
+    maps:merge(#{pid => <<>>, count => 0, reason => 'UNKNOWN', from_mono => 0, to_mono => 0, one_in => 0}, G).
