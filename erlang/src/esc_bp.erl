@@ -232,9 +232,34 @@ sync_patterns(Old, New, BaseFun) ->
     ok.
 
 set_pattern({M, F, _} = MFA, Ms) ->
-    Flags = case esc_probe:describe(M, F) of {ok, _} -> [global]; error -> [local] end,
-    _ = esc_tsess:function(MFA, case Ms of [] -> false; _ -> with_stack(Ms) end, Flags),
-    ok.
+    Kind = case esc_probe:describe(M, F) of {ok, _} -> global; error -> local end,
+    esc_tsess:bp_function(MFA, case Ms of [] -> false; _ -> meta_returns(MFA, Kind, with_stack(Ms)) end, Kind).
+
+%% In a breakpoint-only session (meta patterns, esc_tsess:bp_function/3) nothing else records the
+%% hit function's return, so without one every later hit of the process would look nested in the
+%% earlier ones: a hit clause also traces its return/exception (only hits pay). Not for probe stubs
+%% (a LINE event has no frame) nor for functions on a tail-call cycle, whose return_trace frame
+%% would grow the process's stack on every hit (see esc_trace_plan).
+meta_returns({M, F, A}, local, Ms) ->
+    case esc_tsess:bp_meta() =/= false andalso not lists:member({F, A}, tail_loops(M)) of
+        true ->
+            [case lists:any(fun({message, T}) -> T =/= false; (_) -> false end, Body)
+                      andalso not lists:member({exception_trace}, Body) of
+                 true -> {Head, Guards, Body ++ [{exception_trace}]};
+                 false -> C
+             end || {Head, Guards, Body} = C <- Ms];
+        false -> Ms
+    end;
+meta_returns(_MFA, global, Ms) -> Ms.
+
+%% esc_trace_plan:tail_loops/1 disassembles the module: cached per md5 in the calling process
+%% (the engine's controller) while the module is unchanged.
+tail_loops(M) ->
+    Md5 = try M:module_info(md5) catch _:_ -> none end,
+    case get({esc_bp_loops, M}) of
+        {Md5, Loops} -> Loops;
+        _ -> Loops = esc_trace_plan:tail_loops(M), put({esc_bp_loops, M}, {Md5, Loops}), Loops
+    end.
 
 %% The patterns as set: every hit's message also carries the process's stack below the called
 %% function, taken by the VM at the call (the Debug pane shows the frames nothing recorded: OTP

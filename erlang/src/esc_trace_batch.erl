@@ -10,7 +10,7 @@
 %% Capture and encoding (esc_trace_enc) happen here, never in the traced process.
 -module(esc_trace_batch).
 
--export([start_link/1, init/1, mfa_of/1, handle/2]).
+-export([start_link/1, init/1, mfa_of/1, handle/2, meta_ts/1]).
 
 -include("esc_trace.hrl").
 
@@ -105,7 +105,7 @@ ts_mono(Msg) ->
 %% Encodes one batch of raw trace messages (arrival order) and hands it to the sink.
 -spec handle([tuple()], map()) -> ok.
 handle(Msgs, Ctx) ->
-    B = lists:foldl(fun(Msg, Acc) -> event(Msg, Ctx, Acc) end, #b{}, Msgs),
+    B = lists:foldl(fun(Msg, Acc) -> event(meta_msg(Msg), Ctx, Acc) end, #b{}, Msgs),
     count_mfas(B#b.counts, Ctx),
     emit(B, Ctx).
 
@@ -116,6 +116,29 @@ mfa_of({trace_ts, _, call, {M, F, Args}, _, _}) -> {M, F, length(Args)};
 mfa_of({trace_ts, _, return_from, MFA, _, _}) -> MFA;
 mfa_of({trace_ts, _, exception_from, MFA, _, _}) -> MFA;
 mfa_of(_) -> none.
+
+%% ---------------------------------------------------------------- events
+
+%% Meta trace messages (breakpoint patterns of a breakpoint-only session, esc_tsess:bp_function/3)
+%% carry an erlang:now() timestamp whatever the flags, on OTP 25 as in an OTP 27 session; every
+%% other event carries {Mono, Uniq} (strict_monotonic_timestamp). Converted here so that they
+%% order with the rest.
+meta_msg(Msg) ->
+    case element(tuple_size(Msg), Msg) of
+        {_, _, _} = Now -> setelement(tuple_size(Msg), Msg, meta_ts(Now));
+        _ -> Msg
+    end.
+
+%% now() is the VM's monotonic clock plus the time offset, in microseconds, bumped by 1 us when two
+%% readings would be equal: minus the offset it is the monotonic time (fixed offset: the default
+%% no_time_warp mode), at most 1 us early; several hits in one process keep their order, as now()
+%% never repeats. The unique integer only breaks ties at the exact same nanosecond.
+-spec meta_ts(tuple()) -> {integer(), integer()}.
+meta_ts({Mega, Sec, Micro}) ->
+    {((Mega * 1000000 + Sec) * 1000000 + Micro) * 1000 - erlang:time_offset(nanosecond),
+     erlang:unique_integer([monotonic])};
+meta_ts({_Mono, _Uniq} = Ts) ->
+    Ts.
 
 %% ---------------------------------------------------------------- events
 
@@ -136,7 +159,8 @@ event({trace_ts, Pid, call, {M, F, Args} = Call, _Tag, Ts} = Msg, Ctx, B) ->
         skip -> B;
         _ ->
             B2 = case stub(M) of
-                     false -> exact(Hit, B, call_event(Pid, Call, Ts, {M, F, length(Args)}, Hit, Ctx, B));
+                     false -> exact(Hit, B, call_event(Pid, Call, Ts, {M, F, length(Args)}, Hit, Ctx,
+                                                       observed_state(Pid, Call, Hit, Ts, Ctx, B)));
                      true -> line_event(Msg, Hit, Ctx, B)
                  end,
             logs(Pid, Hit, B, B2)
@@ -338,6 +362,43 @@ bindings_io(Field, Bs, L) ->
      end || {Name, Value} <- Bs].
 
 %% ---------------------------------------------------------------- GenServer state history
+
+%% A stop in a GenServer / gen_statem callback of a module whose state history is not recorded (a
+%% breakpoint-only session, or a module outside the plan): the state the callback was called with
+%% becomes a state version just before the hit, marked `initial` (a state seen, not one a callback
+%% produced), so the stop shows it. Only when the process runs that module as its callback module.
+observed_state(Pid, {M, F, Args}, #{hits := [_ | _]}, Ts, #{cb_mods := Cbs} = Ctx, B)
+  when not is_map_key(M, Cbs), node(Pid) =:= node() ->
+    case called_state(cb_kind(M), F, Args) of
+        {ok, S} ->
+            case describe(Pid) of
+                {_, _, M} ->
+                    B1 = announce(Pid, Ts, Ctx, B),
+                    state_event(Pid, {M, F, length(Args)}, <<"initial">>, undefined, undefined, S, Ts, Ctx, B1);
+                _ -> B
+            end;
+        none -> B
+    end;
+observed_state(_Pid, _Call, _Hit, _Ts, _Ctx, B) ->
+    B.
+
+called_state(gen_server, handle_call, [_, _, S]) -> {ok, S};
+called_state(gen_server, F, [_, S]) when F =:= handle_cast; F =:= handle_info; F =:= handle_continue -> {ok, S};
+called_state({gen_statem, handle_event_function}, handle_event, [_, _, Name, D]) -> {ok, {Name, D}};
+called_state({gen_statem, state_functions}, F, [Type, _, D]) when F =/= terminate, F =/= code_change ->
+    case event_type(Type) of true -> {ok, {F, D}}; false -> none end;
+called_state(_, _, _) -> none.
+
+event_type({call, _}) -> true;
+event_type({timeout, _}) -> true;
+event_type(T) -> lists:member(T, [cast, info, timeout, state_timeout, internal, enter]).
+
+%% The behaviour of M (esc_trace_plan:callback_kind/1), cached per encoder: asked on stops only.
+cb_kind(M) ->
+    case get({esc_cb_kind, M}) of
+        undefined -> K = esc_trace_plan:callback_kind(M), put({esc_cb_kind, M}, K), K;
+        K -> K
+    end.
 
 %% Pending callbacks per process: {Function, Message, From, StateName}; StateName is the gen_statem
 %% state the callback runs in (for keep_state returns), undefined for a gen_server.

@@ -174,11 +174,37 @@ apply_plan(Config, #s{mods = Old, ctx = Ctx} = S) ->
 
 set_flags(#s{flags_set = true} = S) ->
     S;
-set_flags(#s{tracer = Tracer} = S) ->
-    esc_tsess:current() =:= legacy andalso foreign_tracers(S),
-    _ = esc_tsess:process(all, true, [call, strict_monotonic_timestamp, {tracer, Tracer}]),
-    [catch esc_tsess:process(P, false, [all]) || P <- maps:keys(maps:get(agent, S#s.ctx))],
-    S#s{flags_set = true}.
+set_flags(#s{tracer = Tracer, cfg = Config} = S) ->
+    case breakpoint_only(Config) of
+        true -> bp_patterns(Tracer, S);
+        false ->
+            esc_tsess:current() =:= legacy andalso foreign_tracers(S),
+            _ = esc_tsess:process(all, true, [call, strict_monotonic_timestamp, {tracer, Tracer}]),
+            [catch esc_tsess:process(P, false, [all]) || P <- maps:keys(maps:get(agent, S#s.ctx))],
+            bp_patterns(false, S#s{flags_set = true})
+    end.
+
+%% Nothing to record beyond breakpoints (launch `trace: []`, no line probes): no process gets a
+%% trace flag and breakpoints are meta patterns, so code that hits none pays only the VM's check
+%% of the match spec. Flags once set stay (a later breakpoint-only plan keeps call patterns).
+breakpoint_only(Config) ->
+    lists:all(fun(K) -> case maps:get(K, Config, []) of [] -> true; undefined -> true; _ -> false end end,
+              [modules, apps, prefixes, line_probes]).
+
+%% Switches breakpoint patterns to meta patterns into Tracer, or back to call patterns (false):
+%% encoders then neither upgrade hit processes with message flags nor expect call-flag events, and
+%% the breakpoints are placed again in the new kind (the on_patterns hook).
+bp_patterns(Tracer, #s{cfg = Config, ctx = Ctx, encs = Encs} = S) ->
+    case esc_tsess:bp_meta() =:= Tracer of
+        true -> S;
+        false ->
+            ok = esc_tsess:set_bp_meta(Tracer),
+            Up = Tracer =:= false andalso maps:get(upgrade, Config, true),
+            [E ! {esc_ctx, #{upgrade => Up}} || E <- Encs],
+            S1 = S#s{ctx = Ctx#{upgrade => Up}},
+            breakpoints_hook(S1),
+            S1
+    end.
 
 %% On OTP 25/26 (no trace sessions) a process has at most one tracer: processes another tool (e.g. :dbg) traces are
 %% skipped by erlang:trace(all, ...) and therefore not recorded. Say so.
@@ -384,7 +410,11 @@ act(Actions, #s{mods = Mods} = S) ->
 %% The engine just (re)set the patterns of Mods: the `on_patterns` hook of the config (breakpoints,
 %% esc_bp:sync_patterns/3) puts its clauses back in front, given the engine's own spec per MFA.
 patterns_hook([], _S) -> ok;
-patterns_hook(Mods, #s{cfg = Config} = S) ->
+patterns_hook(Mods, S) -> breakpoints_hook(Mods, S).
+
+breakpoints_hook(S) -> breakpoints_hook([], S).
+
+breakpoints_hook(Mods, #s{cfg = Config} = S) ->
     case maps:get(on_patterns, Config, undefined) of
         Fun when is_function(Fun, 2) ->
             try Fun(Mods, base_fun(S))

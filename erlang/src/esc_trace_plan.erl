@@ -16,7 +16,8 @@
 -module(esc_trace_plan).
 
 -export([resolve/1, inspect/1, excluded/1, refused/1, set_module/3, clear_module/1,
-         ms_full/0, ms_call_only/0, ms_sampled/2, base_ms/3, callbacks/0, tail_loops/1, sentinel/2]).
+         ms_full/0, ms_call_only/0, ms_sampled/2, base_ms/3, callbacks/0, tail_loops/1, sentinel/2,
+         callback_kind/1]).
 
 -export_type([mod_info/0, level/0]).
 
@@ -125,6 +126,14 @@ inspect(M) ->
     Info = #{loops => Loops, callback_module => Kind =/= none, callback_kind => Kind, md5 => Md5,
              sentinel => none},
     Info#{sentinel => sentinel(M, #{})}.
+
+%% The behaviour of M alone (inspect/1 without the rest): the encoders ask it for modules outside
+%% the plan that a breakpoint stopped in.
+-spec callback_kind(module()) -> callback_kind().
+callback_kind(M) ->
+    Attrs = try M:module_info(attributes) catch _:_ -> [] end,
+    Functions = try M:module_info(functions) catch _:_ -> [] end,
+    callback_kind(M, lists:append([V || {K, V} <- Attrs, K =:= behaviour orelse K =:= behavior]), Functions).
 
 callback_kind(M, Behaviours, Functions) ->
     case lists:member(gen_statem, Behaviours) of

@@ -13,7 +13,7 @@
 -module(esc_tsess).
 
 -export([supported/0, open/1, close/1, is_open/1, current/0, process/3, function/3, info/2, delivered/1,
-         untrace_self/0, sessions/0]).
+         untrace_self/0, sessions/0, set_bp_meta/1, bp_meta/0, bp_function/3]).
 
 -define(TAB, esc_tsess).
 -define(NAME, elixir_scope).
@@ -37,6 +37,8 @@ open(Tracer) ->
             true = ets:insert(?TAB, {weak, weak(Strong)}),
             {session, Strong};
         false ->
+            %% The table also holds the breakpoint pattern kind (set_bp_meta/1).
+            ok = own_table(),
             {legacy, Tracer}
     end.
 
@@ -140,6 +142,48 @@ untrace_self() ->
     case current() of
         legacy -> ok;
         S -> _ = (catch trace:process(S, self(), false, [all])), ok
+    end.
+
+%% Breakpoint patterns are meta patterns into Tracer while no process carries a trace flag of the
+%% engine (a breakpoint-only session: a call pattern would never fire), call patterns otherwise
+%% (false). Called by the controller, which owns the table.
+-spec set_bp_meta(pid() | false) -> ok.
+set_bp_meta(Tracer) ->
+    true = ets:insert(?TAB, [{bp_meta, Tracer} | [{meta_tracer, Tracer} || is_pid(Tracer)]]),
+    ok.
+
+%% The meta tracer of breakpoint patterns, or false (call patterns; also when no engine runs).
+-spec bp_meta() -> pid() | false.
+bp_meta() ->
+    case catch ets:lookup(?TAB, bp_meta) of
+        [{bp_meta, T}] -> T;
+        _ -> false
+    end.
+
+%% Sets a breakpoint pattern (Kind: local, or global for probe stubs) as the engine's mode wants,
+%% and removes the pattern of the other mode, so a switch of mode never leaves a function with
+%% both (one hit, two messages). Meta patterns: `{meta, Tracer}` on the legacy BIFs; in a session
+%% `meta` (its tracer; the session API refuses `{meta, Pid}`). The other mode's meta pattern is
+%% only removed when it is ours (the legacy BIFs share meta patterns with other tools).
+-spec bp_function(mfa(), list() | false, local | global) -> ok.
+bp_function(MFA, Ms, Kind) ->
+    case {bp_meta(), current()} of
+        {false, Cur} ->
+            _ = function(MFA, Ms, [Kind]),
+            Ours = case catch ets:lookup(?TAB, meta_tracer) of
+                       [{meta_tracer, T}] -> Cur =/= legacy orelse erlang:trace_info(MFA, meta) =:= {meta, T};
+                       _ -> false
+                   end,
+            _ = Ours andalso function(MFA, false, [meta]),
+            ok;
+        {Tracer, legacy} ->
+            _ = erlang:trace_pattern(MFA, Ms, [{meta, Tracer}]),
+            _ = erlang:trace_pattern(MFA, false, [Kind]),
+            ok;
+        {_Tracer, S} ->
+            _ = trace:function(S, MFA, Ms, [meta]),
+            _ = trace:function(S, MFA, false, [Kind]),
+            ok
     end.
 
 %% Names of the trace sessions on this node (`[]` before OTP 27): cleanup checks assert that ours

@@ -14,7 +14,8 @@
          function_breakpoints/0, exception_filters_on_genserver_raise/0, replies_moved_uncompiled_invalid/0,
          never_matching_condition_sends_nothing/0, hit_condition_modulo/0, survives_reload/0,
          stop_restores_everything/0, connection_drop_restores_everything/0, pending_until_loaded/0,
-         resolved_from_ebin_before_load/0]).
+         resolved_from_ebin_before_load/0, breakpoint_only_head/0, breakpoint_only_body_line/0,
+         breakpoint_only_then_plan/0, meta_timestamp_converted/0, ts_probe/1]).
 
 bps_test_() ->
     {inorder,
@@ -22,7 +23,9 @@ bps_test_() ->
       || F <- [condition_on_struct_field_in_state, body_line_condition_on_local, log_point,
                function_breakpoints, exception_filters_on_genserver_raise, replies_moved_uncompiled_invalid,
                never_matching_condition_sends_nothing, hit_condition_modulo, survives_reload,
-               pending_until_loaded, resolved_from_ebin_before_load, stop_restores_everything, connection_drop_restores_everything]]}.
+               pending_until_loaded, resolved_from_ebin_before_load, stop_restores_everything, connection_drop_restores_everything,
+               breakpoint_only_head, breakpoint_only_body_line, breakpoint_only_then_plan,
+               meta_timestamp_converted]]}.
 
 run(F) ->
     esc_bp_fixture:setup(),
@@ -283,7 +286,9 @@ replies_moved_uncompiled_invalid() ->
 %% A compiled condition that never holds: no trace message at all leaves the traced process
 %% (the engine counts every message it receives); the same breakpoint with a true condition does.
 never_matching_condition_sends_nothing() ->
-    engine(#{modules => []}),                   % nothing else records Bank.Account
+    %% nothing else records Bank.Account; the plan is not empty, so processes have the `call` flag
+    %% and the breakpoint is a call pattern (an empty plan: breakpoint_only_head)
+    engine(#{modules => [<<"Elixir.Bank.Demo">>]}),
     [#{verified := true}] = set(acc(), [spec(13, 31, #{condition => <<"amount > 1000000">>})]),
     {match_spec, Ms} = esc_tsess:info({?ACC, handle_call, 3}, match_spec),
     ?assert(lists:any(fun({_, G, _}) -> lists:member({'>', '$2', 1000000}, G) orelse
@@ -491,6 +496,125 @@ resolved_from_ebin_before_load() ->
     ?assertMatch([#{hit := 22, body := #{clause := 2, bindings := [#{name := <<"N">>}]}}], calls({M, g, 1}, Evs)),
     [] = set(list_to_binary(Src), []),
     code:purge(M), code:delete(M), code:purge(M).
+
+%% ------------------------------------------------------------------ breakpoint-only sessions
+
+%% A captured term's value, whichever way it was captured.
+tv(#{value := {etf, B}}) -> binary_to_term(B);
+tv(V) -> val(V).
+
+tbindings(#{body := #{bindings := Bs}}) -> maps:from_list([{N, tv(V)} || #{name := N, value := V} <- Bs]).
+
+%% No meta pattern on MFA (OTP 25 says [] for a function that has other patterns).
+no_meta(MFA) -> not is_pid(element(2, esc_tsess:info(MFA, meta))).
+
+%% Processes carrying any trace flag of ours (in the engine's session on OTP >= 27).
+flagged() ->
+    [P || P <- processes(), case esc_tsess:info(P, flags) of {flags, [_ | _]} -> true; _ -> false end].
+
+%% A breakpoint-only session (launch `trace: []`: no modules, apps, prefixes or line probes): no
+%% process gets a trace flag, the breakpoint is a meta pattern, and a hit still arrives with its
+%% clause, named bindings and — in a GenServer callback — the state it was called with, as a state
+%% version just before the hit. Calls that miss produce nothing; stop removes the pattern.
+breakpoint_only_head() ->
+    engine(#{}),
+    [#{verified := true}] = set(acc(), [spec(30, 31, #{condition => <<"state.balance < 100">>})]),
+    MFA = {?ACC, handle_call, 3},
+    ?assertEqual([], flagged()),
+    ?assertEqual({traced, false}, esc_tsess:info(MFA, traced)),
+    ?assertMatch({meta, P} when is_pid(P), esc_tsess:info(MFA, meta)),
+    ?assertMatch({meta_match_spec, [_ | _]}, esc_tsess:info(MFA, meta_match_spec)),
+    Pid = account(bo1, 300),
+    In0 = maps:get(events_in, esc_trace:status()),
+    [{ok, _} = d(Pid, 1) || _ <- lists:seq(1, 50)],   % another clause: not a single trace message
+    {ok, 99} = w(Pid, 250),           % balance 350: no
+    timer:sleep(200),
+    ?assertEqual(In0, maps:get(events_in, esc_trace:status())),
+    {ok, 39} = w(Pid, 60),            % balance 99: HIT
+    {ok, 44} = d(Pid, 5),             % another clause: no
+    Evs = events(collect(500)),
+    ?assertMatch([#{hit := 30, hits := [30], body := #{clause := 2, line := 31}}], calls(MFA, Evs)),
+    [Hit] = calls(MFA, Evs),
+    ?assertMatch(#{<<"amount">> := 60, <<"balance">> := 99, <<"state">> := #{balance := 99, id := bo1}}, tbindings(Hit)),
+    %% The GenServer state the callback was called with: a state version of that process, just
+    %% before the hit; then the hit's return (a hit clause traces it: the frame closes).
+    PidBin = list_to_binary(pid_to_list(Pid)),
+    Mine = [E || #{pid := Pb} = E <- Evs, Pb =:= PidBin],
+    ?assertMatch([#{kind := 'PROCESS'}, #{kind := 'STATE', body := #{callback := <<"initial">>, version := 1}},
+                  #{kind := 'CALL'}, #{kind := 'RETURN', mfa := MFA}], Mine),
+    [_, #{body := #{state := St}}, _, _] = Mine,
+    ?assertMatch(#{balance := 99, id := bo1}, tv(St)),
+    %% Nothing was upgraded: the hit process still has no trace flag.
+    ?assertEqual([], flagged()),
+    exit(Pid, kill),
+    esc_trace:stop(),
+    ?assertNot(is_pid(element(2, erlang:trace_info(MFA, meta)))),
+    ?assertEqual({traced, false}, erlang:trace_info(MFA, traced)).
+
+%% A body-line breakpoint in a breakpoint-only session: the probe stub's pattern is a meta pattern
+%% too, and the LINE hit carries the locals; still no process flag.
+breakpoint_only_body_line() ->
+    engine(#{}),
+    [#{verified := true}] = set(acc(), [spec(31, 36, #{condition => <<"new_balance < 90">>})]),
+    ?assertEqual([], flagged()),
+    Pid = account(bo2, 200),
+    {ok, 150} = w(Pid, 50),
+    {ok, 95} = w(Pid, 55),
+    {ok, 85} = w(Pid, 10),
+    Evs = events(collect(500)),
+    ?assertMatch([#{hit := 31, mfa := {?ACC, handle_call, 3}, body := #{line := 36}}], [E || #{kind := 'LINE'} = E <- Evs]),
+    [L] = [E || #{kind := 'LINE'} = E <- Evs],
+    ?assertMatch(#{<<"new_balance">> := 85, <<"amount">> := 10}, tbindings(L)),
+    ?assertEqual([], calls({?ACC, handle_call, 3}, Evs)),
+    ?assertEqual([], flagged()),
+    exit(Pid, kill).
+
+%% Breakpoints placed before the engine runs become meta patterns when a breakpoint-only session
+%% starts; a later plan that records the module turns them back into local patterns (the `call`
+%% flag is then on), with one event per hit, never two.
+breakpoint_only_then_plan() ->
+    [#{verified := true}] = set(acc(), [spec(32, 31, #{condition => <<"amount == 7">>})]),
+    MFA = {?ACC, handle_call, 3},
+    engine(#{}),
+    ?assertMatch({meta, P} when is_pid(P), esc_tsess:info(MFA, meta)),
+    Pid = account(bo3, 100),
+    {ok, 93} = w(Pid, 7),
+    ?assertMatch([#{hit := 32}], calls(MFA, events(collect(400)))),
+    engine(plan()),
+    ?assert(no_meta(MFA)),
+    ?assertEqual({traced, local}, esc_tsess:info(MFA, traced)),
+    {ok, 86} = w(Pid, 7),
+    {ok, 85} = w(Pid, 1),
+    HC = calls(MFA, events(collect(400))),
+    ?assertEqual(2, length(HC)),
+    ?assertMatch([#{hit := 32}], marked(HC)),
+    exit(Pid, kill).
+
+ts_probe(X) -> X.
+
+%% Meta trace messages carry erlang:now()-style timestamps whatever the flags; the encoder turns
+%% them into the {monotonic ns, unique} form every other event has, so hits order right among them.
+meta_timestamp_converted() ->
+    MFA = {?MODULE, ts_probe, 1},
+    Self = self(),
+    %% the VM sends no trace message to the traced process itself: a forwarder is the tracer
+    Fwd = spawn_link(fun F() -> receive M -> Self ! M, F() end end),
+    _ = erlang:trace_pattern(MFA, true, [{meta, Fwd}]),
+    Before = erlang:monotonic_time(nanosecond),
+    1 = ?MODULE:ts_probe(1),
+    After = erlang:monotonic_time(nanosecond),
+    _ = erlang:trace_pattern(MFA, false, [meta]),
+    Ts = receive {trace_ts, _, call, {?MODULE, ts_probe, [1]}, T} -> T after 1000 -> error(no_meta_message) end,
+    unlink(Fwd),
+    exit(Fwd, kill),
+    ?assertMatch({_, _, _}, Ts),
+    {Mono, Uniq} = esc_trace_batch:meta_ts(Ts),
+    ?assert(is_integer(Uniq)),
+    %% now() has microseconds: the converted time is at most 1 us before the call really happened
+    ?assert(Mono >= Before - 1000),
+    ?assert(Mono =< After),
+    %% a strict_monotonic timestamp passes unchanged
+    ?assertEqual({5, 7}, esc_trace_batch:meta_ts({5, 7})).
 
 %% ------------------------------------------------------------------ the stack at a hit
 

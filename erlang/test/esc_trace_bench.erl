@@ -5,7 +5,8 @@
 %%   into a process that only counts): the floor for the recording rows;
 %% - the same with its callback module fully recorded by esc_trace (call/return, state, messages):
 %%   flat out (the pipeline overloaded, loss counted) and in bursts it keeps up with (nothing lost);
-%% - the same with only a never-matching match spec on handle_call/3 (a false condition);
+%% - the same with only a never-matching match spec on handle_call/3 (a false condition), and a
+%%   breakpoint-only session through the agent (empty plan, the breakpoint a meta pattern);
 %% - recording throughput: raw trace messages encoded per second by one encoder process, and the
 %%   whole pipeline (traced process -> tracer -> encoders -> sink) under a tight loop.
 -module(esc_trace_bench).
@@ -75,8 +76,12 @@ run() ->
     row("GenServer.call, never-matching spec on handle_call/3", Never, "us/call", "untraced", Base,
         "as the engine sets it: local pattern, `call` flag on all processes; target <= 1.5x"),
     row("GenServer.call, never-matching spec as a meta pattern (reference)", median([element(7, R) || R <- Results]),
-        "us/call", "untraced", Base, "no process trace flags; not used by the engine: meta trace messages "
-        "carry erlang:now() timestamps, not strict_monotonic ones"),
+        "us/call", "untraced", Base, "no process trace flags, set directly (no agent): what breakpoint-only "
+        "sessions use"),
+    row("GenServer.call, breakpoint-only session through the agent, never-matching condition",
+        median([element(8, R) || R <- Results]), "us/call", "untraced", Base,
+        "launch `trace: []`: empty plan, no process trace flags, the breakpoint placed by esc_bp as a "
+        "meta pattern on handle_call/3"),
     {EncRate, BytesPerEv} = encoder_throughput(),
     row("encoder throughput (1 encoder process)", EncRate, "events/s", "", 0,
         io_lib:format("raw trace msgs -> EventBatch bytes; ~.1f bytes/event", [BytesPerEv])),
@@ -101,6 +106,7 @@ round_once(Calls, Sink) ->
     NeverMeta = time_calls(P, Calls),
     erlang:trace_pattern({tb_srv, handle_call, 3}, false, [meta]),
     exit(Tracer, kill),
+    BpOnly = bp_only(P, Calls, Sink),
     %% The VM's own cost of the same recording, no agent: every function of the module traced with
     %% the engine's match spec and flags, into a process that only counts (PRODUCT.md §6: ~4.6×).
     Raw = vm_floor(P, Calls),
@@ -109,7 +115,25 @@ round_once(Calls, Sink) ->
     Msgs = flat_out(P, Calls, Sink, true),
     Burst = bursts(P, Calls, Sink),
     exit(P, kill),
-    {Base, Full, Never, Msgs, Burst, Raw, NeverMeta}.
+    {Base, Full, Never, Msgs, Burst, Raw, NeverMeta, BpOnly}.
+
+%% A breakpoint-only session through the agent: the engine with an empty plan, and a breakpoint on
+%% handle_call/3 whose condition is false in the match spec, placed by esc_bp in the controller as
+%% for a breakpoint from the adapter (conditions are Elixir source there; the compiled form is
+%% given here, as the bench runs without Elixir).
+bp_only(P, Calls, Sink) ->
+    {ok, _} = esc_trace:configure(#{sink => Sink}),
+    MFA = {tb_srv, handle_call, 3},
+    Bp = #{id => 1, kind => function, line => 0, file => <<>>, moved => false, message => <<>>, log => none,
+           hit => none, entries => [#{mfa => MFA, clause => 0, condition => #{source => <<"false">>, ast => false, ms => false}}]},
+    {esc_bps_result, ok} = gen_server:call(esc_trace, {esc_bps, fun(Base) -> esc_bp:sync_patterns([], [Bp], Base) end}),
+    {meta, M} = esc_tsess:info(MFA, meta),
+    true = is_pid(M),
+    [] = [X || X <- processes(), esc_tsess:info(X, flags) =/= {flags, []}, esc_tsess:info(X, flags) =/= undefined],
+    T = time_calls(P, Calls),
+    esc_trace:stop(),
+    _ = erlang:trace_pattern(MFA, false, [meta]),
+    T.
 
 vm_floor(P, Calls) ->
     Counter = spawn(fun() -> count(0) end),
