@@ -56,7 +56,7 @@ export class ElixirScopeSession extends LoggingDebugSession {
     rt.on('moved', (m) => this.stopped(m));
     rt.on('stats', (s) => this.sendEvent(new Event(CustomEvents.stats, s)));
     rt.on('progress', (message) => this.sendEvent(new Event(CustomEvents.progress, { message })));
-    rt.on('ready', (tracedModules) => this.sendEvent(new Event(CustomEvents.ready, { tracedModules })));
+    rt.on('ready', (tracedModules, traced) => this.sendEvent(new Event(CustomEvents.ready, { tracedModules, tracedApps: traced.apps, tracedPatterns: traced.patterns })));
     rt.on('breakpointChanged', (r, f) => {
       this.sendEvent(new BreakpointEvent('changed', this.toBreakpoint(r)));
       this.lsp?.setBreakpointResults(f.file, f.requests, f.results); // diagnostics follow

@@ -74,6 +74,13 @@ export interface ProgressEventBody {
 export interface ReadyEventBody {
   /** Modules the agent is tracing when startup ends. */
   tracedModules: number;
+  /**
+   * Applications recorded by default (no `trace` attribute, or `trace` naming the project's modules):
+   * the project's own, umbrella children included; never dependencies, OTP or Elixir. Sorted.
+   */
+  tracedApps: string[];
+  /** Module patterns from the `trace` attribute, as written (`Bank.*`, `:ets`). */
+  tracedPatterns: string[];
 }
 
 export interface LanguageServerEventBody {

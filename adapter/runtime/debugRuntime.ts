@@ -43,8 +43,8 @@ export interface RuntimeEvents {
   stats: [RecordingStats];
   /** Start-up progress (compiling, starting the node, instrumenting modules). */
   progress: [message: string];
-  /** Start-up finished: the agent records `tracedModules` modules. */
-  ready: [tracedModules: number];
+  /** Start-up finished: the agent records `tracedModules` modules, of these applications and patterns. */
+  ready: [tracedModules: number, traced: { apps: string[]; patterns: string[] }];
   /** The cursor moved (a step, a hit reached while waiting, a pause). */
   moved: [Moved];
   /** A breakpoint's state changed on its own (a pending one verified when its module loaded). */
@@ -99,7 +99,7 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
 
     this.emit('output', `Compiling ${opts.projectDir} (MIX_ENV=${mixEnv})…\n`, 'console');
     this.emit('progress', `Compiling ${path.basename(opts.projectDir)} (MIX_ENV=${mixEnv})…`);
-    await compileProject(opts.projectDir, env, out);
+    const project = await compileProject(opts.projectDir, env, out);
     this.emit('progress', `Starting mix ${[opts.task, ...opts.taskArgs].join(' ')} with the agent…`);
 
     const server = this.startServer();
@@ -126,7 +126,10 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
     const agent = await this.awaitAgent(server, node);
     this.attachAgent(agent);
     const patterns = tracePatterns(opts.trace.patterns);
-    const projectApps = ownApps(opts.projectDir, mixEnv);
+    const projectApps = project ? ownApps(project) : [];
+    if (!project && opts.trace.projectModules) {
+      this.emit('output', '[ElixirScope] Mix did not say which applications are the project\'s own (is `run` aliased?): nothing is recorded by default. Set "trace" to module patterns.\n', 'important');
+    }
     this.ebinDirs = projectApps.map((a) => a.ebin);
     const apps = opts.trace.projectModules ? projectApps : [];
     this.emit('progress', 'Instrumenting modules…');
@@ -141,7 +144,7 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
     });
     this.resolveAgentReady(agent);
     this.prefetchSources(configured.configured?.modules ?? []);
-    this.emit('ready', configured.configured?.modules?.length ?? 0);
+    this.emit('ready', configured.configured?.modules?.length ?? 0, { apps: apps.map((a) => a.name), patterns: opts.trace.patterns });
     if (this.configurationDone) await this.releaseNode(agent); // the client was quicker than the node
   }
 
@@ -168,7 +171,7 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
     this.configurationSent = true; // an attached node is already running: nothing waits for configurationDone
     this.resolveAgentReady(agent);
     this.prefetchSources(configured.configured?.modules ?? []);
-    this.emit('ready', configured.configured?.modules?.length ?? 0);
+    this.emit('ready', configured.configured?.modules?.length ?? 0, { apps: opts.trace.projectModules ? result.ownApps : [], patterns: opts.trace.patterns });
   }
 
   /** Asks where recorded modules come from while the node is surely alive: a short program may have

@@ -27,10 +27,82 @@ export function runCommand(cmd: string, args: string[], cwd: string, env: NodeJS
   });
 }
 
-/** `mix compile` in the project; compiler output goes to `out`. */
-export async function compileProject(dir: string, env: NodeJS.ProcessEnv, out: OutputSink): Promise<void> {
-  const code = await runCommand('mix', ['compile'], dir, env, out);
+/** The project as Mix sees it after compilation: where it builds and which applications are its own. */
+export interface MixProjectInfo {
+  /** `_build/<env>` of the project (an umbrella child builds into its umbrella's). */
+  buildPath: string;
+  /** The project's own applications: its app, or an umbrella's children, plus in_umbrella siblings. */
+  apps: string[];
+}
+
+/** Prefix of the one stdout line the project query prints; it is kept out of the Debug Console. */
+export const PROJECT_LINE = '[elixir-scope-project] ';
+
+/**
+ * Elixir run by `mix run` right after `mix compile`, in the same VM (no second boot): Mix's own view
+ * of which applications are the project's. Dependencies, however declared (hex, git, path), never are;
+ * an umbrella's children are, and so are the in_umbrella siblings of a child launched on its own.
+ * The build path is hex-encoded so that any folder name survives the line format.
+ */
+export const PROJECT_QUERY = [
+  'own = if Mix.Project.umbrella?(), do: Map.keys(Mix.Project.apps_paths() || %{}), else: [Mix.Project.config()[:app]]',
+  'deps = try do Mix.Dep.cached() rescue _ -> [] end',
+  'siblings = for %{app: app, opts: opts} <- deps, opts[:in_umbrella], do: app',
+  'apps = for app <- Enum.uniq(own ++ siblings), is_atom(app) and app != nil, do: Atom.to_string(app)',
+  `IO.puts("${PROJECT_LINE}" <> Base.encode16(Mix.Project.build_path()) <> " " <> Enum.join(apps, ","))`,
+].join('\n');
+
+/** Reads the project query's line; undefined for any other line. */
+export function parseProjectLine(line: string): MixProjectInfo | undefined {
+  if (!line.startsWith(PROJECT_LINE)) return undefined;
+  const m = /^([0-9A-Fa-f]+) ?([a-z0-9_,]*)$/.exec(line.slice(PROJECT_LINE.length).trim());
+  if (!m || m[1].length % 2 !== 0) return undefined;
+  return { buildPath: Buffer.from(m[1], 'hex').toString('utf8'), apps: m[2].split(',').filter((a) => a.length > 0).sort() };
+}
+
+/**
+ * `mix compile` in the project, then the project query in the same Mix run; compiler output goes to
+ * `out` (without the query's line). Resolves with Mix's view of the project, or undefined when the
+ * query printed nothing (e.g. a project alias replaces `run`).
+ */
+export async function compileProject(dir: string, env: NodeJS.ProcessEnv, out: OutputSink): Promise<MixProjectInfo | undefined> {
+  let info: MixProjectInfo | undefined;
+  const stdout = new LineFilter((line) => {
+    const parsed = parseProjectLine(line);
+    if (parsed) info = parsed;
+    return parsed === undefined;
+  });
+  const args = ['do', 'compile', '+', 'run', '--no-compile', '--no-deps-check', '--no-archives-check', '--no-start', '-e', PROJECT_QUERY];
+  const code = await runCommand('mix', args, dir, env, (text, stream) => {
+    if (stream === 'stdout') {
+      const kept = stdout.push(text);
+      if (kept) out(kept, 'stdout');
+    } else out(text, stream);
+  });
+  const rest = stdout.end();
+  if (rest) out(rest, 'stdout');
   if (code !== 0) throw new ScopeFailure(Errors.compileFailed, { code });
+  return info;
+}
+
+/** Passes text through whole lines at a time, dropping the lines `keep` refuses. */
+export class LineFilter {
+  private partial = '';
+  constructor(private readonly keep: (line: string) => boolean) {}
+
+  /** Text of the complete lines kept so far ('' when none is complete yet). */
+  push(text: string): string {
+    const lines = (this.partial + text).split('\n');
+    this.partial = lines.pop() ?? '';
+    return lines.filter((l) => this.keep(l.replace(/\r$/, ''))).map((l) => `${l}\n`).join('');
+  }
+
+  /** The last, unterminated line if kept. */
+  end(): string {
+    const last = this.partial;
+    this.partial = '';
+    return last && this.keep(last) ? last : '';
+  }
 }
 
 export interface ProjectApp {
@@ -40,17 +112,14 @@ export interface ProjectApp {
 }
 
 /**
- * The project's own applications after compilation: every app built into _build/<env>/lib that is not
- * a dependency checked out in deps/ (umbrella children included).
+ * The project's own applications with their compiled modules, read from their .app files in the
+ * build folder. Only these apps' files are read: dependencies are neither listed nor scanned.
  */
-export function ownApps(dir: string, mixEnv: string): ProjectApp[] {
-  const lib = path.join(dir, '_build', mixEnv, 'lib');
-  if (!fs.existsSync(lib)) return [];
-  const deps = new Set(fs.existsSync(path.join(dir, 'deps')) ? fs.readdirSync(path.join(dir, 'deps')) : []);
-  return fs
-    .readdirSync(lib)
-    .filter((name) => !deps.has(name))
-    .map((name) => ({ name, modules: appModules(path.join(lib, name, 'ebin', `${name}.app`)), ebin: path.join(lib, name, 'ebin') }));
+export function ownApps(project: MixProjectInfo): ProjectApp[] {
+  return project.apps.map((name) => {
+    const ebin = path.join(project.buildPath, 'lib', name, 'ebin');
+    return { name, modules: appModules(path.join(ebin, `${name}.app`)), ebin };
+  });
 }
 
 /** Reads the `{modules, [...]}` entry of an .app file. */
