@@ -2,6 +2,7 @@
 import type { BreakpointBook } from '../runtime/breakpointBook';
 import { CRASH_HIT, RAISED_HIT } from '../runtime/breakpointBook';
 import type { Moved } from '../store';
+import { describeGaps } from '../store/gaps';
 
 export interface StopDescription {
   reason: 'breakpoint' | 'exception' | 'step' | 'pause' | 'entry' | 'goto' | 'data breakpoint';
@@ -10,8 +11,19 @@ export interface StopDescription {
   hitBreakpointIds?: number[];
 }
 
-/** `what` says what the event under the cursor is (see eventSummary). */
+/** `what` says what the event under the cursor is (see eventSummary). A move over events the agent did not
+ *  record says so ("stepped over a gap: 1,204 events of this process not recorded (…)"). */
 export function describeStop(m: Moved, book: BreakpointBook, what: string, watchPaths: ReadonlyMap<number, string> = new Map()): StopDescription {
+  return withGapNote(m, describeMove(m, book, what, watchPaths));
+}
+
+function withGapNote(m: Moved, d: StopDescription): StopDescription {
+  if (!m.gaps) return d;
+  const note = `${m.reason === 'step' ? 'stepped' : 'continued'} over a gap: ${describeGaps(m.gaps)}`;
+  return { ...d, description: `${d.description} — ${note}`, text: d.text ? `${d.text}; ${note}` : note };
+}
+
+function describeMove(m: Moved, book: BreakpointBook, what: string, watchPaths: ReadonlyMap<number, string>): StopDescription {
   if (m.watch) {
     const path = watchPaths.get(m.watch.id) ?? 'a watched value';
     return { reason: 'data breakpoint', description: `${path} changed: ${m.watch.before} → ${m.watch.after}`, hitBreakpointIds: [m.watch.id] };

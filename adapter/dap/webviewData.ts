@@ -8,8 +8,8 @@
 // raises `oldest` (see StreamRangeResponse in adapter/protocol/customDap.ts).
 import { EventEmitter } from 'events';
 import type { elixirscope } from '../gen/wire';
-import type { MessageEvent, MessageKind, StateCallback, StateVersion, TermChild, TermKind, TermView } from '../protocol/webviewData';
-import { Kind, ProcState, atomName, elixirModule, formatMfa, type Committed, type RecordingStore } from '../store';
+import type { GapMarker, MessageEvent, MessageKind, StateCallback, StateVersion, TermChild, TermKind, TermView } from '../protocol/webviewData';
+import { GAP_REASON_TEXT, Kind, ProcState, atomName, describeGaps, elixirModule, formatMfa, type Committed, type GapReason, type RecordingStore } from '../store';
 import { elixirAtom, formatTerm, printableUtf8 } from '../terms/format';
 
 type Term = elixirscope.Term.$Properties;
@@ -163,7 +163,56 @@ export function stateVersion(store: RecordingStore, g: number): StateVersion | u
   };
   if (b?.message && callback !== 'init' && callback !== 'initial') v.message = termView(b.message);
   if (b?.from) v.from = nameOfPid(store, b.from);
+  const prev = p.states.prev(g);
+  const gap = prev >= 0 && store.has(prev) ? versionGap(store, p, store.cols.mono[store.slot(prev)], v.time) : undefined;
+  if (gap) v.gapBefore = gap;
   return v;
+}
+
+// ───────────── Gaps ─────────────
+
+/** Events of p not recorded between two of its versions, and functions of its callback module sampled meanwhile. */
+function versionGap(store: RecordingStore, p: ProcState, from: number, to: number): GapMarker | undefined {
+  if (store.gaps.empty) return undefined;
+  const c = store.gaps.crossed(p.pid, from, to);
+  if (!c) return undefined;
+  const mod = p.callbackModule ? `${elixirModule(p.callbackModule)}.` : undefined;
+  c.sampled = mod ? c.sampled.filter((w) => w.mfa.startsWith(mod)) : [];
+  return c.count > 0 || c.sampled.length > 0 ? { count: c.count, text: describeGaps(c) } : undefined;
+}
+
+/** Events of any process not recorded between two messages (times from, to): per process, busiest first. */
+function messageGap(store: RecordingStore, from: number, to: number): GapMarker | undefined {
+  const gaps = store.gaps;
+  if (gaps.empty) return undefined;
+  const per: [string, number][] = [];
+  const reasons = new Set<GapReason>();
+  let count = 0;
+  for (const pid of gaps.pids()) {
+    let n = 0;
+    for (const g of gaps.between(pid, from, to)) {
+      n += g.count;
+      reasons.add(g.reason);
+    }
+    if (n > 0) per.push([pid, n]);
+    count += n;
+  }
+  if (count === 0) return undefined;
+  per.sort((a, b) => b[1] - a[1]);
+  const who = per.slice(0, 3).map(([pid, n]) => `${pid ? nameOfPid(store, pid) : 'other processes'}: ${n.toLocaleString('en-US')}`);
+  if (per.length > 3) who.push(`${per.length - 3} more processes`);
+  const why = [...reasons].map((r) => GAP_REASON_TEXT[r]).join('; ');
+  return { count, text: `${count.toLocaleString('en-US')} event${count === 1 ? '' : 's'} not recorded (${who.join(', ')}; ${why})` };
+}
+
+/** The message event of g with the gap since the previous message of the stream, if any. */
+function withMessageGap(store: RecordingStore, g: number, e: MessageEvent): MessageEvent {
+  if (store.gaps.empty) return e;
+  const prev = indexes.get(store)?.messages.before(g) ?? -1;
+  if (prev < 0 || !store.has(prev)) return e;
+  const gap = messageGap(store, store.cols.mono[store.slot(prev)], e.time);
+  if (gap) e.gapBefore = gap;
+  return e;
 }
 
 function nameOfPid(store: RecordingStore, pid: string): string {
@@ -181,19 +230,19 @@ export function messageEvent(store: RecordingStore, g: number, names?: Registere
   const kind = c.kind[s];
   const p = store.process(c.pid[s]);
   const base = { seq: g, time: c.mono[s], from: p.pid, fromName: p.name };
-  if (kind === Kind.SEND) return sendEvent(store, g, s, base, names);
+  if (kind === Kind.SEND) return withMessageGap(store, g, sendEvent(store, g, s, base, names));
   if (kind === Kind.SPAWN) {
     const b = store.body(g)?.spawn;
     const child = c.other[s] !== 0 ? store.process(c.other[s] - 1) : undefined;
     const to = child?.pid ?? b?.child ?? '';
     // The child's initial call (`Bank.Account:init/1` for a GenServer) says more than proc_lib's entry point.
     const entry = child?.initialCall ? initialCallText(child.initialCall) : b?.entry ? formatMfa({ module: b.entry.module ?? '', function: b.entry.function ?? '', arity: b.entry.arity ?? 0 }) : '?';
-    return { ...base, kind: 'spawn', to, toName: child?.name ?? to, message: { kind: 'other', text: entry } };
+    return withMessageGap(store, g, { ...base, kind: 'spawn', to, toName: child?.name ?? to, message: { kind: 'other', text: entry } });
   }
   if (kind === Kind.EXIT) {
     const b = store.body(g)?.exit;
     const to = exitPeer(store, p);
-    return { ...base, kind: 'exit', to, toName: to === p.pid ? p.name : nameOfPid(store, to), message: b ? termView(b.reason) : NOT_KEPT('exit reason') };
+    return withMessageGap(store, g, { ...base, kind: 'exit', to, toName: to === p.pid ? p.name : nameOfPid(store, to), message: b ? termView(b.reason) : NOT_KEPT('exit reason') });
   }
   return undefined;
 }
@@ -312,6 +361,18 @@ export class StreamList {
 
   last(): number {
     return this.end > this.start ? this.buf[this.end - 1] : -1;
+  }
+
+  /** The retained item just before global index g (items ascend), or -1. */
+  before(g: number): number {
+    let lo = this.start;
+    let hi = this.end;
+    while (lo < hi) {
+      const m = (lo + hi) >>> 1;
+      if (this.buf[m] < g) lo = m + 1;
+      else hi = m;
+    }
+    return lo > this.start ? this.buf[lo - 1] : -1;
   }
 
   /** Drops items whose events were evicted (global index below `head`). */

@@ -31,6 +31,19 @@ export interface TermChild {
   value: TermView;
 }
 
+// ───────────── Gaps ─────────────
+
+/**
+ * Events the recording does not have, just before a version or message: the agent lost or sampled them
+ * (counted, never silent). The views draw a marker row between that item and the one before it.
+ */
+export interface GapMarker {
+  /** Events not recorded (of the view's process for a version; of any process for a message). */
+  count: number;
+  /** What and why, e.g. `1,204 events of this process not recorded (the agent was overloaded)`. */
+  text: string;
+}
+
 // ───────────── State history ─────────────
 
 /** The callback whose return produced a state version; `initial` = state of a process already running when recording began. */
@@ -53,6 +66,8 @@ export interface StateVersion {
   /** Display name of the caller for `handle_call` (`Bank.Demo <0.150.0>`). */
   from?: string;
   state: TermView;
+  /** Events of this process not recorded between the previous version and this one. */
+  gapBefore?: GapMarker;
 }
 
 // ───────────── Messages ─────────────
@@ -83,6 +98,8 @@ export interface MessageEvent {
   /** Seq of the matching receive event when it was recorded (`moveCursor` target for the receiving side). */
   receiveSeq?: number;
   receiveTime?: number;
+  /** Events (of any process) not recorded between the previous message and this one. */
+  gapBefore?: GapMarker;
 }
 
 // ───────────── Host ⇄ view messages ─────────────

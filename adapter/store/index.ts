@@ -22,3 +22,5 @@ export type { RecordingLimits, ResolvedLimits } from './config';
 export { Kind, isSteppable, kindName } from './event-kind';
 export { ProcState, formatMfa, elixirModule, atomName } from './processes';
 export type { Mfa } from './processes';
+export { GapBook, describeGaps, GAP_REASON_TEXT } from './gaps';
+export type { Gap, GapReason, SamplingWindow, CrossedGaps } from './gaps';

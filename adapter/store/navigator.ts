@@ -12,6 +12,7 @@ import { Committed, HistoryDropped, RecordingStore } from './recording-store';
 import { FrameInfo, FrameScopes, MessageInfo, PositionScopes, RecordingView, StackInfo, StateInfo } from './views';
 import { ProcState } from './processes';
 import { ValueWatches, WatchHit } from './value-watches';
+import type { CrossedGaps } from './gaps';
 
 export type StepKind = 'stepIn' | 'stepOver' | 'stepOut' | 'continue';
 export type StopReason = 'step' | 'breakpoint' | 'entry' | 'pause' | 'goto' | 'evicted';
@@ -32,6 +33,8 @@ export interface Moved {
   hit: number;
   /** A continue stopped here because a watched value changed (reason 'breakpoint'). */
   watch?: WatchHit;
+  /** The move went over events the agent did not record (store.gaps); absent when none. */
+  gaps?: CrossedGaps;
 }
 
 /** Reverse movement with nothing earlier (first retained event of the process): the cursor stays. */
@@ -138,8 +141,9 @@ export class Navigator extends EventEmitter<NavigatorEventMap> {
       // target is the process's first event, and a change before the cursor is a better stop.
       const t = watch && (bt < 0 || watch.index >= bt || this.store.cols.hit[this.store.slot(bt)] === 0) ? watch.index : bt;
       if (t === -1 || t === this.cur) return { status: 'boundary', index: this.cur, pid: this.curPid };
-      if (watch && t === watch.index) return this.land(t, 'breakpoint', watch);
-      return this.land(t, kind === 'continue' ? (this.store.cols.hit[this.store.slot(t)] !== 0 ? 'breakpoint' : 'entry') : 'step');
+      const from = kind === 'continue' ? this.cur : base;
+      if (watch && t === watch.index) return this.land(t, 'breakpoint', watch, from);
+      return this.land(t, kind === 'continue' ? (this.store.cols.hit[this.store.slot(t)] !== 0 ? 'breakpoint' : 'entry') : 'step', undefined, from);
     }
     const found = this.forward(kind, pid, base);
     if (found) return found;
@@ -279,16 +283,23 @@ export class Navigator extends EventEmitter<NavigatorEventMap> {
   private forward(kind: StepKind, pid: number, base: number): Moved | undefined {
     const t = this.forwardTarget(kind, pid, base);
     const watch = kind === 'continue' && this.watches.size > 0 ? this.watches.next(Math.max(base, this.cur, this.store.head - 1)) : undefined;
-    if (watch && (t < 0 || watch.index <= t)) return this.land(watch.index, 'breakpoint', watch);
-    return t >= 0 ? this.land(t, kind === 'continue' ? 'breakpoint' : 'step') : undefined;
+    const from = kind === 'continue' ? this.cur : base;
+    if (watch && (t < 0 || watch.index <= t)) return this.land(watch.index, 'breakpoint', watch, from);
+    return t >= 0 ? this.land(t, kind === 'continue' ? 'breakpoint' : 'step', undefined, from) : undefined;
   }
 
-  private land(g: number, reason: StopReason, watch?: WatchHit): Moved {
+  /** `from`: where the move started (the stepped process's position; the cursor for continue), for gaps. */
+  private land(g: number, reason: StopReason, watch?: WatchHit, from = -1): Moved {
     const st = this.store;
     this.cur = g;
     this.curPid = st.pidOf(g);
     const m: Moved = { status: 'moved', index: g, pid: this.curPid, reason, hit: st.cols.hit[st.slot(g)] };
     if (watch) m.watch = watch;
+    if (from >= 0 && from !== g && st.has(from) && !st.gaps.empty) {
+      // A continue jumps across processes: other processes' losses in between count too.
+      const crossed = st.gaps.crossed(st.process(this.curPid).pid, st.cols.mono[st.slot(from)], st.cols.mono[st.slot(g)], reason !== 'step');
+      if (crossed) m.gaps = crossed;
+    }
     this.emit('moved', m);
     return m;
   }

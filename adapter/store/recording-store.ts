@@ -9,6 +9,7 @@ import { BodyArena } from './body-arena';
 import { RecordingLimits, ResolvedLimits, resolveLimits } from './config';
 import { Correlator, RingAccess } from './correlator';
 import { EventColumns } from './event-columns';
+import { GapBook } from './gaps';
 import { Kind } from './event-kind';
 import { Interner, ProcState } from './processes';
 import { ReorderBuffer, StagedBatch } from './reorder-buffer';
@@ -45,6 +46,8 @@ export interface StoreEventMap {
   process: [ProcState];
   /** A process with nothing retained was forgotten; its id may be reused for another process. */
   processReleased: [number];
+  /** The agent reported events it lost or sampled (AgentMessage.gaps), now in `gaps`. */
+  gaps: [elixirscope.Gaps.$Properties];
 }
 
 export interface StoreStats {
@@ -82,6 +85,8 @@ export class RecordingStore extends EventEmitter<StoreEventMap> implements RingA
   private readonly input: BatchInput;
   readonly interner = new Interner();
   readonly correlator: Correlator;
+  /** Where events are missing, per process (reported by the agent before the events that follow them). */
+  readonly gaps = new GapBook();
   private evictedTotal = 0;
   private evictedNow = 0;
   private agentDroppedTotal = 0;
@@ -113,15 +118,24 @@ export class RecordingStore extends EventEmitter<StoreEventMap> implements RingA
    */
   ingest(frame: Uint8Array): elixirscope.AgentMessage | undefined {
     const r = this.input.fromFrame(frame);
-    if (r.kind === 'other') return r.message;
+    if (r.kind === 'other') return this.ingestGaps(r.message) ? undefined : r.message;
     this.accept(r);
     return undefined;
   }
 
   /** Ingests an already decoded AgentMessage (slower than raw bytes); returns whether it was an event batch. */
   ingestMessage(msg: elixirscope.AgentMessage.$Properties): boolean {
+    if (this.ingestGaps(msg)) return false;
     if (!msg.events) return false;
     this.ingestBatch(msg.events);
+    return true;
+  }
+
+  /** Takes AgentMessage.gaps (true), before the events that follow them are committed. */
+  private ingestGaps(msg: elixirscope.AgentMessage.$Properties): boolean {
+    if (!msg.gaps) return false;
+    this.gaps.add(msg.gaps);
+    this.emit('gaps', msg.gaps);
     return true;
   }
 
@@ -189,6 +203,7 @@ export class RecordingStore extends EventEmitter<StoreEventMap> implements RingA
     this.evictedNow = 0;
     this.reorder.drain(threshold, this.commitSlot);
     if (this.evictedNow > 0) {
+      if (this.tail > this.head) this.gaps.trim(this.cols.mono[this.headSlot]);
       this.emit('historyDropped', {
         evicted: this.evictedNow,
         evictedTotal: this.evictedTotal,
