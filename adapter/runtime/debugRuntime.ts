@@ -15,7 +15,7 @@ import { Logger, nullLogger } from './log';
 import { checkProject, compileProject, mixEnvFor, ownApps, tracePatterns } from './mixProject';
 import { ModuleCatalog } from './moduleCatalog';
 import { NodeProcess } from './nodeProcess';
-import { expandEtf, setEtfLocalNode } from '../terms/etf';
+import { expandEtf, setEtfLocalNode, termForWire } from '../terms/etf';
 
 /** What the runtime needs of a validated launch configuration (adapter/config is the one schema). */
 export type LaunchOptions = Pick<LaunchConfig, 'projectDir' | 'task' | 'taskArgs' | 'env' | 'trace' | 'lineProbes' | 'recording'>;
@@ -211,7 +211,9 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
   async evaluateOnNode(code: string, bindings: elixirscope.Binding.$Properties[] = [], opts: { pure?: boolean; events?: number[] } = {}): Promise<elixirscope.EvalResult> {
     const agent = this.agent;
     if (!agent?.isOpen) throw new ScopeFailure(Errors.nodeGone);
-    const reply = await agent.request({ evaluate: { code, bindings, pure: opts.pure ?? false, events: opts.events ?? [] } });
+    // Terms captured whole go back as their exact bytes (local funs, pids and refs included).
+    const exact = bindings.map((b) => (b.value ? { ...b, value: termForWire(b.value) } : b));
+    const reply = await agent.request({ evaluate: { code, bindings: exact, pure: opts.pure ?? false, events: opts.events ?? [] } });
     return expandEtf(reply.eval as elixirscope.EvalResult);
   }
 
