@@ -17,6 +17,11 @@ export class ProcState {
   behaviour = '';
   initialCall = '';
   viaName = '';
+  /** 'test' (an ExUnit test process) | 'task' | 'agent' | ''. */
+  kind = '';
+  /** `Elixir.Mod:fun/2`: the user code the process runs (test function, Task/Agent/spawn fun or MFA, the module
+   *  behind a wrapper behaviour such as GenStage, else its first recorded function); '' = unknown. */
+  entry = '';
   /** Pid string of the spawning process ('' = unknown). Strings, not ids: ids of gone processes are reused. */
   parent = '';
   spawnIndex = -1;
@@ -36,15 +41,83 @@ export class ProcState {
 
   constructor(readonly id: number, readonly pid: string) {}
 
-  /** `Bank.Account :b <0.123.0>`: callback module, registered or via name when known, pid. */
+  /**
+   * What the process is, then its registered or via name, then its pid: `Bank.Account :b <0.123.0>`,
+   * `GenStage GenStageTest.Counter <0.130.0>`, `MyTest test "adds" <0.140.0>`, `Task fn in MyTest."test x"/1 <0.141.0>`,
+   * `Agent Shorty.init/0 <0.150.0>`, `Shorty.work/1 <0.151.0>`. A bare pid only when nothing at all is known.
+   */
   get name(): string {
     const parts: string[] = [];
-    if (this.callbackModule) parts.push(elixirModule(this.callbackModule));
+    const what = this.what();
+    if (what) parts.push(what);
     if (this.registeredName) parts.push(atomName(this.registeredName));
     else if (this.viaName) parts.push(this.viaName);
     parts.push(this.pid);
     return parts.join(' ');
   }
+
+  private what(): string {
+    const entry = parseMfa(this.entry);
+    if (this.kind === 'test' && entry) return `${elixirModule(entry.module)} ${testName(entry.function)}`;
+    if (this.kind === 'agent' || this.callbackModule === 'Elixir.Agent.Server') return entry ? `Agent ${formatCode(entry)}` : 'Agent';
+    if (this.kind === 'task') return entry ? `Task ${formatCode(entry)}` : 'Task';
+    if (this.callbackModule) {
+      const cb = elixirModule(this.callbackModule);
+      // A wrapper behaviour (GenStage, ConsumerSupervisor) runs the user's module: init/1 of another module.
+      const inner = entry && entry.function === 'init' && entry.arity === 1 && entry.module !== this.callbackModule ? elixirModule(entry.module) : '';
+      return inner ? `${cb} ${inner}` : cb;
+    }
+    if (entry) return formatCode(entry);
+    const initial = parseMfa(this.initialCall);
+    // proc_lib's and spawn's own entry points say nothing about the process.
+    if (initial && !/^(proc_lib|erlang|gen)$/.test(initial.module)) return formatCode(initial);
+    return '';
+  }
+
+  /** Takes the non-empty fields of a ProcessEvent (a later one, e.g. after a registration, renames the process). */
+  applyInfo(info: ProcessInfo): void {
+    if (info.registeredName) this.registeredName = info.registeredName;
+    if (info.callbackModule) this.callbackModule = info.callbackModule;
+    if (info.behaviour) this.behaviour = info.behaviour;
+    if (info.initialCall) this.initialCall = info.initialCall;
+    if (info.viaName) this.viaName = info.viaName;
+    if (info.kind) this.kind = info.kind;
+    if (info.entry) this.entry = info.entry;
+  }
+}
+
+/** The fields of a ProcessEvent (as decoded: absent or null when empty). */
+export interface ProcessInfo {
+  registeredName?: string | null;
+  callbackModule?: string | null;
+  behaviour?: string | null;
+  initialCall?: string | null;
+  viaName?: string | null;
+  kind?: string | null;
+  entry?: string | null;
+}
+
+/** `Elixir.Mod:fun/2` → {module, function, arity}; the function name may hold spaces, `:` and `/` (test names). */
+export function parseMfa(s: string): Mfa | undefined {
+  const m = /^([^:]+):(.+)\/(\d+)$/.exec(s);
+  return m ? { module: m[1], function: m[2], arity: Number(m[3]) } : undefined;
+}
+
+/** An ExUnit test function's name as written: `test adds` → `test "adds"`; other names quoted whole. */
+function testName(f: string): string {
+  const m = /^(test|doctest|property) (.*)$/s.exec(f);
+  return m ? `${m[1]} ${JSON.stringify(m[2])}` : JSON.stringify(f);
+}
+
+/** A function as Elixir shows it: `Shorty.work/1`, `MyTest."test x"/1`; an anonymous function as `fn in` its definer. */
+export function formatCode(m: Mfa): string {
+  const anon = /^-(.+)\/(\d+)-fun-\d+-$/.exec(m.function);
+  if (anon) return `fn in ${elixirModule(m.module)}.${functionName(anon[1])}/${anon[2]}`;
+  return `${elixirModule(m.module)}.${functionName(m.function)}/${m.arity}`;
+}
+
+function functionName(f: string): string {
+  return /^[a-z_][a-zA-Z0-9_]*[?!]?$/.test(f) ? f : JSON.stringify(f);
 }
 
 /** `Elixir.Bank.Account` → `Bank.Account`; Erlang modules print as atoms (`:gen_server`). */
@@ -106,7 +179,7 @@ export class Interner {
   releasable(id: number): boolean {
     const p = this.procs[id];
     if (p.released || this.refs[id] !== 0) return false;
-    return p.exitIndex >= 0 || (p.stack.length === 0 && !p.registeredName && !p.callbackModule && !p.initialCall && !p.viaName);
+    return p.exitIndex >= 0 || (p.stack.length === 0 && !p.registeredName && !p.callbackModule && !p.initialCall && !p.viaName && !p.kind && !p.entry);
   }
 
   /** Forgets a process (its id may be reused), so long sessions with many short-lived processes stay bounded. */

@@ -293,11 +293,7 @@ export class RecordingStore extends EventEmitter<StoreEventMap> implements RingA
     const body = this.body(g);
     const info = body?.process;
     if (!info) return;
-    if (info.registeredName) p.registeredName = info.registeredName;
-    if (info.callbackModule) p.callbackModule = info.callbackModule;
-    if (info.behaviour) p.behaviour = info.behaviour;
-    if (info.initialCall) p.initialCall = info.initialCall;
-    if (info.viaName) p.viaName = info.viaName;
+    p.applyInfo(info);
     this.emit('process', p);
   };
 

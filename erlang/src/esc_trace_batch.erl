@@ -142,6 +142,8 @@ meta_ts({_Mono, _Uniq} = Ts) ->
 
 %% ---------------------------------------------------------------- events
 
+event({trace_ts, Pid, call, {'Elixir.ExUnit.Runner', _, Args}, Ts}, #{ident_probes := true} = Ctx, B) ->
+    test_probe(Pid, Args, Ts, Ctx, B);
 event({trace_ts, Pid, call, {M, F, Args} = Call, Ts} = Msg, Ctx, B) ->
     case stub(M) of
         false -> call_event(Pid, Call, Ts, {M, F, length(Args)}, none, Ctx, B);
@@ -222,7 +224,7 @@ other_event({trace_ts, Pid, 'receive', Msg, Ts}, Ctx, B) ->
     case from_agent(Msg, Ctx) of
         true -> B;
         false ->
-            B1 = announce(Pid, Ts, Ctx, B),
+            B1 = announce(Pid, Ts, {'receive', Msg}, Ctx, B),
             {M0, M0Sz} = esc_trace_enc:term_io(Msg, limits(Ctx)),
             {Mf, MSz} = esc_trace_enc:field_io(1, M0, M0Sz),
             add(Pid, Ts, ?RECEIVE, none, body(6, Mf, MSz), 0, hash(Msg), 0, B1)
@@ -251,6 +253,11 @@ other_event({trace_ts, Pid, Link, Peer, Ts}, Ctx, B) when Link =:= link; Link =:
     O = esc_trace_enc:field_bytes(1, repr(Peer)),
     Kind = case Link of link -> ?LINK; unlink -> ?UNLINK end,
     add(Pid, Ts, Kind, none, body(10, O, byte_size(O)), Other, 0, 0, B2);
+%% spawned and register have no event of their own: they name the process (esc_trace_ident).
+other_event({trace_ts, Pid, register, Name, Ts}, Ctx, B) ->
+    announce(Pid, Ts, {register, Name}, Ctx, B);
+other_event({trace_ts, Pid, spawned, _Parent, MFA, Ts}, Ctx, B) ->
+    announce(Pid, Ts, {spawned, MFA}, Ctx, B);
 other_event(_Other, _Ctx, B) ->
     B.
 
@@ -322,7 +329,7 @@ logs(_Pid, _Hit, _B, B2) ->
 
 call_event(Pid, {_, _, Args} = Call, Ts, MFA, Hit, Ctx, B) ->
     erase({esc_exc, Pid}),
-    B1 = announce(Pid, Ts, Ctx, B),
+    B1 = announce(Pid, Ts, {call, Call}, Ctx, B),
     upgrade(Pid, Ctx),
     callback_call(Pid, Call, Ctx),
     L = limits(Ctx),
@@ -551,20 +558,90 @@ upgrade(_Pid, _Ctx) ->
     ok.
 
 %% A PROCESS event names a process the first time this encoder sees it (and, per batch, the pid
-%% table makes every later event refer to it by index).
+%% table makes every later event refer to it by index). Its identity comes from the event that
+%% announces it (Hint: {call, {M, F, Args}}, {spawned, MFA}, {'receive', Msg}, {register, Name}), an
+%% ExUnit probe seen before, and process_info while the process is still alive: a process that is
+%% already gone is named from what travelled with its events (esc_trace_ident).
 announce(Pid, Ts, Ctx, B) ->
+    announce(Pid, Ts, none, Ctx, B).
+
+announce(Pid, Ts, Hint, Ctx, B) ->
     case get({esc_seen, Pid}) of
-        true -> B;
         undefined ->
-            remember(Pid),
-            {Reg, Initial, CbMod} = describe(Pid),
-            Cb = case CbMod of undefined -> <<>>; _ -> atom_to_binary(CbMod, utf8) end,
-            Via = case Cb of <<>> -> <<>>; _ -> via_name(Pid) end,
-            Inner = <<(esc_trace_enc:field_str(1, Reg))/binary, (esc_trace_enc:field_str(2, Cb))/binary,
-                      (esc_trace_enc:field_str(3, Initial))/binary, (esc_trace_enc:field_str(4, Via))/binary,
-                      (esc_trace_enc:field_str(5, behaviour(CbMod, Ctx)))/binary>>,
-            add(Pid, Ts, ?PROCESS, none, body(11, Inner, byte_size(Inner)), 0, 0, 0, B)
+            Id0 = esc_trace_ident:merge(esc_trace_ident:empty(), pending_test(Pid)),
+            Id = identify(Pid, Hint, Id0, Ctx),
+            remember(Pid, open_question(Id)),
+            process_event(Pid, Ts, Id, Ctx, B);
+        _ when Hint =:= none -> B;
+        Open -> relearn(Pid, Ts, Open, Hint, Ctx, B)
     end.
+
+%% Strongest source first: the announcing spawn, what the live process says, then the first call.
+identify(Pid, Hint, Id0, Ctx) ->
+    Id1 = case Hint of
+              {spawned, MFA} -> esc_trace_ident:merge(Id0, esc_trace_ident:from_spawn(MFA));
+              {register, Name} -> esc_trace_ident:merge(Id0, esc_trace_ident:from_register(Name));
+              _ -> Id0
+          end,
+    Id2 = esc_trace_ident:merge(Id1, esc_trace_ident:from_info(Pid)),
+    Id3 = case Hint of
+              {call, Call} -> esc_trace_ident:merge(Id2, esc_trace_ident:from_call(Call, cbs(Ctx)));
+              _ -> Id2
+          end,
+    case Id3 of
+        #{cb := Cb, via := <<>>} when Cb =/= undefined -> Id3#{via := via_name(Pid)};
+        _ -> Id3
+    end.
+
+cbs(Ctx) -> maps:get(cb_mods, Ctx, #{}).
+
+%% What later events may still tell about an announced process (kept instead of the whole
+%% identity, so that many processes cost a word each): unknown (nothing yet: its next recorded
+%% call names it), no_cb (a callback of a recorded callback module would name it), task (a Task
+%% whose fun arrives in its first message), known.
+open_question(#{kind := <<"task">>, entry := <<>>}) -> task;
+open_question(#{kind := K}) when K =/= <<>> -> known;
+open_question(#{cb := undefined, entry := <<>>, initial := <<>>, reg := <<>>, via := <<>>}) -> unknown;
+open_question(#{cb := undefined}) -> no_cb;
+open_question(_) -> known.
+
+%% A later event that names an announced process: a PROCESS event with the new fields only (the
+%% debugger keeps the fields it has and renames the thread).
+relearn(Pid, Ts, Open, Hint, Ctx, B) ->
+    New = case {Open, Hint} of
+              {_, {register, Name}} -> esc_trace_ident:from_register(Name);
+              {unknown, {call, Call}} -> esc_trace_ident:from_call(Call, cbs(Ctx));
+              {no_cb, {call, {M, _, _} = Call}} when is_map_key(M, map_get(cb_mods, Ctx)) ->
+                  case esc_trace_ident:from_call(Call, cbs(Ctx)) of
+                      #{cb := _} = C -> C;
+                      _ -> #{}
+                  end;
+              {task, {'receive', Msg}} -> esc_trace_ident:from_received(Msg);
+              {_, {test, Args}} -> esc_trace_ident:from_test_args(Args);
+              %% The parent sends the trace message of a spawn, the child those of its own events: the
+              %% child's first events can reach the tracer before its `spawned`.
+              {_, {spawned, MFA}} -> esc_trace_ident:from_spawn(MFA);
+              _ -> #{}
+          end,
+    case maps:filter(fun(_, V) -> V =/= <<>> andalso V =/= undefined end, New) of
+        Empty when map_size(Empty) =:= 0 -> B;
+        Learned ->
+            Id = maps:merge(esc_trace_ident:empty(), Learned),
+            put({esc_seen, Pid}, reopen(Open, Learned)),
+            process_event(Pid, Ts, Id, Ctx, B)
+    end.
+
+%% The open question after learning more.
+reopen(_, #{cb := _}) -> known;
+reopen(unknown, _) -> no_cb;
+reopen(_, #{kind := <<"task">>, entry := _}) -> known;
+reopen(_, #{kind := <<"task">>}) -> task;
+reopen(task, #{entry := _}) -> known;
+reopen(Open, _) -> Open.
+
+process_event(Pid, Ts, #{cb := CbMod} = Id, Ctx, B) ->
+    Inner = <<(esc_trace_ident:encode(Id))/binary, (esc_trace_enc:field_str(5, behaviour(CbMod, Ctx)))/binary>>,
+    add(Pid, Ts, ?PROCESS, none, body(11, Inner, byte_size(Inner)), 0, 0, 0, B).
 
 %% The behaviour of a recorded callback module, so the debugger can name a state "GenServer" or
 %% "gen_statem" state.
@@ -580,8 +657,8 @@ behaviour(_Cb, _Ctx) -> <<>>.
 %% accumulate (processes without exit events) the dead ones are forgotten in one sweep.
 -define(MAX_SEEN, 100000).
 
-remember(Pid) ->
-    put({esc_seen, Pid}, true),
+remember(Pid, Open) ->
+    put({esc_seen, Pid}, Open),
     case get(esc_seen_n) of
         N when is_integer(N), N >= ?MAX_SEEN ->
             Dead = [P || {{esc_seen, P}, _} <- get(), node(P) =/= node() orelse not is_process_alive(P)],
@@ -593,32 +670,15 @@ remember(Pid) ->
 
 forget(Pid) ->
     case erase({esc_seen, Pid}) of
-        true -> put(esc_seen_n, max(0, get(esc_seen_n) - 1));
-        undefined -> ok
+        undefined -> ok;
+        _ -> put(esc_seen_n, max(0, get(esc_seen_n) - 1))
     end.
 
-describe(Pid) when node(Pid) =:= node() ->
-    case erlang:process_info(Pid, [registered_name, initial_call, dictionary]) of
-        undefined -> {<<>>, <<>>, undefined};
-        Info ->
-            Reg = case proplists:get_value(registered_name, Info) of
-                      [] -> <<>>;
-                      Name -> atom_to_binary(Name, utf8)
-                  end,
-            Dict = proplists:get_value(dictionary, Info, []),
-            {M, F, A} = case lists:keyfind('$initial_call', 1, Dict) of
-                            {_, {_, _, _} = IC} -> IC;
-                            _ -> proplists:get_value(initial_call, Info)
-                        end,
-            Cb = case F =:= init andalso A =:= 1 of
-                     true -> M;
-                     false -> undefined
-                 end,
-            {Reg, iolist_to_binary([atom_to_binary(M, utf8), $:, atom_to_binary(F, utf8), $/,
-                                    integer_to_binary(A)]), Cb}
-    end;
-describe(_Pid) ->
-    {<<>>, <<>>, undefined}.
+%% {RegisteredName, InitialCall, CallbackModule | undefined} of a live process (what it says itself).
+describe(Pid) ->
+    Id = esc_trace_ident:merge(esc_trace_ident:empty(), esc_trace_ident:from_info(Pid)),
+    #{reg := Reg, initial := Initial, cb := Cb} = Id,
+    {Reg, Initial, Cb}.
 
 %% The key a GenServer is registered under in an Elixir Registry (`{:via, Registry, {R, Key}}`), printed
 %% as Elixir does, so that two processes of the same module can be told apart by name. Registries keep
@@ -832,3 +892,36 @@ gap_reason(connection_behind) -> 'CONNECTION_BEHIND'.
 
 gap_mono(none) -> 0;
 gap_mono(M) -> M.
+
+%% ---------------------------------------------------------------- process identity (ExUnit probe)
+
+%% A call of the ExUnit probe (esc_trace_ident): no event; the test names the process when it runs
+%% project code (announce), or renames it if it already did. Pending tests of processes that never
+%% run project code are swept when many accumulate.
+-define(MAX_PENDING_TESTS, 20000).
+
+test_probe(Pid, Args, Ts, Ctx, B) ->
+    case get({esc_seen, Pid}) of
+        undefined ->
+            case esc_trace_ident:from_test_args(Args) of
+                Test when map_size(Test) > 0 ->
+                    put({esc_test, Pid}, Test),
+                    N = case get(esc_test_n) of undefined -> 1; N0 -> N0 + 1 end,
+                    put(esc_test_n, N),
+                    N >= ?MAX_PENDING_TESTS andalso sweep_tests(),
+                    B;
+                _ -> B
+            end;
+        Open -> relearn(Pid, Ts, Open, {test, Args}, Ctx, B)
+    end.
+
+pending_test(Pid) ->
+    case erase({esc_test, Pid}) of
+        undefined -> #{};
+        Test -> put(esc_test_n, max(0, get(esc_test_n) - 1)), Test
+    end.
+
+sweep_tests() ->
+    Dead = [P || {{esc_test, P}, _} <- get(), not is_process_alive(P)],
+    [erase({esc_test, P}) || P <- Dead],
+    put(esc_test_n, length([x || {{esc_test, _}, _} <- get()])).

@@ -159,6 +159,9 @@ apply_plan(Config, #s{mods = Old, ctx = Ctx} = S) ->
     S1 = S#s{mods = Infos, matcher = matcher(Config), loaded = loaded_map(),
              ctx = maps:merge(Ctx, Hooks#{cb_mods => Cbs, limits => limits(Config)})},
     patterns_hook(Mods, S1#s{cfg = Config}),
+    %% The ExUnit probe names test processes after their test (esc_trace_ident).
+    Probes = esc_trace_ident:set_probes(Mods),
+    [E ! {esc_ctx, #{ident_probes => Probes}} || E <- S#s.encs],
     S2 = set_flags(S1),
     NewCbs = [M || M <- maps:keys(Cbs), not maps:is_key(M, Old)],
     S3 = snapshot(NewCbs, S2),
@@ -503,6 +506,7 @@ clear_patterns(Mods) ->
     [esc_trace_plan:clear_module(M) || M <- Mods],
     %% Breakpoint patterns (also on functions outside the plan).
     _ = (catch esc_bps:cleanup()),
+    _ = (catch esc_trace_ident:clear_probes()),
     true.
 
 %% What is not a trace setting: the line-probed modules' original code, the trace control word.

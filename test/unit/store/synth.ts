@@ -76,7 +76,7 @@ export class Synth {
     return this.add({ pid, kind: K.EXIT, body: { exit: { reason } } });
   }
 
-  proc(pid: string, meta: { registeredName?: string; callbackModule?: string; initialCall?: string }): number {
+  proc(pid: string, meta: elixirscope.IProcessEvent): number {
     return this.add({ pid, kind: K.PROCESS, body: { process: meta } });
   }
 
