@@ -816,3 +816,73 @@ gap_watch_until(Pred, Until, Acc) ->
 
 gap_defaults(G) ->
     maps:merge(#{pid => <<>>, count => 0, reason => 'UNKNOWN', from_mono => 0, to_mono => 0, one_in => 0}, G).
+
+%% ---------------------------------------------------------------- process identity
+
+%% The encoder names a process from what travels with its events, also when it is gone before the
+%% encoder sees it (as most ExUnit test processes are): raw trace messages of a dead pid go straight
+%% through esc_trace_batch:handle/2 in a fresh process (its dictionary is the encoder's state).
+ident_encode(Msgs, Extra) ->
+    Me = self(),
+    Ctx = maps:merge(#{sink => Me, limits => esc_trace_enc:limits(#{}), start_mono => 0, start_uniq => 0,
+                       counters => atomics:new(8, [{signed, false}]), mfa_tab => ets:new(t, [public]),
+                       cb_mods => #{tt_ident_cb => gen_server}, agent => #{}, upgrade => false}, Extra),
+    {P, R} = spawn_monitor(fun() -> esc_trace_batch:handle(Msgs, Ctx) end),
+    receive {'DOWN', R, process, P, Why} -> normal = Why end,
+    events(collect(fun(_) -> false end, 200)).
+
+dead_pid() ->
+    {P, R} = spawn_monitor(fun() -> ok end),
+    receive {'DOWN', R, process, P, _} -> P end.
+
+ident_ts() -> {erlang:monotonic_time(), erlang:unique_integer([monotonic])}.
+
+processes_of(Pid, Evs) ->
+    Bin = pidstr(Pid),
+    [B || #{kind := 'PROCESS', pid := P, body := B} <- Evs, P =:= Bin].
+
+ident_gen_spawn_of_dead_process_test() ->
+    P = dead_pid(),
+    Parent = self(),
+    Spawn = {proc_lib, init_p, [Parent, [], gen, init_it,
+                                [gen_server, Parent, Parent, {local, tt_ident_b}, tt_ident_cb, 1, []]]},
+    Evs = ident_encode([{trace_ts, P, spawned, Parent, Spawn, ident_ts()},
+                        {trace_ts, P, call, {tt_ident_cb, init, [1]}, ident_ts()}], #{}),
+    [#{registered_name := <<"tt_ident_b">>, callback_module := <<"tt_ident_cb">>, behaviour := <<"gen_server">>}] =
+        processes_of(P, Evs).
+
+ident_exunit_probe_names_the_test_test() ->
+    P = dead_pid(),
+    Test = #{'__struct__' => 'Elixir.ExUnit.Test', module => 'Elixir.FooTest', name => 'test adds', tags => #{}},
+    Evs = ident_encode([{trace_ts, P, call, {'Elixir.ExUnit.Runner', exec_test_setup, [Test, #{}]}, ident_ts()},
+                        {trace_ts, P, call, {tt_ident_work, go, [1]}, ident_ts()}], #{ident_probes => true}),
+    [#{kind := <<"test">>, entry := <<"Elixir.FooTest:test adds/1">>}] = processes_of(P, Evs),
+    %% The probe itself is no event of the recording.
+    [] = [E || #{mfa := {'Elixir.ExUnit.Runner', _, _}} = E <- Evs],
+    [{tt_ident_work, go, 1}] = [M || #{kind := 'CALL', mfa := M} <- Evs].
+
+ident_task_fun_and_late_registration_test() ->
+    P = dead_pid(),
+    Owner = self(),
+    Ref = make_ref(),
+    Fun = fun() -> ok end,
+    {name, FunName} = erlang:fun_info(Fun, name),
+    Evs = ident_encode([{trace_ts, P, spawned, Owner, {proc_lib, init_p, [Owner, [], 'Elixir.Task.Supervised', reply,
+                                                                         [{node(), Owner, Owner}, nomonitor]]}, ident_ts()},
+                        {trace_ts, P, 'receive', {Owner, Ref, Ref, [Owner], {erlang, apply, [Fun, []]}}, ident_ts()},
+                        {trace_ts, P, call, {tt_ident_work, go, [1]}, ident_ts()},
+                        {trace_ts, P, register, tt_ident_late, ident_ts()}], #{}),
+    Entry = iolist_to_binary([atom_to_binary(?MODULE, utf8), $:, atom_to_binary(FunName, utf8), "/0"]),
+    [#{kind := <<"task">>, entry := <<>>}, #{entry := Entry}, #{registered_name := <<"tt_ident_late">>}] =
+        processes_of(P, Evs).
+
+ident_spawned_after_first_event_and_callback_names_test() ->
+    %% The parent sends `spawned`, the child its own events: they can arrive in either order.
+    P = dead_pid(),
+    Q = dead_pid(),
+    Evs = ident_encode([{trace_ts, P, 'receive', hello, ident_ts()},
+                        {trace_ts, P, spawned, self(), {erlang, apply, [fun lists:reverse/1, [[]]]}, ident_ts()},
+                        {trace_ts, Q, 'receive', hello, ident_ts()},
+                        {trace_ts, Q, call, {tt_ident_cb, handle_info, [hello, #{}]}, ident_ts()}], #{}),
+    [#{entry := <<>>}, #{entry := <<"lists:reverse/1">>}] = processes_of(P, Evs),
+    [#{callback_module := <<>>}, #{callback_module := <<"tt_ident_cb">>}] = processes_of(Q, Evs).
