@@ -58,7 +58,22 @@ export function startMessageSequence(root: HTMLElement, host: HostBridge): void 
     svgEl.setAttribute('height', String(Math.max(1, (w.last - w.first) * ROW_H)));
     const view = { left: scrollEl.scrollLeft + GUTTER_W, right: scrollEl.scrollLeft + (scrollEl.clientWidth || layout.width) };
     drawRows(rowsG, model, rows, w.first, w.last, layout, { cursor: cursorIdx, active, view });
+    drawGaps(w);
     performance.mark('elixirscope:render');
+  }
+
+  /** A dashed marker across every lifeline between a message and the one before it, where the recording
+   *  has no events (the agent lost or sampled them): drawn on the rows' boundary, labelled in the gutter. */
+  function drawGaps(w: RowWindow): void {
+    for (let r = w.first; r < w.last && r < rows.length; r++) {
+      const gap = model.events[rows[r]].gapBefore;
+      if (!gap) continue;
+      const y = (r - w.first) * ROW_H;
+      rowsG.append(svg('g', { class: 'gap-marker', 'data-index': rows[r], 'data-count': gap.count },
+        svg('title', undefined, gap.text),
+        svg('line', { class: 'gap-line', x1: 0, x2: layout.width, y1: y + 1, y2: y + 1 }),
+        svg('text', { class: 'gap-label', x: GUTTER_W + 6, y: y + 11 }, `⋯ ${gap.count.toLocaleString('en-US')} events not recorded`)));
+    }
   }
 
   function relayout(): void {

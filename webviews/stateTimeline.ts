@@ -88,6 +88,8 @@ export class StateTimeline {
     if (i === m.base) cls.push('base');
     if (i === m.cursor) cls.push('cursor');
     if (restart) cls.push('restart');
+    // Events of this process the recording does not have lie between the previous version and this one.
+    if (v.gapBefore) cls.push('gap-before');
     const r = el('div', cls.join(' '), {
       id: `version-${i}`,
       role: 'option',
@@ -103,6 +105,7 @@ export class StateTimeline {
     );
     if (v.from) r.append(el('span', 'vfrom', undefined, `from ${shorten(v.from, 40)}`));
     if (restart) r.append(el('span', 'vbadge restart', undefined, `↻ ${v.pid}`));
+    if (v.gapBefore) r.append(el('span', 'vbadge gap', { title: v.gapBefore.text, 'aria-label': `gap before this version: ${v.gapBefore.text}` }, `⋯ ${v.gapBefore.count.toLocaleString('en-US')} not recorded`));
     if (i === m.base) r.append(el('span', 'vbadge base', undefined, 'base'));
     if (i === m.cursor) r.append(el('span', 'vbadge cursor', { 'aria-label': 'debugger cursor' }, '◆'));
     r.append(el('span', 'vtime', undefined, formatTime(v.time)));

@@ -36,6 +36,11 @@ const onlyPids = q.get('only') ? q.get('only')!.split(',') : undefined;
 const rec = fixture === 'bank' ? bankRecording() : undefined;
 const versions = rec ? versionsOf(rec, q.get('process') ?? 'Bank.Account {:account, :b}') : bigVersions(Math.min(n, 10_000));
 const messages = rec ? rec.messages : bigMessages(n);
+/** `gaps`: the recording lost events before version 2 and before message 3 (the views mark both). */
+if (q.get('gaps')) {
+  versions[2] = { ...versions[2], gapBefore: { count: 1204, text: '1,204 events of this process not recorded (the agent was overloaded)' } };
+  messages[3] = { ...messages[3], gapBefore: { count: 512, text: '512 events not recorded (Bank.Ledger <0.142.0>: 512; the agent could not encode fast enough)' } };
+}
 
 document.body.classList.add(q.get('theme') === 'light' ? 'vscode-light' : q.get('theme') === 'hc' ? 'vscode-high-contrast' : 'vscode-dark');
 
