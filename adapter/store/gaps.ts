@@ -181,9 +181,21 @@ export function describeGaps(c: CrossedGaps, subject = 'this process'): string {
   const parts: string[] = [];
   if (c.count > 0) parts.push(`${c.count.toLocaleString('en-US')} event${c.count === 1 ? '' : 's'} of ${subject} not recorded (${c.reasons.map((r) => GAP_REASON_TEXT[r]).join('; ')})`);
   if (c.others > 0) parts.push(`${c.others.toLocaleString('en-US')} of other processes`);
-  for (const w of c.sampled.slice(0, 3)) {
-    parts.push(w.oneIn > 0 ? `calls of ${w.mfa} recorded 1 in ${w.oneIn} meanwhile (~${w.count.toLocaleString('en-US')} skipped)` : `calls of ${w.mfa} not recorded meanwhile (rate limit: suspended)`);
+  // One phrase per function, however many windows (levels) it went through.
+  const byMfa = new Map<string, { rates: Set<number>; skipped: number; suspended: boolean }>();
+  for (const w of c.sampled) {
+    const f = byMfa.get(w.mfa) ?? { rates: new Set<number>(), skipped: 0, suspended: false };
+    if (w.oneIn > 0) f.rates.add(w.oneIn);
+    else f.suspended = true;
+    f.skipped += w.count;
+    byMfa.set(w.mfa, f);
   }
-  if (c.sampled.length > 3) parts.push(`${c.sampled.length - 3} more sampled functions`);
+  const fns = [...byMfa.entries()].sort((a, b) => b[1].skipped - a[1].skipped);
+  for (const [mfa, f] of fns.slice(0, 3)) {
+    const rates = [...f.rates].sort((a, b) => a - b).map((r) => `1 in ${r}`);
+    const how = [rates.length > 0 ? `recorded ${rates.join(', then ')}` : '', f.suspended ? 'suspended' : ''].filter(Boolean).join(', ');
+    parts.push(`calls of ${mfa} ${how} meanwhile${f.skipped > 0 ? ` (~${f.skipped.toLocaleString('en-US')} skipped)` : ''}`);
+  }
+  if (fns.length > 3) parts.push(`${fns.length - 3} more sampled functions`);
   return parts.join('; ');
 }
