@@ -12,7 +12,7 @@ import { AgentServer } from './agentServer';
 import { AttachHelper } from './attachHelper';
 import { BreakpointBook, type BreakpointRequest, type BreakpointResult, type FileBreakpoints } from './breakpointBook';
 import { Logger, nullLogger } from './log';
-import { checkProject, compileProject, mixEnvFor, ownApps, tracePatterns } from './mixProject';
+import { checkProject, compileProject, depEbinsFor, mixEnvFor, ownApps, tracePatterns, type MixProjectInfo } from './mixProject';
 import { ModuleCatalog } from './moduleCatalog';
 import { NodeProcess } from './nodeProcess';
 import { expandEtf, setEtfLocalNode, termForWire } from '../terms/etf';
@@ -67,6 +67,8 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
   readonly modules = new ModuleCatalog(() => this.agent);
   /** The project's compiled-module folders (launch), for preloading and breakpoint resolution. */
   ebinDirs: string[] = [];
+  /** Mix's view of the launched project (its own apps, its dependencies' folders). */
+  private project: MixProjectInfo | undefined;
   private server: AgentServer | undefined;
   private node: NodeProcess | undefined;
   private attached: AttachHelper | undefined;
@@ -99,7 +101,7 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
 
     this.emit('output', `Compiling ${opts.projectDir} (MIX_ENV=${mixEnv})…\n`, 'console');
     this.emit('progress', `Compiling ${path.basename(opts.projectDir)} (MIX_ENV=${mixEnv})…`);
-    const project = await compileProject(opts.projectDir, env, out);
+    const project = (this.project = await compileProject(opts.projectDir, env, out));
     this.emit('progress', `Starting mix ${[opts.task, ...opts.taskArgs].join(' ')} with the agent…`);
 
     const server = this.startServer();
@@ -198,7 +200,7 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
   async setBreakpoints(file: string, requests: BreakpointRequest[]): Promise<BreakpointResult[]> {
     const agent = await this.agentReady;
     if (!agent.isOpen) return requests.map(() => ({ id: 0, verified: false, message: 'the node is gone: breakpoints cannot be placed' }));
-    return this.breakpoints.set(agent, file, requests, this.ebinDirs);
+    return this.breakpoints.set(agent, file, requests, [...this.ebinDirs, ...depEbinsFor(this.project, file)]);
   }
 
   async setExceptionFilters(raised: boolean, crashes: boolean): Promise<void> {

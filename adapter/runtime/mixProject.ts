@@ -33,6 +33,8 @@ export interface MixProjectInfo {
   buildPath: string;
   /** The project's own applications: its app, or an umbrella's children, plus in_umbrella siblings. */
   apps: string[];
+  /** Every dependency (hex, git, path, in_umbrella) → its source folder: breakpoints in its files resolve. */
+  deps: Record<string, string>;
 }
 
 /** Prefix of the one stdout line the project query prints; it is kept out of the Debug Console. */
@@ -42,22 +44,32 @@ export const PROJECT_LINE = '[elixir-scope-project] ';
  * Elixir run by `mix run` right after `mix compile`, in the same VM (no second boot): Mix's own view
  * of which applications are the project's. Dependencies, however declared (hex, git, path), never are;
  * an umbrella's children are, and so are the in_umbrella siblings of a child launched on its own.
- * The build path is hex-encoded so that any folder name survives the line format.
+ * Folders are hex-encoded so that any name survives the line format.
  */
 export const PROJECT_QUERY = [
   'own = if Mix.Project.umbrella?(), do: Map.keys(Mix.Project.apps_paths() || %{}), else: [Mix.Project.config()[:app]]',
   'deps = try do Mix.Dep.cached() rescue _ -> [] end',
   'siblings = for %{app: app, opts: opts} <- deps, opts[:in_umbrella], do: app',
   'apps = for app <- Enum.uniq(own ++ siblings), is_atom(app) and app != nil, do: Atom.to_string(app)',
-  `IO.puts("${PROJECT_LINE}" <> Base.encode16(Mix.Project.build_path()) <> " " <> Enum.join(apps, ","))`,
+  'dirs = Enum.map_join(Mix.Project.deps_paths(), ",", fn {app, dir} -> "#{app}:" <> Base.encode16(dir) end)',
+  `IO.puts("${PROJECT_LINE}" <> Base.encode16(Mix.Project.build_path()) <> " " <> Enum.join(apps, ",") <> " " <> dirs)`,
 ].join('\n');
 
 /** Reads the project query's line; undefined for any other line. */
 export function parseProjectLine(line: string): MixProjectInfo | undefined {
   if (!line.startsWith(PROJECT_LINE)) return undefined;
-  const m = /^([0-9A-Fa-f]+) ?([a-z0-9_,]*)$/.exec(line.slice(PROJECT_LINE.length).trim());
-  if (!m || m[1].length % 2 !== 0) return undefined;
-  return { buildPath: Buffer.from(m[1], 'hex').toString('utf8'), apps: m[2].split(',').filter((a) => a.length > 0).sort() };
+  const [build = '', apps = '', dirs = '', ...extra] = line.slice(PROJECT_LINE.length).trimEnd().split(' ');
+  const hex = (h: string) => (/^(?:[0-9A-Fa-f]{2})+$/.test(h) ? Buffer.from(h, 'hex').toString('utf8') : undefined);
+  const buildPath = hex(build);
+  if (buildPath === undefined || extra.length > 0 || !/^[a-z0-9_,]*$/.test(apps)) return undefined;
+  const deps: Record<string, string> = {};
+  for (const pair of dirs.split(',').filter((p) => p.length > 0)) {
+    const m = /^([a-z0-9_]+):(.*)$/.exec(pair);
+    const dir = m ? hex(m[2]) : undefined;
+    if (!m || dir === undefined) return undefined;
+    deps[m[1]] = dir;
+  }
+  return { buildPath, apps: apps.split(',').filter((a) => a.length > 0).sort(), deps };
 }
 
 /**
@@ -120,6 +132,18 @@ export function ownApps(project: MixProjectInfo): ProjectApp[] {
     const ebin = path.join(project.buildPath, 'lib', name, 'ebin');
     return { name, modules: appModules(path.join(ebin, `${name}.app`)), ebin };
   });
+}
+
+/**
+ * Build folders of the dependencies whose sources hold `file`, for resolving a breakpoint set there
+ * before Mix has put them on the node's code path. Only those: other dependencies are not scanned.
+ */
+export function depEbinsFor(project: MixProjectInfo | undefined, file: string): string[] {
+  if (!project) return [];
+  const f = path.resolve(file);
+  return Object.entries(project.deps)
+    .filter(([app, dir]) => !project.apps.includes(app) && f.startsWith(path.resolve(dir) + path.sep))
+    .map(([app]) => path.join(project.buildPath, 'lib', app, 'ebin'));
 }
 
 /** Reads the `{modules, [...]}` entry of an .app file. */

@@ -97,6 +97,16 @@ defmodule App.Inner do
 end
 `,
       'test/test_helper.exs': 'ExUnit.start()\n',
+      // Loads ExtDep first, calls into it later (see test 1b).
+      'test/later_test.exs': `defmodule LaterTest do
+  use ExUnit.Case
+  test "calls the dependency once it is loaded" do
+    assert ExtDep.value() == 42
+    Process.sleep(1500)
+    assert {:relayed, _} = App.run()
+  end
+end
+`,
       'test/app_test.exs': `defmodule AppTest do
   use ExUnit.Case
   test "runs through the dependency" do
@@ -228,9 +238,9 @@ describe('default trace plan: the project’s own applications (real BEAM, real 
   });
 
   it('1. a project with path dependencies (one transitive): only the app is traced, nothing of the dependencies is recorded', async () => {
-    const plain = mix(['test'], fx.app, { MIX_ENV: 'test' });
+    const plain = mix(['test', 'test/app_test.exs'], fx.app, { MIX_ENV: 'test' });
     dc = new TracedDebugClient();
-    const stop = await launchToFirstStop(dc, fx.app, 'test', [], 'App.Inner.target/1');
+    const stop = await launchToFirstStop(dc, fx.app, 'test', ['test/app_test.exs'], 'App.Inner.target/1');
     console.log(`      launch → first stop: ${stop.ms} ms (plain mix test: ${plain} ms, ${stop.ready.body.tracedModules} modules traced)`);
     // App.run → (ExtDep.relay, DeepDep.value: not recorded) → App's fun → App.Inner.target.
     assert.ok(stop.recorded.some((f) => f.startsWith('App.run/0')), `recorded: ${JSON.stringify(stop.recorded)}`);
@@ -240,6 +250,27 @@ describe('default trace plan: the project’s own applications (real BEAM, real 
     assert.strictEqual(stop.ready.body.tracedModules, 2, `ready: ${JSON.stringify(stop.ready.body)}`); // App, App.Inner
     assert.deepStrictEqual(stop.ready.body.tracedApps, ['app'], `ready: ${JSON.stringify(stop.ready.body)}`);
     assert.deepStrictEqual(stop.ready.body.tracedPatterns, []);
+  });
+
+  // The dependency is not preloaded (it is not traced): its pattern is applied when the module loads,
+  // so this program calls into it a while after loading it.
+  it('1b. a line breakpoint in a path dependency’s file resolves at launch and stops there, without tracing the dependency', async () => {
+    dc = new TracedDebugClient();
+    await dc.start();
+    await dc.initializeRequest();
+    const initialized = dc.waitForEvent('initialized', 60_000);
+    await dc.launchRequest({ projectDir: fx.app, task: 'test', taskArgs: ['test/later_test.exs'] } as DebugProtocol.LaunchRequestArguments);
+    await initialized;
+    const depFile = path.join(root, 'ext_dep', 'lib', 'ext_dep.ex');
+    const set = await dc.setBreakpointsRequest({ source: { path: depFile }, breakpoints: [{ line: 2 }] }); // def relay(fun) do
+    assert.strictEqual(set.body.breakpoints[0].verified, true, set.body.breakpoints[0].message);
+    const hit = dc.waitForEvent('stopped', 60_000) as Promise<DebugProtocol.StoppedEvent>;
+    await dc.configurationDoneRequest();
+    const frames = (await dc.stackTraceRequest({ threadId: (await hit).body.threadId! })).body.stackFrames;
+    assert.match(frames[0].name, /^ExtDep\.relay\/1/);
+    assert.strictEqual(frames[0].line, 2);
+    const ready = dc.events.find((e) => e.event === 'elixirScope.ready');
+    assert.deepStrictEqual(ready?.body.tracedApps, ['app'], `ready: ${JSON.stringify(ready?.body)}`);
   });
 
   it('2. an umbrella project: both children are traced, the path dependency outside the umbrella is not', async () => {

@@ -4,25 +4,31 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { LineFilter, ownApps, parseProjectLine, PROJECT_LINE, PROJECT_QUERY } from '../../../adapter/runtime/mixProject';
+import { depEbinsFor, LineFilter, ownApps, parseProjectLine, PROJECT_LINE, PROJECT_QUERY } from '../../../adapter/runtime/mixProject';
 
 const hex = (s: string) => Buffer.from(s, 'utf8').toString('hex').toUpperCase();
 
 describe('mixProject', () => {
   describe('parseProjectLine', () => {
-    it('reads the build path (any characters) and the applications, sorted', () => {
+    it('reads the build path (any characters), the applications, sorted, and the dependencies\' folders', () => {
       const build = '/tmp/my project/ümlaut/_build/test';
-      assert.deepStrictEqual(parseProjectLine(`${PROJECT_LINE}${hex(build)} web,core`), { buildPath: build, apps: ['core', 'web'] });
+      assert.deepStrictEqual(parseProjectLine(`${PROJECT_LINE}${hex(build)} web,core core:${hex('/tmp/my project/apps/core')},ext_dep:${hex('/tmp/ext dep')}`), {
+        buildPath: build,
+        apps: ['core', 'web'],
+        deps: { core: '/tmp/my project/apps/core', ext_dep: '/tmp/ext dep' },
+      });
     });
 
-    it('accepts a project with no application of its own (an umbrella without children)', () => {
-      assert.deepStrictEqual(parseProjectLine(`${PROJECT_LINE}${hex('/p/_build/dev')} `), { buildPath: '/p/_build/dev', apps: [] });
+    it('accepts a project with no application of its own (an umbrella without children) and no dependencies', () => {
+      assert.deepStrictEqual(parseProjectLine(`${PROJECT_LINE}${hex('/p/_build/dev')}  `), { buildPath: '/p/_build/dev', apps: [], deps: {} });
     });
 
     it('ignores every other line, and a damaged one', () => {
       assert.strictEqual(parseProjectLine('Generated app app'), undefined);
-      assert.strictEqual(parseProjectLine(`${PROJECT_LINE}not-hex app`), undefined);
-      assert.strictEqual(parseProjectLine(`${PROJECT_LINE}ABC app`), undefined); // odd length
+      assert.strictEqual(parseProjectLine(`${PROJECT_LINE}not-hex app `), undefined);
+      assert.strictEqual(parseProjectLine(`${PROJECT_LINE}ABC app `), undefined); // odd length
+      assert.strictEqual(parseProjectLine(`${PROJECT_LINE}${hex('/p')} app dep:zz`), undefined);
+      assert.strictEqual(parseProjectLine(`${PROJECT_LINE}${hex('/p')} App `), undefined);
     });
 
     it('is what the query prints', () => {
@@ -48,6 +54,21 @@ describe('mixProject', () => {
     });
   });
 
+  describe('depEbinsFor', () => {
+    const project = { buildPath: '/p/_build/dev', apps: ['core', 'web'], deps: { core: '/p/apps/core', ext: '/x/ext', ext_more: '/x/ext_more', jason: '/p/deps/jason' } };
+
+    it('names the build folder of the dependency whose sources hold the file, and no other', () => {
+      assert.deepStrictEqual(depEbinsFor(project, '/x/ext/lib/ext.ex'), ['/p/_build/dev/lib/ext/ebin']);
+      assert.deepStrictEqual(depEbinsFor(project, '/p/deps/jason/lib/jason.ex'), ['/p/_build/dev/lib/jason/ebin']);
+    });
+
+    it('names nothing for the project\'s own files (their folders are passed anyway) or files of no dependency', () => {
+      assert.deepStrictEqual(depEbinsFor(project, '/p/apps/core/lib/core.ex'), []);
+      assert.deepStrictEqual(depEbinsFor(project, '/x/extra/lib/a.ex'), []);
+      assert.deepStrictEqual(depEbinsFor(undefined, '/x/ext/lib/ext.ex'), []);
+    });
+  });
+
   describe('ownApps', () => {
     let dir = '';
     beforeEach(() => {
@@ -63,7 +84,7 @@ describe('mixProject', () => {
     afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
     it('lists only the applications Mix named, with their modules and ebin folders; a dependency built alongside is not listed', () => {
-      const apps = ownApps({ buildPath: dir, apps: ['core', 'web'] });
+      const apps = ownApps({ buildPath: dir, apps: ['core', 'web'], deps: { path_dep: '/elsewhere/path_dep' } });
       assert.deepStrictEqual(apps, [
         { name: 'core', modules: ['Elixir.Core', 'Elixir.Core.Store'], ebin: path.join(dir, 'lib', 'core', 'ebin') },
         { name: 'web', modules: ['Elixir.Web'], ebin: path.join(dir, 'lib', 'web', 'ebin') },
@@ -71,7 +92,7 @@ describe('mixProject', () => {
     });
 
     it('an application not built yet has no modules (nothing to preload)', () => {
-      assert.deepStrictEqual(ownApps({ buildPath: dir, apps: ['later'] })[0].modules, []);
+      assert.deepStrictEqual(ownApps({ buildPath: dir, apps: ['later'], deps: {} })[0].modules, []);
     });
   });
 });
