@@ -31,6 +31,13 @@ export class BreakpointBook {
   /** The last results per file, in request order, kept current by changed(). */
   private readonly files = new Map<string, FileBreakpoints>();
 
+  /**
+   * `placed(module)` is told the module of every breakpoint the agent verifies, when it does: a stop
+   * there will need the module's source, and a short program (a test run) may be gone by the time
+   * the Debug pane asks for the stack.
+   */
+  constructor(private readonly placed: (module: string) => void = () => undefined) {}
+
   /** The breakpoint behind a hit id (undefined for exception filter hits). */
   byId(id: number): (BreakpointRequest & { file: string }) | undefined {
     return this.known.get(id);
@@ -51,6 +58,7 @@ export class BreakpointBook {
     this.ids.set(file, current);
     const reply = await agent.request({ setBreakpoints: { file, breakpoints: specs, ebinDirs } });
     const states = new Map((reply.breakpoints?.breakpoints ?? []).map((s: elixirscope.BreakpointState.$Properties) => [s.id ?? 0, s]));
+    for (const st of states.values()) this.tellPlaced(st);
     const results = specs.map((s) => {
       const st = states.get(s.id);
       return st ? toResult(st) : { id: s.id, verified: false, message: 'the agent did not report this breakpoint' };
@@ -68,10 +76,15 @@ export class BreakpointBook {
       const i = fileBps ? fileBps.results.findIndex((r) => r.id === st.id) : -1;
       if (!fileBps || i < 0) continue;
       const result = toResult(st);
+      this.tellPlaced(st);
       fileBps.results[i] = result;
       out.push({ result, file: fileBps });
     }
     return out;
+  }
+
+  private tellPlaced(st: elixirscope.BreakpointState.$Properties): void {
+    if (st.verified && st.module) this.placed(st.module);
   }
 }
 

@@ -63,7 +63,7 @@ export function agentEbin(): string {
 export class DebugRuntime extends EventEmitter<RuntimeEvents> {
   store = new RecordingStore();
   nav = new Navigator(this.store);
-  readonly breakpoints = new BreakpointBook();
+  readonly breakpoints = new BreakpointBook((m) => void this.modules.describe(m));
   readonly modules = new ModuleCatalog(() => this.agent);
   /** The project's compiled-module folders (launch), for preloading and breakpoint resolution. */
   ebinDirs: string[] = [];

@@ -161,8 +161,10 @@ export class RecordingView {
     }
     if (total === 1 && frames.length === 0 && call === -1 && start === 0 && levels > 0) {
       // Events outside any recorded call (e.g. state versions in gen_server's loop) still need a frame.
+      // A line probe's event names its function even when its calls are not recorded (a test body).
       const p = st.process(st.cols.pid[s]);
-      frames.push({ call: -1, mfa: undefined, name: topLevelName(p), depth: 0, ...this.lineOf(lineEvent), lineEvent, evicted: false });
+      const lineMfa = lineEvent >= 0 && st.has(lineEvent) && st.cols.kind[st.slot(lineEvent)] === Kind.LINE ? st.interner.mfas[st.cols.mfa[st.slot(lineEvent)]] : undefined;
+      frames.push({ call: -1, mfa: lineMfa, name: lineMfa ? formatMfa(lineMfa) : topLevelName(p), depth: 0, ...this.lineOf(lineEvent), lineEvent, evicted: false });
     }
     return { frames, total: Math.max(total, frames.length), truncated: call !== -1 && !k.hasFrame(call) };
   }

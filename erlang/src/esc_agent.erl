@@ -32,7 +32,9 @@ boot() ->
             try start(list_to_integer(Port), list_to_binary(Token), #{notify => self()}) of
                 {ok, _Pid} ->
                     wait_for_configuration(Wait),
-                    flush_at_exit();
+                    flush_at_exit(),
+                    %% Test files and scripts compile in memory: keep their modules' debug info.
+                    esc_inmem:install();
                 {error, Reason} -> warn("could not connect to the debug adapter: ~p", [Reason])
             catch
                 Class:Reason -> warn("agent boot failed: ~p:~p", [Class, Reason])

@@ -17,6 +17,11 @@
 %% adapter passes the ebin folders (`ebin_dirs`); they and the non-OTP part of the code path are
 %% indexed by source path. The index is cached per .beam file (mtime + size), so repeated
 %% resolutions only stat the files; debug info is cached per .beam file too.
+%%
+%% Modules compiled in memory from .exs files (ExUnit test files, modules defined inside them) have
+%% no .beam: their object code is the copy esc_inmem kept when they were compiled. While such a file
+%% is still compiling, only some of its modules exist: a line none of them covers stays pending
+%% (not_compiled) rather than moving to a nearby line of another module.
 -module(esc_bp_resolve).
 
 -export([resolve/2, resolve/3, modules_for_source/2, minfo/1, minfo/2, beam_path/1,
@@ -62,24 +67,34 @@ resolve(File0, Line, Opts) when is_integer(Line), Line > 0 ->
                                      "and make sure its ebin folder is on the node's code path.",
                                      [File])}};
         Found ->
-            Infos = [minfo(M, Beam) || {M, Beam} <- Found],
-            case [I || {ok, I} <- Infos] of
+            Infos = [{M, Beam, minfo(M, Beam)} || {M, Beam} <- Found],
+            case [I || {_, _, {ok, I}} <- Infos] of
                 [] ->
-                    Mods = [M || {M, _} <- Found],
-                    {error, #{reason => no_debug_info,
-                              message => fmt("~ts ~s compiled without debug info, so breakpoints cannot be "
-                                             "placed. Recompile with debug info (Mix's default in dev: "
-                                             "check `debug_info: false` in mix.exs or @compile attributes; "
-                                             "erlc +debug_info).",
-                                             [names(Mods), case Mods of [_] -> "was"; _ -> "were" end])}};
+                    case [{M, E} || {M, B, {error, E}} <- Infos, in_memory(B)] of
+                        [{_, E} | _] -> {error, E};
+                        [] ->
+                            Mods = [M || {M, _} <- Found],
+                            {error, #{reason => no_debug_info,
+                                      message => fmt("~ts ~s compiled without debug info, so breakpoints cannot be "
+                                                     "placed. Recompile with debug info (Mix's default in dev: "
+                                                     "check `debug_info: false` in mix.exs or @compile attributes; "
+                                                     "erlc +debug_info).",
+                                                     [names(Mods), case Mods of [_] -> "was"; _ -> "were" end])}}
+                    end;
                 MInfos ->
-                    place(File, Line, MInfos)
+                    Compiling = lists:any(fun(#{source := S}) -> esc_inmem:compiling(S) end, MInfos),
+                    place(File, Line, MInfos, Compiling)
             end
     end.
 
-place(File, Line, MInfos) ->
+place(File, Line, MInfos, Compiling) ->
     Cands = lists:append([candidates(MI) || MI <- MInfos]),
-    case pick(Line, Cands) of
+    Window = case Compiling of true -> 0; false -> ?OUTSIDE_WINDOW end,
+    case pick(Line, Cands, Window) of
+        none when Compiling ->
+            {error, #{reason => not_compiled,
+                      message => fmt("pending: no module of ~ts compiled so far has code at line ~b; waiting "
+                                     "for the rest of the file to compile.", [File, Line])}};
         none ->
             {error, #{reason => no_code,
                       message => fmt("No code at or near line ~b of ~ts (nearest lines with code: ~s).",
@@ -106,8 +121,9 @@ candidates(#{module := M, functions := Fs}) ->
 target(M, F, A, I, L, Kind) ->
     #{module => M, function => F, arity => A, clause => I, line => L, kind => Kind}.
 
-%% The line a breakpoint at Line lands on, or none.
-pick(Line, Cands) ->
+%% The line a breakpoint at Line lands on, or none. Window: how far a line outside every clause
+%% may move.
+pick(Line, Cands, Window) ->
     Lines = lists:usort([L || {L, _, _} <- Cands]),
     case lists:member(Line, Lines) of
         true -> Line;
@@ -116,7 +132,7 @@ pick(Line, Cands) ->
             Ranges = clause_ranges(Cands),
             Inside = [R || {Lo, Hi, _} = R <- Ranges, Lo =< Line, Line =< Hi + 1],
             Pool = case Inside of
-                       [] -> [L || L <- Lines, abs(L - Line) =< ?OUTSIDE_WINDOW];
+                       [] -> [L || L <- Lines, abs(L - Line) =< Window];
                        _ -> lists:usort(lists:append([Ls || {_, _, Ls} <- Inside]))
                    end,
             case Pool of
@@ -158,11 +174,15 @@ modules_for_source(File0, Opts) ->
     Dirs = lists:usort([to_list(D) || D <- maps:get(ebin_dirs, Opts, [])] ++ project_path()),
     Entries = lists:append([index_dir(D) || D <- Dirs]),
     Found = match_source(File, [{M, P, S} || {P, M, S} <- Entries]),
-    Loaded = case Found of
+    Mem = case Found of
+              [] -> match_source(File, esc_inmem:entries());
+              _ -> []
+          end,
+    Loaded = case Found ++ Mem of
                  [] -> match_source(File, loaded_sources());
                  _ -> []
              end,
-    Pairs = [{M, prefer_loaded(M, P)} || {M, P, _} <- Found ++ Loaded],
+    Pairs = [{M, prefer_loaded(M, P)} || {M, P, _} <- Found ++ Loaded] ++ [{M, none} || {M, _, _} <- Mem],
     lists:ukeysort(1, Pairs).
 
 %% Exact path match first; otherwise the longest unique suffix match of at least two path
@@ -220,10 +240,12 @@ index_file(Path) ->
         _ -> []
     end.
 
+%% Elixir's elixir_compiler_N modules run a file's top-level code and are deleted right after.
 loaded_sources() ->
     Sys = system_dirs(),
     [{M, P, norm(S)}
      || {M, P0} <- code:all_loaded(), not is_system(P0, Sys),
+        not lists:prefix("elixir_compiler_", atom_to_list(M)),
         P <- [case P0 of _ when is_list(P0) -> P0; _ -> none end],
         S <- [proplists:get_value(source, try M:module_info(compile) catch _:_ -> [] end)],
         S =/= undefined].
@@ -261,11 +283,43 @@ beam_path(M) ->
             end
     end.
 
+%% Beam none or "": compiled in memory (no .beam); the object code esc_inmem kept, if any.
 -spec minfo(module(), string() | none) -> {ok, minfo()} | {error, failure()}.
-minfo(M, none) ->
-    {error, #{reason => no_debug_info,
-              message => fmt("~s has no .beam file on this node (loaded from memory), so its debug info "
-                             "cannot be read.", [name(M)])}};
+minfo(M, Beam) when Beam =:= none; Beam =:= "" ->
+    _ = esc_bp_store:ensure(),
+    case esc_inmem:object_code(M) of
+        {ok, Bin} ->
+            Key = {M, in_memory},
+            Stamp = erlang:md5(Bin),
+            case ets:lookup(esc_bp_forms, Key) of
+                [{_, Stamp, Info}] -> {ok, Info};
+                _ ->
+                    case read_debug_info(M, Bin) of
+                        {ok, Info} ->
+                            ets:insert(esc_bp_forms, {Key, Stamp, Info}),
+                            {ok, Info};
+                        {error, #{reason := no_debug_info}} ->
+                            {error, #{reason => no_debug_info,
+                                      message => fmt("~s was compiled in memory from ~ts without debug info "
+                                                     "(@compile or the :debug_info compiler option), so "
+                                                     "breakpoints cannot be placed in it.",
+                                                     [name(M), loaded_source(M)])}};
+                        Err -> Err
+                    end
+            end;
+        {error, full} ->
+            {error, #{reason => no_debug_info,
+                      message => fmt("~s was compiled in memory from ~ts after the debugger's store of in-memory "
+                                     "modules was full, so its debug info was not kept.",
+                                     [name(M), loaded_source(M)])}};
+        {error, _} ->
+            {error, #{reason => no_debug_info,
+                      message => fmt("~s was compiled in memory from ~ts (no .beam file) before the debugger "
+                                     "could keep its debug info. Breakpoints in test files and scripts work "
+                                     "when the debug session launches them (task \"test\" or \"run\"), not "
+                                     "in modules already loaded when the debugger attached.",
+                                     [name(M), loaded_source(M)])}}
+    end;
 minfo(M, Beam) ->
     _ = esc_bp_store:ensure(),
     Stamp = case file:read_file_info(Beam, [{time, posix}]) of
@@ -284,7 +338,17 @@ minfo(M, Beam) ->
             end
     end.
 
+in_memory(B) -> B =:= none orelse B =:= "".
+
+loaded_source(M) ->
+    case catch proplists:get_value(source, M:module_info(compile)) of
+        S when is_list(S) -> S;
+        _ -> "an .exs file"
+    end.
+
+%% Beam: a .beam path, or the object code itself (in-memory modules; minfo's beam is then none).
 read_debug_info(M, Beam) ->
+    BeamPath = case is_binary(Beam) of true -> none; false -> Beam end,
     NoDbg = {error, #{reason => no_debug_info,
                       message => fmt("~s was compiled without debug info, so breakpoints cannot be placed in "
                                      "it. Recompile it with debug info.", [name(M)])}},
@@ -294,7 +358,7 @@ read_debug_info(M, Beam) ->
             case catch backend_forms(Backend, Mod, Data) of
                 {ok, Forms} when is_list(Forms) ->
                     Src = case proplists:get_value(source, CI) of undefined -> <<>>; S -> norm(S) end,
-                    {ok, #{module => Mod, source => Src, lang => Lang, beam => Beam, forms => Forms,
+                    {ok, #{module => Mod, source => Src, lang => Lang, beam => BeamPath, forms => Forms,
                            functions => functions(Forms)}};
                 _ -> NoDbg
             end;
@@ -304,10 +368,12 @@ read_debug_info(M, Beam) ->
             case beam_lib:chunks(Beam, [abstract_code, compile_info]) of
                 {ok, {Mod, [{abstract_code, {raw_abstract_v1, Forms}}, {compile_info, CI}]}} ->
                     Src = case proplists:get_value(source, CI) of undefined -> <<>>; S -> norm(S) end,
-                    {ok, #{module => Mod, source => Src, lang => erlang, beam => Beam, forms => Forms,
+                    {ok, #{module => Mod, source => Src, lang => erlang, beam => BeamPath, forms => Forms,
                            functions => functions(Forms)}};
                 _ -> NoDbg
             end;
+        {error, beam_lib, _} when is_binary(Beam) ->
+            {error, #{reason => not_found, message => fmt("Cannot read the object code of ~s.", [name(M)])}};
         {error, beam_lib, _} ->
             {error, #{reason => not_found, message => fmt("Cannot read ~ts.", [Beam])}}
     end.

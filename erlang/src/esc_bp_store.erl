@@ -9,13 +9,14 @@
 %%   esc_probe_mods {Module, Info}                                 instrumented modules (originals)
 %%   esc_probe_ids  {{StubModule, Function}, Probe}                one row per line probe
 %%   esc_bps        the session's breakpoint set (see esc_bps)
+%%   esc_inmem      object code of modules compiled in memory from .exs files (see esc_inmem)
 %% It also monitors the owners that esc_probe:instrument/2 registers: when an owner (the agent's
 %% connection) dies, every instrumented module is restored here, so no probe outlives the session.
 -module(esc_bp_store).
 
 -export([ensure/0, watch/1, stop/0, init/1]).
 
--define(TABLES, [esc_bp_index, esc_bp_forms, esc_probe_mods, esc_probe_ids, esc_bps]).
+-define(TABLES, [esc_bp_index, esc_bp_forms, esc_probe_mods, esc_probe_ids, esc_bps, esc_inmem]).
 
 %% Starts the owner if needed; returns its pid. Safe to call concurrently.
 -spec ensure() -> pid().

@@ -5,7 +5,8 @@
 %% info with a probe before each body line (esc_probe_ast decides where, and which variables are
 %% certainly bound there) and hot-load it; the original object code is kept and put back by
 %% restore/1 and restore_all/0 (also done automatically when the registered owner process — the
-%% agent's connection — dies, see esc_bp_store).
+%% agent's connection — dies, see esc_bp_store). A module compiled in memory from an .exs file (a
+%% test module) has no .beam: its original is the object code esc_inmem kept when it was compiled.
 %%
 %% A probe is a remote call to an empty exported function of a per-module stub module, one function
 %% per probe: `'esc_probe@Elixir.Bank.Account':p17(Fee, NewBalance, ...)`, passing the variables
@@ -80,15 +81,25 @@ do_instrument(M) ->
     case Loaded of
         {module, M} ->
             case code:which(M) of
-                Path when is_list(Path) -> do_instrument(M, Path);
+                Path when is_list(Path), Path =/= "" ->
+                    case file:read_file(Path) of
+                        {ok, Orig} -> do_instrument(M, Path, Orig);
+                        {error, Why} -> err(not_found, "Cannot read ~ts: ~p.", [Path, Why])
+                    end;
+                "" ->
+                    %% Compiled in memory (an .exs file): the object code esc_inmem kept. Reloads keep
+                    %% the empty file name, as Elixir loaded it.
+                    case esc_inmem:object_code(M) of
+                        {ok, Orig} -> do_instrument(M, "", Orig);
+                        {error, _} -> esc_bp_resolve:minfo(M, "")
+                    end;
                 _ -> err(no_debug_info, "~s was not loaded from a .beam file, so it cannot be recompiled "
                                         "with line probes.", [name(M)])
             end;
         _ -> err(not_found, "~s is not loaded and cannot be loaded.", [name(M)])
     end.
 
-do_instrument(M, Path) ->
-    {ok, Orig} = file:read_file(Path),
+do_instrument(M, Path, Orig) ->
     Loaded = M:module_info(md5),
     case beam_lib:md5(Orig) of
         {ok, {M, Loaded}} ->
@@ -105,6 +116,9 @@ do_instrument(M, Path) ->
                     end;
                 {error, _} = E -> E
             end;
+        _ when Path =:= "" ->
+            err(stale, "The loaded ~s differs from the code compiled from its .exs file; body-line "
+                       "breakpoints cannot be placed in it.", [name(M)]);
         _ ->
             err(stale, "The loaded ~s differs from its .beam file (~ts); reload it (recompile) before "
                        "placing body-line breakpoints.", [name(M), Path])

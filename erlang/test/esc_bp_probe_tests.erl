@@ -172,3 +172,42 @@ wait(F, N) ->
         true -> true;
         false -> timer:sleep(20), wait(F, N - 1)
     end.
+
+%% A module compiled in memory from an .exs (a test module: no .beam; its object code kept by
+%% esc_inmem): a body-line breakpoint instruments it from that copy, stops with the line's locals,
+%% and restore puts exactly that code back, still without a file.
+in_memory_module_probe_test() ->
+    esc_bp_fixture:setup(),
+    Src = filename:join(esc_bp_fixture:dir(), "probe_inmem_test.exs"),
+    Forms = [{attribute, 1, file, {Src, 1}}, {attribute, 1, module, esc_fx_inmem_probe},
+             {attribute, 2, export, [{f, 1}]},
+             {function, 3, f, 1, [{clause, 3, [{var, 3, 'X'}], [],
+                                   [{match, 4, {var, 4, 'Y'}, {op, 4, '*', {var, 4, 'X'}, {integer, 4, 2}}},
+                                    {op, 5, '+', {var, 5, 'Y'}, {integer, 5, 1}}]}]}],
+    {ok, esc_fx_inmem_probe, Bin} = compile:forms(Forms, [binary, debug_info, {source, Src}]),
+    _ = esc_inmem:store(esc_fx_inmem_probe, list_to_binary(Src), Bin),
+    {module, _} = code:load_binary(esc_fx_inmem_probe, "", Bin),
+    Orig = md5(esc_fx_inmem_probe),
+    try
+        {ok, P} = esc_bp:prepare(#{id => 14, file => list_to_binary(Src), line => 5, condition => <<"Y > 10">>}, #{}),
+        ?assertMatch(#{kind := body, line := 5}, P),
+        ?assertEqual("", code:which(esc_fx_inmem_probe)),
+        [Stub] = esc_bp:patterns([P]),
+        1 = erlang:trace_pattern(Stub, esc_bp:match_specs([P], Stub, []), [global]),
+        Self = self(),
+        {Pid, Ref} = spawn_monitor(fun() ->
+                                            receive go -> ok end,
+                                            Self ! {res, [esc_fx_inmem_probe:f(X) || X <- [1, 20]]}
+                                    end),
+        1 = erlang:trace(Pid, true, [call]),
+        Pid ! go,
+        receive {res, R} -> ?assertEqual([3, 41], R) end,
+        receive {'DOWN', Ref, _, _, _} -> ok end,
+        [Msg] = drain(),
+        ?assertMatch({ok, #{module := esc_fx_inmem_probe, function := f, arity := 1, line := 5,
+                            bindings := [{<<"X">>, 20}, {<<"Y">>, 40}]}}, esc_probe:line_event(Msg))
+    after
+        ok = esc_probe:restore_all()
+    end,
+    ?assertEqual(Orig, md5(esc_fx_inmem_probe)),
+    ?assertEqual("", code:which(esc_fx_inmem_probe)).

@@ -107,3 +107,88 @@ suffix_match_test() ->
     setup(),
     ?assertEqual({13, head, [{'Elixir.Bank.Account', deposit, 2, 1}]},
                  at(<<"/somewhere/else/lib/bank/account.ex">>, 13)).
+
+%% ------------------------------------------------------------------ in-memory modules (.exs)
+
+-define(INMEM_EXS, "defmodule EscFx.InMemTest do
+  defmodule Helper do
+    def twice(x) when is_integer(x) do
+      y = x * 2
+      y
+    end
+  end
+
+  def run(n) do
+    a = Helper.twice(n)
+    a + 1
+  end
+end
+").
+
+%% Compiled in memory from an .exs with debug info off (as Mix >= 1.15 compiles test files), with the
+%% agent's compilation tracer installed: no .beam, yet breakpoints resolve and modules describe.
+in_memory_exs_module_test() ->
+    setup(),
+    File = filename:join(esc_bp_fixture:dir(), "inmem_test.exs"),
+    ok = file:write_file(File, ?INMEM_EXS),
+    Tracers = 'Elixir.Code':get_compiler_option(tracers),
+    Dbg = 'Elixir.Code':get_compiler_option(debug_info),
+    ok = esc_inmem:install(now),
+    'Elixir.Code':put_compiler_option(debug_info, false),
+    try
+        {ok, _, _} = 'Elixir.Kernel.ParallelCompiler':require([list_to_binary(File)])
+    after
+        'Elixir.Code':put_compiler_option(tracers, Tracers),
+        'Elixir.Code':put_compiler_option(debug_info, Dbg)
+    end,
+    Helper = 'Elixir.EscFx.InMemTest.Helper',
+    ?assertEqual("", code:which(Helper)),
+    ?assertEqual(error, code:get_object_code(Helper)),
+    ?assertEqual({3, head, [{Helper, twice, 1, 1}]}, at(File, 3)),
+    ?assertEqual({10, body, [{'Elixir.EscFx.InMemTest', run, 1, 1}]}, at(File, 10)),
+    {modules, #{modules := [D]}} = esc_modinfo:describe([atom_to_binary(Helper, utf8)]),
+    ?assertMatch(#{source := _, functions := [_ | _]}, D),
+    ?assertEqual(list_to_binary(File), maps:get(source, D)).
+
+%% A module compiled in memory whose object code nobody kept (a node attached after it loaded): the
+%% message says so, without the advice about `debug_info: false` in mix.exs.
+in_memory_not_kept_test() ->
+    setup(),
+    Src = filename:join(esc_bp_fixture:dir(), "unkept_test.exs"),
+    {ok, esc_fx_unkept, Bin} = compile:forms(forms(esc_fx_unkept, Src), [binary, debug_info, {source, Src}]),
+    {module, _} = code:load_binary(esc_fx_unkept, "", Bin),
+    {error, E} = esc_bp_resolve:resolve(Src, 3),
+    ?assertMatch(#{reason := no_debug_info}, E),
+    Msg = maps:get(message, E),
+    ?assertNotEqual(nomatch, binary:match(Msg, <<"compiled in memory">>)),
+    ?assertEqual(nomatch, binary:match(Msg, <<"mix.exs">>)).
+
+%% While an .exs file compiles only some of its modules exist: a line none of them covers stays
+%% pending (not_compiled) instead of moving to a nearby line of another module; once the file is
+%% compiled it moves as usual.
+partial_file_pending_test() ->
+    setup(),
+    Src = filename:join(esc_bp_fixture:dir(), "partial_test.exs"),
+    SrcBin = list_to_binary(Src),
+    {ok, esc_fx_part, Bin} = compile:forms(forms(esc_fx_part, Src), [binary, debug_info, {source, Src}]),
+    new = esc_inmem:store(esc_fx_part, SrcBin, Bin),
+    {module, _} = code:load_binary(esc_fx_part, "", Bin),
+    Dbg = 'Elixir.Code':get_compiler_option(debug_info),
+    ok = esc_inmem:trace(start, #{file => SrcBin}),
+    try
+        ?assert(esc_inmem:compiling(SrcBin)),
+        ?assertEqual({3, head, [{esc_fx_part, f, 1, 1}]}, at(Src, 3)),
+        ?assertMatch({error, #{reason := not_compiled}}, esc_bp_resolve:resolve(Src, 6))
+    after
+        ok = esc_inmem:trace(stop, #{file => SrcBin}),
+        'Elixir.Code':put_compiler_option(debug_info, Dbg)
+    end,
+    ?assertNot(esc_inmem:compiling(SrcBin)),
+    ?assertEqual({4, body, [{esc_fx_part, f, 1, 1}]}, at(Src, 6)).
+
+%% -module(M). -export([f/1]). on lines 1-2, f/1 on lines 3-4.
+forms(M, Src) ->
+    [{attribute, 1, file, {Src, 1}}, {attribute, 1, module, M}, {attribute, 2, export, [{f, 1}]},
+     {function, 3, f, 1, [{clause, 3, [{var, 3, 'X'}], [],
+                           [{match, 4, {var, 4, 'Y'}, {op, 4, '+', {var, 4, 'X'}, {integer, 4, 1}}},
+                            {var, 4, 'Y'}]}]}].

@@ -1,5 +1,6 @@
-// BreakpointBook: ids kept across sets, and AgentMessage.breakpoints_changed applied to the file it belongs to
-// (the agent is a stub answering SetBreakpoints; unit test only).
+// BreakpointBook: ids kept across sets, AgentMessage.breakpoints_changed applied to the file it belongs to,
+// and the module of every breakpoint verified told when it is (the agent is a stub answering
+// SetBreakpoints; unit test only).
 import * as assert from 'assert';
 import type { AgentConnection } from '../../../adapter/runtime/agentConnection';
 import { BreakpointBook } from '../../../adapter/runtime/breakpointBook';
@@ -37,5 +38,20 @@ describe('BreakpointBook', () => {
     const [first] = await book.set(agent, '', [{ function: 'Late.f/1' }], []);
     await book.set(agent, '', [{ function: 'Other.g/0' }], []);
     assert.deepStrictEqual(book.changed({ breakpoints: [{ id: first.id, verified: true }] }), []);
+  });
+
+  it('tells the module of each breakpoint verified, at once or later (a test module loaded after the breakpoint was set)', async () => {
+    const placed: string[] = [];
+    const book = new BreakpointBook((m) => placed.push(m));
+    const agent = stubAgent((ids) => [
+      { id: ids[0], verified: true, line: 3, module: 'Elixir.Bank.Account' },
+      { id: ids[1], verified: false, message: 'pending: module not loaded yet' },
+    ] as never);
+    const [, later] = await book.set(agent, '/p/test/x_test.exs', [{ line: 3 }, { line: 9 }], []);
+    assert.deepStrictEqual(placed, ['Elixir.Bank.Account']);
+    book.changed({ breakpoints: [{ id: later.id, verified: true, line: 9, module: 'Elixir.XTest' }] });
+    assert.deepStrictEqual(placed, ['Elixir.Bank.Account', 'Elixir.XTest']);
+    book.changed({ breakpoints: [{ id: later.id, verified: false, line: 9, message: 'reloaded without debug info' }] });
+    assert.deepStrictEqual(placed, ['Elixir.Bank.Account', 'Elixir.XTest'], 'an unverified state tells nothing');
   });
 });
