@@ -213,9 +213,9 @@ mfa_bin(M, F, A) ->
 -spec fun_entry(function()) -> binary().
 fun_entry(Fun) ->
     {module, M} = erlang:fun_info(Fun, module),
-    {name, N} = erlang:fun_info(Fun, name),
     {arity, A} = erlang:fun_info(Fun, arity),
-    mfa_bin(M, N, A).
+    %% The name is [] when the fun's module is not loaded (esc_trace_enc:fun_name/1).
+    iolist_to_binary([atom_to_binary(M, utf8), $:, esc_trace_enc:fun_name(Fun), $/, integer_to_binary(A)]).
 
 %% The code a Task or Agent runs: a fun, {M, F, Args}, or {erlang, apply, [Fun, Args]}.
 code_entry({erlang, apply, [Fun, _]}) when is_function(Fun) -> fun_entry(Fun);

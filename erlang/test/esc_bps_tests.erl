@@ -101,6 +101,7 @@ val(#{value := {binary, #{data := D}}}) -> D;
 val(#{value := {tuple, #{items := I}}}) -> list_to_tuple([val(X) || X <- I]);
 val(#{value := {list, #{items := I}}}) -> [val(X) || X <- I];
 val(#{value := {map, #{entries := E}}}) -> maps:from_list([{val(K), val(V)} || #{key := K, value := V} <- E]);
+val(#{value := {etf, B}}) -> binary_to_term(B);
 val(#{value := Other}) -> Other.
 
 bindings(#{body := #{bindings := Bs}}) -> maps:from_list([{N, val(V)} || #{name := N, value := V} <- Bs]);

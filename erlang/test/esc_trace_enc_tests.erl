@@ -85,16 +85,7 @@ big_terms_are_walked_and_bounded_test() ->
 
 %% A fun whose module is not loaded (fun_info name is [] then) is captured, not a crash of the encoder.
 fun_of_unloaded_module_test() ->
-    Forms = [{attribute, 1, module, esc_enc_gone}, {attribute, 1, export, [{make, 0}]},
-             {function, 1, make, 0, [{clause, 1, [], [], [{'fun', 1, {clauses, [{clause, 1, [], [], [{atom, 1, ok}]}]}}]}]}],
-    {ok, esc_enc_gone, Beam} = compile:forms(Forms),
-    {module, _} = code:load_binary(esc_enc_gone, "esc_enc_gone.erl", Beam),
-    Self = self(),
-    spawn(fun() -> Self ! {bin, term_to_binary(esc_enc_gone:make())} end),
-    Bin = receive {bin, B} -> B end,
-    true = code:delete(esc_enc_gone),
-    _ = code:purge(esc_enc_gone),
-    F = binary_to_term(Bin),
+    F = esc_test_src:unloaded_fun(esc_enc_gone),
     L = esc_trace_enc:limits(#{whole => false}),
     ?assertEqual(reference(F, #{whole => false}), esc_trace_enc:term(F, L)),
     ?assertMatch(#{value := {'fun', #{module := <<"esc_enc_gone">>, name := <<>>}}}, esc_term:capture(F, #{whole => false})).

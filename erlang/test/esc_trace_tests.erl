@@ -150,7 +150,15 @@ val(#{value := {tuple, #{items := I}}}) -> list_to_tuple([val(X) || X <- I]);
 val(#{value := {map, #{entries := E}}}) -> maps:from_list([{val(K), val(V)} || #{key := K, value := V} <- E]);
 val(#{value := {pid, #{repr := R}}}) -> {pid, R};
 val(#{value := {truncated, _}}) -> '...';
+val(#{value := {etf, B}}) -> as_captured(binary_to_term(B));
 val(#{value := Other}) -> Other.
+
+%% A term sent whole, in the shape val/1 gives the level-by-level capture (pids as {pid, Text}).
+as_captured(P) when is_pid(P) -> {pid, list_to_binary(pid_to_list(P))};
+as_captured(L) when is_list(L) -> [as_captured(X) || X <- L];
+as_captured(T) when is_tuple(T) -> list_to_tuple(as_captured(tuple_to_list(T)));
+as_captured(M) when is_map(M) -> maps:from_list([{as_captured(K), as_captured(V)} || {K, V} <- maps:to_list(M)]);
+as_captured(X) -> X.
 
 of_kind(K, Evs) -> [E || #{kind := K2} = E <- Evs, K2 =:= K].
 
@@ -886,3 +894,11 @@ ident_spawned_after_first_event_and_callback_names_test() ->
                         {trace_ts, Q, call, {tt_ident_cb, handle_info, [hello, #{}]}, ident_ts()}], #{}),
     [#{entry := <<>>}, #{entry := <<"lists:reverse/1">>}] = processes_of(P, Evs),
     [#{callback_module := <<>>}, #{callback_module := <<"tt_ident_cb">>}] = processes_of(Q, Evs).
+
+%% A process spawned with a fun whose module is not loaded is named, not a crash of the encoder.
+ident_spawn_of_unloaded_fun_test() ->
+    P = dead_pid(),
+    Fun = esc_test_src:unloaded_fun(esc_ident_gone),
+    Evs = ident_encode([{trace_ts, P, spawned, self(), {proc_lib, init_p, [self(), [], Fun]}, ident_ts()},
+                        {trace_ts, P, call, {tt_ident_work, go, [1]}, ident_ts()}], #{}),
+    ?assertMatch([#{entry := <<"esc_ident_gone:/0">>} | _], processes_of(P, Evs)).
