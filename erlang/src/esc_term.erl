@@ -18,8 +18,6 @@
 
 %% Integers beyond this travel as big_int so that JavaScript numbers stay exact.
 -define(MAX_SAFE_INT, 9007199254740992).
-%% Counting the length of a cut list stops here; a longer list reports this lower bound.
--define(MAX_COUNT, 1000000).
 
 %% Defaults keep a typical event (a GenServer state of a few dozen keys) under a few KB.
 -spec default_limits() -> #{depth := 8, items := 32, binary_bytes := 256, budget := 2000}.
@@ -117,18 +115,13 @@ cap_list(T, D, {Items, _, _} = L, B) ->
 cap_list([], _D, _L, B, _N, Acc) ->
     {#{value => {list, #{items => lists:reverse(Acc)}}}, B};
 cap_list([_ | _] = Rest, _D, _L, B, 0, Acc) ->
-    {#{value => {list, #{items => lists:reverse(Acc), omitted => count(Rest, 0)}}}, B};
+    {#{value => {list, #{items => lists:reverse(Acc), omitted => esc_trace_enc:count_rest(Rest)}}}, B};
 cap_list([H | T], D, L, B, N, Acc) ->
     {HC, B2} = cap(H, D, L, B),
     cap_list(T, D, L, B2, N - 1, [HC | Acc]);
 cap_list(Improper, D, L, B, _N, Acc) ->
     {TC, B2} = cap(Improper, D, L, B),
     {#{value => {list, #{items => lists:reverse(Acc), tail => TC}}}, B2}.
-
-%% Length of the cut part of a list (proper or not), bounded so a huge list costs little.
-count([_ | T], N) when N < ?MAX_COUNT -> count(T, N + 1);
-count([_ | _], N) -> N;
-count(_, N) -> N.
 
 cap_elems(_T, I, N, _D, _L, B, Acc) when I > N ->
     {lists:reverse(Acc), B};

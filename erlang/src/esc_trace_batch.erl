@@ -17,6 +17,8 @@
 -define(CALL, 1). -define(RETURN, 2). -define(EXCEPTION, 3). -define(SEND, 5). -define(RECEIVE, 6).
 -define(SPAWN, 7). -define(EXIT, 8). -define(STATE, 9). -define(LINK, 10). -define(UNLINK, 11).
 -define(PROCESS, 12). -define(LINE_EV, 4).
+%% Capture budget (nodes) of a repeated call's arguments (repeat_limits/4).
+-define(REPEAT_BUDGET, 64).
 %% Reserved EventBatch.hit ids of the exception filters (esc_bps).
 -define(HIT_RAISED, 16#FFFFFF01). -define(HIT_CRASH, 16#FFFFFF02).
 
@@ -30,10 +32,14 @@
 %% upgrade, max_sink_queue, max_mailbox, heap; breakpoint hooks hit_fun and exc_filter (see esc_trace).
 -spec start_link(map()) -> pid().
 start_link(Opts) ->
-    %% Low priority: when the node is busy, the user's processes come first; the tracer's
-    %% bounded queues absorb the difference and losses are counted.
+    %% Normal priority: at low priority a busy test suite starves the encoders and most of its events
+    %% are lost; at normal they take their share and the suite runs a little longer instead.
+    %% A large young heap and binary heap: every captured term makes a binary, and with the default
+    %% sizes the binary heap alone forced a collection every few events (~30 % of the encoder's time
+    %% on gen_stage's test suite).
     spawn_opt(?MODULE, init, [Opts],
-              [link, {message_queue_data, off_heap}, {priority, maps:get(priority, Opts, low)},
+              [link, {message_queue_data, off_heap}, {priority, maps:get(priority, Opts, normal)},
+               {min_heap_size, min(233681, maps:get(heap, Opts) div 8)}, {min_bin_vheap_size, 4194304},
                {max_heap_size, #{size => maps:get(heap, Opts), kill => true, error_logger => true}}]).
 
 -spec init(map()) -> no_return().
@@ -241,6 +247,7 @@ other_event({trace_ts, Pid, exit, Reason, Ts}, Ctx, B) ->
     {R0, R0Sz} = esc_trace_enc:term_io(Reason, limits(Ctx)),
     {R, RSz} = esc_trace_enc:field_io(1, R0, R0Sz),
     erase({esc_p, Pid}),
+    erase({esc_lc, Pid}),
     erase({esc_exc, Pid}),
     forget(Pid),
     %% The `crashes` filter: an abnormal exit of a process that ran traced code (only those
@@ -333,7 +340,7 @@ call_event(Pid, {_, _, Args} = Call, Ts, MFA, Hit, Ctx, B) ->
     upgrade(Pid, Ctx),
     callback_call(Pid, Call, Ctx),
     L = limits(Ctx),
-    {ArgsIo, ArgsSz} = esc_trace_enc:terms(1, Args, L),
+    {ArgsIo, ArgsSz} = esc_trace_enc:terms(1, Args, repeat_limits(Pid, MFA, Hit, L)),
     case Hit of
         #{hits := [First | _] = Ids} ->
             Extra = hit_fields(Hit, L),
@@ -342,6 +349,16 @@ call_event(Pid, {_, _, Args} = Call, Ts, MFA, Hit, Ctx, B) ->
             add(Pid, Ts, ?CALL, MFA, {[Call1 | Hits], C1Sz + byte_size(Hits)}, 0, 0, 0, First, count(MFA, B1));
         _ ->
             add(Pid, Ts, ?CALL, MFA, body(1, ArgsIo, ArgsSz), 0, 0, 0, count(MFA, B1))
+    end.
+
+%% A function called again right after itself by the same process (a recursion step over a list, a
+%% callback per element) gets its arguments captured with ?REPEAT_BUDGET: such steps often carry the
+%% whole rest of a list each time, and capturing them in full cost more than everything else the
+%% encoders did on gen_stage's test suite. The first call of a run, and breakpoint hits, are whole.
+repeat_limits(Pid, MFA, Hit, L) ->
+    case put({esc_lc, Pid}, MFA) of
+        MFA when Hit =:= none -> setelement(4, L, min(element(4, L), ?REPEAT_BUDGET));
+        _ -> L
     end.
 
 %% CallEvent.clause (2), bindings (3: Binding{name, value}), line (4) and stack (5: StackEntry, see

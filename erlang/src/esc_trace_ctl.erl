@@ -25,6 +25,7 @@
             last_in = 0 :: non_neg_integer(), stats_in = 0 :: non_neg_integer(),
             stats_at :: integer(), calm = 0 :: non_neg_integer(), sampled = 0 :: non_neg_integer(),
             flags_set = false :: boolean(),
+            overload_ticks = 0 :: non_neg_integer(),   % consecutive ticks the tracer had to shed
             mode = full :: full | sampling | suspended | stopped,
             windows = #{} :: #{mfa() => {1..3 | suspended, integer(), non_neg_integer()}},
             win_out = [] :: [map()]}).
@@ -63,7 +64,7 @@ init({Owner, Config}) ->
     Encs = [esc_trace_batch:start_link(Ctx0) || _ <- lists:seq(1, NEnc)],
     Tracer = esc_trace_tracer:start_link(#{encoders => Encs, batch => maps:get(batch_size, Config, 512),
                                            max_mailbox => maps:get(max_mailbox, Safety),
-                                           max_encoder_queue => maps:get(max_encoder_queue, Config, 16),
+                                           max_encoder_queue => maps:get(max_encoder_queue, Config, 64),
                                            max_queue_bytes => maps:get(max_queue_bytes, Config, 64 * 1024 * 1024),
                                            counters => Cnt, mfa_tab => Tab, heap => Heap}),
     Tcw0 = erlang:system_info(trace_control_word),
@@ -289,6 +290,7 @@ tick(#s{ctx = #{counters := Cnt, mfa_tab := Tab}, tick = T} = S0) ->
     Counts = ets:tab2list(Tab),
     ets:delete_all_objects(Tab),
     Overload = atomics:exchange(Cnt, ?C_OVERLOAD, 0) =:= 1,
+    Streak = case Overload of true -> S#s.overload_ticks + 1; false -> 0 end,
     SinkFull = atomics:exchange(Cnt, ?C_SINK_FULL, 0) =:= 1,
     Overload andalso say_once(S, overload, 'WARNING', 2006,
                               io_lib:format("The agent's tracer mailbox passed ~b messages: events are being "
@@ -300,10 +302,11 @@ tick(#s{ctx = #{counters := Cnt, mfa_tab := Tab}, tick = T} = S0) ->
     Limit = maps:get(max_events_per_s, S#s.safety),
     Calm = case Rate * 4 < Limit of true -> S#s.calm + 1; false -> 0 end,
     {Degr, Actions} = esc_trace_safety:decide(Rate, Limit, Counts, S#s.degr,
-                                              #{overload => Overload, calm_ticks => Calm, now_ms => now_ms(),
+                                              #{overload => Overload, overload_ticks => Streak,
+                                                calm_ticks => Calm, now_ms => now_ms(),
                                                 retry_ms => maps:get(retry_ms, S#s.cfg, 5000)}, #{}),
     S1 = windows(Counts, Actions, act(Actions, S#s{degr = Degr, calm = case Actions of [] -> Calm; _ -> 0 end})),
-    S2 = S1#s{last_in = In, tick = T + 1,
+    S2 = S1#s{last_in = In, tick = T + 1, overload_ticks = Streak,
               sampled = S1#s.sampled + esc_trace_safety:sampled_estimate(Counts, S#s.degr),
               mode = mode(Degr)},
     S3 = tcw(S2),

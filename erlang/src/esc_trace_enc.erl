@@ -12,7 +12,7 @@
 -module(esc_trace_enc).
 
 -export([limits/1, term/2, term_io/2, field_io/3, terms/3, str/1, pid_bin/1, field_str/2, varint/1, field_bytes/2, field_varint/2,
-         packed/2, mfa/3, agent_events/1, etf_cost/2, etf/1, fun_name/1]).
+         packed/2, mfa/3, agent_events/1, etf_cost/2, etf/1, fun_name/1, count_rest/1]).
 
 -export_type([limits/0]).
 
@@ -228,7 +228,7 @@ etf(T) ->
 cap_list([], _D, _L, B, _N, Acc, Sz) ->
     {lists:reverse(Acc), Sz, B};
 cap_list([_ | _] = Rest, _D, _L, B, 0, Acc, Sz) ->
-    Om = field_varint(3, count(Rest, 0)),
+    Om = field_varint(3, count_rest(Rest)),
     {lists:reverse(Acc, Om), Sz + byte_size(Om), B};
 cap_list([H | T], D, L, B, N, Acc, Sz) ->
     {HC, HSz, B2} = cap(H, D, L, B),
@@ -238,6 +238,15 @@ cap_list(Improper, D, L, B, _N, Acc, Sz) ->
     {TC, TSz, B2} = cap(Improper, D, L, B),
     {F, FSz} = lfield_io(18, TC, TSz),
     {lists:reverse(Acc, [F]), Sz + FSz, B2}.
+
+%% Length of the cut part of a list: length/1 (a BIF, ~10x faster than counting in Erlang) for a
+%% proper list, which the VM already copied whole into the trace message; an improper one is counted
+%% up to ?MAX_COUNT.
+-spec count_rest(list()) -> non_neg_integer().
+count_rest(L) ->
+    try length(L)
+    catch error:badarg -> count(L, 0)
+    end.
 
 count([_ | T], N) when N < ?MAX_COUNT -> count(T, N + 1);
 count([_ | _], N) -> N;

@@ -3,7 +3,7 @@
 %%
 %% Degradation ladder of one function: full -> 1 in 4 -> 1 in 16 -> 1 in 64 (sampling by trace
 %% control word duty cycle, see esc_trace_plan:ms_sampled/2) -> suspended (pattern removed).
-%% While the node-wide rate is over the limit, or the tracer had to shed messages, the noisiest
+%% While the node-wide rate is over the limit, or the tracer had to shed for a second, the noisiest
 %% functions (by estimated true rate) move one step down per tick (two on overload). When the rate
 %% stays under a quarter of the limit, one function per calm period moves one step back up; a
 %% suspended function is retried at 1 in 64 after `retry_ms`.
@@ -17,6 +17,8 @@
 -export_type([degr/0, action/0]).
 
 -define(MAX_PER_TICK, 3).
+%% Consecutive ticks of tracer overload (at 250 ms a tick) before the noisiest functions degrade.
+-define(SUSTAINED_TICKS, 4).
 
 %% Fraction of calls recorded at a sampling level.
 -spec duty(full | 1..3) -> float().
@@ -34,9 +36,12 @@ sampled_estimate(Counts, Degr) ->
 -spec decide(non_neg_integer(), pos_integer(), [{mfa(), non_neg_integer()}], degr(), map(), map())
             -> {degr(), [action()]}.
 decide(Rate, Limit, Counts, Degr, #{overload := Overload, calm_ticks := Calm, now_ms := Now,
-                                    retry_ms := Retry}, _Opts) ->
-    case Rate > Limit orelse Overload of
-        true -> escalate(Counts, Degr, Overload, Now);
+                                    retry_ms := Retry} = Tick, _Opts) ->
+    %% A burst the pipeline sheds is counted and marked as a gap; degrading (which loses far more
+    %% than the burst) is kept for a rate over the limit or an overload that lasts a second.
+    Sustained = Overload andalso maps:get(overload_ticks, Tick, ?SUSTAINED_TICKS) >= ?SUSTAINED_TICKS,
+    case Rate > Limit orelse Sustained of
+        true -> escalate(Counts, Degr, Sustained, Now);
         false when Rate * 4 < Limit, Calm >= 4 -> relax(Degr, Now, Retry);
         false -> {Degr, []}
     end.

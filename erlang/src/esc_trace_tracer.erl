@@ -41,7 +41,7 @@
 -spec start_link(map()) -> pid().
 start_link(Opts) ->
     spawn_opt(?MODULE, init, [Opts],
-              [link, {message_queue_data, off_heap},
+              [link, {message_queue_data, off_heap}, {priority, high},
                {max_heap_size, #{size => maps:get(heap, Opts), kill => true, error_logger => true}}]).
 
 %% Which encoder (1-based) handles the events of Pid: the same function routes initial states.
@@ -111,9 +111,10 @@ flush1(#t{buf = Buf, n = N, cnt = Cnt, max_q = MaxQ, gen = Gen} = T) ->
     T2 = T#t{buf = [], n = 0, gen = Gen + 1},
     case Q > MaxQ orelse too_big(Q, T) of
         true ->
-            T3 = drop(Buf, N, overload, T2),
+            %% Only the excess goes: the batch in hand is delivered and the queue is cut to three
+            %% quarters of where it stood (or of the limit), so a burst loses its tail, not everything.
             atomics:put(Cnt, ?C_OVERLOAD, 1),
-            shed(T3, 0);
+            shed(dispatch(Buf, T2), 0, min(Q, MaxQ) * 3 div 4);
         false ->
             dispatch(Buf, T2)
     end.
@@ -171,7 +172,7 @@ attribute(Msg, N, #t{tab = Tab}) ->
 
 %% Overload: receive and count until the queue is back under half the limit. Each shed message
 %% costs one map update (its process's gap); the global counters move every 1024.
-shed(#t{cnt = Cnt, max_q = MaxQ} = T0, Dropped) ->
+shed(#t{cnt = Cnt} = T0, Dropped, Target) ->
     receive
         Msg when element(1, Msg) =:= trace_ts ->
             D = Dropped + 1,
@@ -183,20 +184,20 @@ shed(#t{cnt = Cnt, max_q = MaxQ} = T0, Dropped) ->
                     attribute(Msg, 1024, T),
                     {message_queue_len, Q} = process_info(self(), message_queue_len),
                     peak(Cnt, Q),
-                    case Q < min(MaxQ div 2, 1000) of
+                    case Q =< Target of
                         true -> T;
-                        false -> shed(T, D)
+                        false -> shed(T, D, Target)
                     end;
-                _ -> shed(T, D)
+                _ -> shed(T, D, Target)
             end;
         {esc_trace_stop, From} ->
             From ! {esc_trace_stopped, self()},
             exit(normal);
         esc_gaps_out ->
             %% Handed over once the shedding ends (flush/1 arms the timer again).
-            shed(T0#t{gap_timer = false}, Dropped);
+            shed(T0#t{gap_timer = false}, Dropped, Target);
         _ ->
-            shed(T0, Dropped)
+            shed(T0, Dropped, Target)
     after 0 ->
         atomics:add(Cnt, ?C_DROPPED, Dropped rem 1024),
         atomics:add(Cnt, ?C_DROP_PENDING, Dropped rem 1024),

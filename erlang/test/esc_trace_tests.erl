@@ -212,6 +212,7 @@ engine_test_() ->
       {timeout, 30, fun rate_limit_samples_then_suspends/0},
       {timeout, 30, fun mailbox_guard_sheds_and_reports/0},
       {timeout, 30, fun mailbox_weight_guard/0},
+      {timeout, 30, fun overload_sheds_only_the_excess/0},
       {timeout, 20, fun heap_limit_stops_recording_cleanly/0},
       {timeout, 20, fun emergency_stop/0},
       {timeout, 20, fun foreign_tracer_is_reported/0},
@@ -902,3 +903,53 @@ ident_spawn_of_unloaded_fun_test() ->
     Evs = ident_encode([{trace_ts, P, spawned, self(), {proc_lib, init_p, [self(), [], Fun]}, ident_ts()},
                         {trace_ts, P, call, {tt_ident_work, go, [1]}, ident_ts()}], #{}),
     ?assertMatch([#{entry := <<"esc_ident_gone:/0">>} | _], processes_of(P, Evs)).
+
+%% ---------------------------------------------------------------- burst handling
+
+%% A burst over the tracer's limit loses its excess, not the whole backlog: the queue is cut to three
+%% quarters of the limit (it used to be emptied down to 1,000 messages).
+overload_sheds_only_the_excess() ->
+    {ok, _} = esc_trace:configure(config(#{safety => #{max_mailbox => 10000, max_events_per_s => 100000000},
+                                           tick_ms => 100})),
+    #{tracer := Tracer, encoders := Encs} = esc_trace:status(),
+    ?assertEqual([{priority, normal} || _ <- Encs], [erlang:process_info(E, priority) || E <- Encs]),
+    ?assertEqual({priority, high}, erlang:process_info(Tracer, priority)),
+    erlang:suspend_process(Tracer),
+    [tt_work:quiet(I) || I <- lists:seq(1, 7000)],             % 14,000 events
+    erlang:resume_process(Tracer),
+    Msgs = collect(fun(Ms) -> length(of_kind('RETURN', events(Ms))) >= 7000 end, 4000),
+    Kept = length([x || #{kind := K} <- events(Msgs), K =:= 'CALL' orelse K =:= 'RETURN']),
+    ?assert(Kept >= 7000, {kept, Kept}),
+    ?assert(Kept < 14000, {kept, Kept}).
+
+%% A function called again right after itself (a recursion step, a callback per element) has its
+%% arguments captured with a small budget; its first call, and every other call, whole.
+repeated_calls_are_captured_small_test() ->
+    P = dead_pid(),
+    Big = lists:seq(1, 3000),
+    Evs = ident_encode([{trace_ts, P, call, {tt_rep, step, [Big, 0]}, ident_ts()},
+                        {trace_ts, P, call, {tt_rep, step, [tl(Big), 1]}, ident_ts()},
+                        {trace_ts, P, call, {tt_rep, other, [Big]}, ident_ts()}], #{}),
+    [First, Second, Other] = [B || #{kind := 'CALL', body := B} <- Evs],
+    Size = fun(#{args := [A | _]}) -> byte_size(iolist_to_binary(esc_proto:encode_msg(A, 'Term'))) end,
+    ?assert(Size(First) > 5000),
+    ?assert(Size(Second) < 2000),
+    ?assert(Size(Other) > 5000).
+
+%% Degrading is kept for a rate over the limit or an overload that lasts: one shedding tick (a burst)
+%% does not sample anything, four in a row do.
+overload_must_last_to_degrade_test() ->
+    Counts = [{{m, f, 1}, 5000}],
+    Tick = fun(N) -> #{overload => true, overload_ticks => N, calm_ticks => 0, now_ms => 0, retry_ms => 5000} end,
+    ?assertEqual({#{}, []}, esc_trace_safety:decide(1000, 200000, Counts, #{}, Tick(1), #{})),
+    ?assertMatch({#{{m, f, 1} := 2}, [{sample, {m, f, 1}, 2, _}]},
+                 esc_trace_safety:decide(1000, 200000, Counts, #{}, Tick(4), #{})),
+    %% a rate over the limit degrades at once, one step
+    ?assertMatch({#{{m, f, 1} := 1}, [_]},
+                 esc_trace_safety:decide(300000, 200000, Counts, #{}, Tick(0), #{})).
+
+%% The cut part of a long list is counted exactly (length/1), also past a million items.
+long_list_counted_exactly_test() ->
+    L = lists:seq(1, 1500000),
+    ?assertMatch(#{value := {list, #{omitted := 1499968}}}, esc_term:capture(L, #{whole => false})),
+    ?assertMatch(#{value := {list, #{omitted := 2}}}, esc_term:capture([1, 2, 3 | x], #{items => 1, whole => false})).
