@@ -953,3 +953,16 @@ long_list_counted_exactly_test() ->
     L = lists:seq(1, 1500000),
     ?assertMatch(#{value := {list, #{omitted := 1499968}}}, esc_term:capture(L, #{whole => false})),
     ?assertMatch(#{value := {list, #{omitted := 2}}}, esc_term:capture([1, 2, 3 | x], #{items => 1, whole => false})).
+
+%% A GenServer started with an Elixir Registry via-name is named by its key, whichever way the name
+%% was learnt (the spawn's arguments here, the registry while it lives), so restarts share one stream.
+ident_registry_via_name_is_its_key_test() ->
+    P = dead_pid(),
+    Parent = self(),
+    Via = {via, 'Elixir.Registry', {'Elixir.Bank.Registry', {account, b}}},
+    Spawn = {proc_lib, init_p, [Parent, [], gen, init_it, [gen_server, Parent, Parent, Via, tt_ident_cb, 1, []]]},
+    Evs = ident_encode([{trace_ts, P, spawned, Parent, Spawn, ident_ts()},
+                        {trace_ts, P, call, {tt_ident_cb, init, [1]}, ident_ts()}], #{}),
+    [#{via_name := Via1} | _] = processes_of(P, Evs),
+    %% Elixir's inspect where Elixir runs, io_lib's form here
+    ?assert(lists:member(Via1, [<<"{:account, :b}">>, <<"{account,b}">>]), Via1).
