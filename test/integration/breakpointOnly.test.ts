@@ -8,7 +8,7 @@ import * as assert from 'assert';
 import * as path from 'path';
 import { DebugProtocol } from '@vscode/debugprotocol';
 import { bankProject, endSession, TracedDebugClient } from '../support/dapSession';
-import { otp27Unavailable, otp27Workspace, Otp27Workspace, startWithAgent } from '../support/otp27Root';
+import { otp27Runtime, startWithAgent } from '../support/otp27Root';
 
 const WITHDRAW_CLAUSE_LINE = 31; // def handle_call({:withdraw, amount}, _from, %__MODULE__{balance: balance} = state)
 
@@ -132,15 +132,5 @@ function suite(label: string, runtime: (ctx: Mocha.Context) => Runtime, done?: (
 
 suite('', () => ({ projectDir: bankProject }));
 
-let ws: Otp27Workspace | undefined;
-suite(
-  ' on OTP 27 + Elixir 1.18',
-  (ctx) => {
-    const why = otp27Unavailable();
-    if (why && process.env.CI !== 'true') ctx.skip();
-    assert.strictEqual(why, undefined, why);
-    ws = otp27Workspace();
-    return { projectDir: ws.projectDir, env: { PATH: ws.path }, agentEbin: ws.agentEbin };
-  },
-  () => ws?.dispose(),
-);
+const otp27 = otp27Runtime();
+suite(' on OTP 27 + Elixir 1.18', otp27.setup, otp27.teardown);

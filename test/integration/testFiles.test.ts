@@ -12,7 +12,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { DebugProtocol } from '@vscode/debugprotocol';
 import { bankProject, endSession, repoRoot, TracedDebugClient } from '../support/dapSession';
-import { otp27Unavailable, otp27Workspace, Otp27Workspace, startWithAgent } from '../support/otp27Root';
+import { otp27Runtime, startWithAgent } from '../support/otp27Root';
 
 const realworld = process.env.ELIXIR_SCOPE_REALWORLD ?? path.resolve(repoRoot, '..', 'shared', 'realworld');
 
@@ -231,15 +231,12 @@ function testFilesSuite(label: string, runtime: (ctx: Mocha.Context) => Runtime,
 
 testFilesSuite('', () => ({ projectDir: bankProject, scratchDir: os.tmpdir() }));
 
-let ws: Otp27Workspace | undefined;
+const otp27 = otp27Runtime();
 testFilesSuite(
   ' on OTP 27 + Elixir 1.18',
   (ctx) => {
-    const why = otp27Unavailable();
-    if (why && process.env.CI !== 'true') ctx.skip();
-    assert.strictEqual(why, undefined, why);
-    ws = otp27Workspace();
-    return { projectDir: ws.projectDir, scratchDir: path.dirname(ws.projectDir), env: { PATH: ws.path }, agentEbin: ws.agentEbin };
+    const rt = otp27.setup(ctx);
+    return { ...rt, scratchDir: path.dirname(rt.projectDir) };
   },
-  () => ws?.dispose(),
+  otp27.teardown,
 );

@@ -2,6 +2,7 @@
 // scripts/install-otp27.sh, entered through a `mix` wrapper that the launch's PATH selects — as a user
 // picks another Elixir with PATH (asdf, kiex). The host sees the work folder through a symlink at the
 // same path the chroot sees it at, so file names in debug info, breakpoints and ebin folders agree.
+import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as shared from '../../scripts/otp27-root';
@@ -62,5 +63,24 @@ export function otp27Workspace(): Otp27Workspace {
       fs.rmSync(inside, { force: true });
       st.dispose();
     },
+  };
+}
+
+/**
+ * The OTP 27 + Elixir 1.18 runtime for a suite that runs on both runtimes: `setup` makes the workspace
+ * (the suite is skipped off CI when the root is missing, and fails in CI, which installs it),
+ * `teardown` removes it.
+ */
+export function otp27Runtime(): { setup: (ctx: Mocha.Context) => { projectDir: string; env: Record<string, string>; agentEbin: string }; teardown: () => void } {
+  let ws: Otp27Workspace | undefined;
+  return {
+    setup: (ctx) => {
+      const why = otp27Unavailable();
+      if (why && process.env.CI !== 'true') ctx.skip();
+      assert.strictEqual(why, undefined, why);
+      ws = otp27Workspace();
+      return { projectDir: ws.projectDir, env: { PATH: ws.path }, agentEbin: ws.agentEbin };
+    },
+    teardown: () => ws?.dispose(),
   };
 }
