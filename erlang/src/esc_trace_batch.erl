@@ -19,6 +19,8 @@
 -define(PROCESS, 12). -define(LINE_EV, 4).
 %% Capture budget (nodes) of a repeated call's arguments (repeat_limits/4).
 -define(REPEAT_BUDGET, 64).
+%% Batches waiting before an encoder raises its priority from low to normal (pace/0).
+-define(BACKLOG_BATCHES, 2).
 %% Reserved EventBatch.hit ids of the exception filters (esc_bps).
 -define(HIT_RAISED, 16#FFFFFF01). -define(HIT_CRASH, 16#FFFFFF02).
 
@@ -32,13 +34,12 @@
 %% upgrade, max_sink_queue, max_mailbox, heap; breakpoint hooks hit_fun and exc_filter (see esc_trace).
 -spec start_link(map()) -> pid().
 start_link(Opts) ->
-    %% Normal priority: at low priority a busy test suite starves the encoders and most of its events
-    %% are lost; at normal they take their share and the suite runs a little longer instead.
+    %% Priority: see pace/0 (low while keeping up, normal with a backlog).
     %% A large young heap and binary heap: every captured term makes a binary, and with the default
     %% sizes the binary heap alone forced a collection every few events (~30 % of the encoder's time
     %% on gen_stage's test suite).
     spawn_opt(?MODULE, init, [Opts],
-              [link, {message_queue_data, off_heap}, {priority, maps:get(priority, Opts, normal)},
+              [link, {message_queue_data, off_heap}, {priority, maps:get(priority, Opts, low)},
                {min_heap_size, min(233681, maps:get(heap, Opts) div 8)}, {min_bin_vheap_size, 4194304},
                {max_heap_size, #{size => maps:get(heap, Opts), kill => true, error_logger => true}}]).
 
@@ -52,6 +53,7 @@ loop(Ctx) ->
         {esc_batch, Msgs} ->
             guard(Ctx),
             handle(Msgs, Ctx),
+            pace(),
             %% Everything of the batch is garbage now: collecting is cheap and returns the heap.
             case process_info(self(), total_heap_size) of
                 {total_heap_size, W} when W > 500000 -> erlang:garbage_collect();
@@ -81,6 +83,17 @@ loop(Ctx) ->
             exit(normal);
         _ ->
             loop(Ctx)
+    end.
+
+%% Low priority while this encoder keeps up, so that the user's processes come first and timing-
+%% sensitive code (a test with a 5 ms idle timeout) runs as without us; normal priority once a backlog
+%% builds, so that a busy suite cannot starve the encoders and lose its events.
+pace() ->
+    {message_queue_len, Q} = process_info(self(), message_queue_len),
+    Want = case Q > ?BACKLOG_BATCHES of true -> normal; false -> low end,
+    case get(esc_prio) of
+        Want -> ok;
+        _ -> process_flag(priority, Want), put(esc_prio, Want)
     end.
 
 %% Mailbox guard: the tracer already refuses to queue more than max_encoder_queue batches here;

@@ -41,7 +41,7 @@
 -spec start_link(map()) -> pid().
 start_link(Opts) ->
     spawn_opt(?MODULE, init, [Opts],
-              [link, {message_queue_data, off_heap}, {priority, high},
+              [link, {message_queue_data, off_heap},
                {max_heap_size, #{size => maps:get(heap, Opts), kill => true, error_logger => true}}]).
 
 %% Which encoder (1-based) handles the events of Pid: the same function routes initial states.
