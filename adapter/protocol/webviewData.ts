@@ -49,7 +49,7 @@ export interface GapMarker {
 /** The callback whose return produced a state version; `initial` = state of a process already running when recording began. */
 export type StateCallback = 'init' | 'handle_call' | 'handle_cast' | 'handle_info' | 'handle_continue' | 'initial';
 
-/** One GenServer state version (PRODUCT.md §4: state versions are steps of the recording). */
+/** One GenServer state version (state versions are steps of the recording: adapter/store/README.md). */
 export interface StateVersion {
   /** Recording sequence number of the state event: `moveCursor` with it puts the Debug pane there. */
   seq: number;

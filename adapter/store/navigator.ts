@@ -1,5 +1,5 @@
 // The time-travel cursor (runtime model, no DAP): step in/over/out and continue, each forward or
-// reverse, per PRODUCT.md §4; forward movement at the live end waits for later events. Emits 'moved'.
+// reverse, per the semantics in adapter/store/README.md; forward movement at the live end waits for later events. Emits 'moved'.
 //
 // Waiting: a forward move with no target in the recording returns {status: 'waiting', settled}. The
 // navigator re-runs the same query whenever the store commits events; when it finds the target it moves

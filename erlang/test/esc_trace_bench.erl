@@ -108,7 +108,7 @@ round_once(Calls, Sink) ->
     exit(Tracer, kill),
     BpOnly = bp_only(P, Calls, Sink),
     %% The VM's own cost of the same recording, no agent: every function of the module traced with
-    %% the engine's match spec and flags, into a process that only counts (PRODUCT.md §6: ~4.6×).
+    %% the engine's match spec and flags, into a process that only counts.
     Raw = vm_floor(P, Calls),
     %% Fully recorded by the engine; the rate limit is lifted so nothing is sampled.
     Full = flat_out(P, Calls, Sink, false),

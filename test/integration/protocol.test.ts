@@ -340,7 +340,7 @@ describe('agent connection: authentication and bad frames (real agent, real sock
     });
 
     it('(e2) the node logs why the agent dropped the connection after an oversized frame', async () => {
-      // PRODUCT §5 / issue 2: an oversized frame is "rejected with a logged reason". The inet driver
+      // An oversized frame is rejected with a logged reason. The inet driver
       // reports {tcp_error, _, emsgsize} and closes the socket, so no Notice can reach the adapter:
       // the node's own output (the Debug Console in a launch) is the only place to say why.
       const { q } = await connectToRaw();
