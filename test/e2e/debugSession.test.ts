@@ -227,6 +227,12 @@ describe('ElixirScope in VS Code (code-server + Chromium, offline)', function ()
       await page.waitForTimeout(400);
       await pane(page, 'Call Stack').locator('.monaco-list-row', { hasText: /paused/i }).first().waitFor({ timeout: 15_000 });
       seen = await stateScope();
+      // VS Code fills the Variables pane after the stop: an empty pane is not yet rendered, not a stop
+      // without variables (CI once read it empty at the very version the test looks for).
+      for (let waited = 0; seen.all === '' && waited < 2_000; waited += 250) {
+        await page.waitForTimeout(250);
+        seen = await stateScope();
+      }
       const top = (await treeRows(pane(page, 'Call Stack'))).filter((r) => r.level === 2).map((r) => r.text)[0] ?? '?';
       trail.push(`${presses}: ${top} :: ${seen.all.slice(0, 160) || '(Variables empty)'}`);
       if (presses === 1) await shot(page, '05-step-back-1');

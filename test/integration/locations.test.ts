@@ -9,7 +9,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { DebugProtocol } from '@vscode/debugprotocol';
-import { bankProject, endSession, repoRoot, TracedDebugClient } from '../support/dapSession';
+import { bankProject, endSession, TracedDebugClient } from '../support/dapSession';
+import { realworldDir } from '../support/realworld';
 
 const CLERK = path.join(bankProject, 'lib', 'bank', 'clerk.ex');
 // Clause heads of Bank.Clerk (lib/bank/clerk.ex).
@@ -19,7 +20,7 @@ const COUNT_LINE = 21;
 const REPORT_LINE = 25;
 const TOTAL_LINE = 31;
 
-const realworld = process.env.ELIXIR_SCOPE_REALWORLD ?? path.resolve(repoRoot, '..', 'shared', 'realworld');
+const realworld = realworldDir;
 
 async function stopped(dc: TracedDebugClient, ms = 30_000): Promise<DebugProtocol.StoppedEvent> {
   return (await dc.waitForEvent('stopped', ms)) as DebugProtocol.StoppedEvent;

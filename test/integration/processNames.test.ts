@@ -6,12 +6,13 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { DebugProtocol } from '@vscode/debugprotocol';
-import { endSession, repoRoot, TracedDebugClient } from '../support/dapSession';
+import { endSession, TracedDebugClient } from '../support/dapSession';
+import { realworldDir } from '../support/realworld';
 
 const BARE_PID = /^<\d+\.\d+\.\d+>$/;
 const PID_AT_END = / <\d+\.\d+\.\d+>$/;
 
-const realworld = process.env.ELIXIR_SCOPE_REALWORLD ?? path.resolve(repoRoot, '..', 'shared', 'realworld');
+const realworld = realworldDir;
 
 /** A Mix project whose tests and the processes they start finish within a millisecond or so. */
 function writeShortLivedProject(dir: string): void {

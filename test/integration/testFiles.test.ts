@@ -11,10 +11,11 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { DebugProtocol } from '@vscode/debugprotocol';
-import { bankProject, endSession, repoRoot, TracedDebugClient } from '../support/dapSession';
+import { bankProject, endSession, TracedDebugClient } from '../support/dapSession';
 import { otp27Runtime, startWithAgent } from '../support/otp27Root';
+import { realworldDir } from '../support/realworld';
 
-const realworld = process.env.ELIXIR_SCOPE_REALWORLD ?? path.resolve(repoRoot, '..', 'shared', 'realworld');
+const realworld = realworldDir;
 
 const TALLY_ADD_LINE = 15; // def handle_call({:add, n}, _from, total) when is_integer(n) do   (Bank.InlineModuleTest.Tally)
 const SECOND_ADD_LINE = 24; // second = Tally.add(pid, 7)   (body of the test)

@@ -12,11 +12,13 @@ import { repoRoot, TracedDebugClient } from './dapSession';
 export const REALWORLD_PROJECTS = ['gen_stage', 'nimble_pool'] as const;
 export type RealworldProject = (typeof REALWORLD_PROJECTS)[number];
 
+/** Where the corpus is looked for (it may be absent: see realworldRoot). */
+export const realworldDir = process.env.ELIXIR_SCOPE_REALWORLD ?? path.resolve(repoRoot, '..', 'shared', 'realworld');
+
 /** The corpus folder, or undefined (with the reason) when it is not there. */
 export function realworldRoot(): { dir?: string; why?: string } {
-  const dir = process.env.ELIXIR_SCOPE_REALWORLD ?? path.resolve(repoRoot, '..', 'shared', 'realworld');
-  if (!fs.existsSync(dir)) return { why: `the real-world corpus is not at ${dir} (set ELIXIR_SCOPE_REALWORLD)` };
-  return { dir };
+  if (!fs.existsSync(realworldDir)) return { why: `the real-world corpus is not at ${realworldDir} (set ELIXIR_SCOPE_REALWORLD)` };
+  return { dir: realworldDir };
 }
 
 /**
