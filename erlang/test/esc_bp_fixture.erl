@@ -5,7 +5,7 @@
 -module(esc_bp_fixture).
 
 -export([setup/0, bank_ebin/0, bank_source/1, dir/0, ex_file/0, erl_file/0, nodbg_erl_file/0,
-         nodbg_ex_file/0, start_account/2]).
+         nodbg_ex_file/0, start_account/2, ensure_elixir/0]).
 
 -define(EX, "defmodule EscFx.Outer do
   def outer(x), do: x + 1
@@ -104,6 +104,8 @@ setup() ->
 
 get_flag() -> persistent_term:get(esc_bp_fixture_ready, false).
 
+%% Elixir's modules on the code path and its application started (for tests that evaluate Elixir).
+-spec ensure_elixir() -> ok.
 ensure_elixir() ->
     case code:ensure_loaded('Elixir.Code') of
         {module, _} -> ok;

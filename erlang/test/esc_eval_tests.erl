@@ -4,17 +4,6 @@
 
 -include_lib("eunit/include/eunit.hrl").
 
-ensure_elixir() ->
-    case code:ensure_loaded('Elixir.Code') of
-        {module, _} -> ok;
-        _ ->
-            Lib = string:trim(os:cmd("elixir -e 'IO.write(:code.lib_dir(:elixir))'")),
-            true = code:add_pathz(filename:join(Lib, "ebin")),
-            {module, _} = code:ensure_loaded('Elixir.Code')
-    end,
-    {ok, _} = application:ensure_all_started(elixir),
-    ok.
-
 b(Name, Term) -> #{name => Name, value => esc_term:capture(Term)}.
 raw(Name, Msg) -> #{name => Name, value => Msg}.
 
@@ -32,7 +21,7 @@ message(Other) -> error({not_an_error, Other}).
 %% ------------------------------------------------------------------ the console's rebinding
 
 missing_binding_names_its_true_reason_test() ->
-    ensure_elixir(),
+    esc_bp_fixture:ensure_elixir(),
     Local = fun(X) -> X + 1 end,
     Cut = #{value => {map, #{entries => [], omitted => 3}}},
     M = message(console(<<"f.(1) + map_size(m)">>, [b(<<"f">>, Local), raw(<<"m">>, Cut)])),
@@ -42,14 +31,14 @@ missing_binding_names_its_true_reason_test() ->
     ?assertEqual(nomatch, binary:match(M, <<"f — a map"/utf8>>)).
 
 pids_and_refs_rebind_exactly_test() ->
-    ensure_elixir(),
+    esc_bp_fixture:ensure_elixir(),
     Ref = make_ref(),
     ?assertEqual(true, value(console(<<"p == self_pid and r == ref">>,
                                      [b(<<"p">>, self()), b(<<"r">>, Ref), b(<<"self_pid">>, self()), b(<<"ref">>, Ref)]))),
     ?assertEqual(self(), value(console(<<"p">>, [b(<<"p">>, self())]))).
 
 recent_hits_give_the_exact_terms_test() ->
-    ensure_elixir(),
+    esc_bp_fixture:ensure_elixir(),
     with_hits(fun() ->
         Local = fun(X) -> X * 3 end,
         Big = lists:seq(1, 500),                            % cut by the capture limits (32 items)
@@ -91,7 +80,7 @@ with_hits(Fun) ->
 %% ------------------------------------------------------------------ pure evaluation (hovers, watches)
 
 pure_expressions_evaluate_test() ->
-    ensure_elixir(),
+    esc_bp_fixture:ensure_elixir(),
     Bs = [b(<<"state">>, state()), b(<<"amount">>, 4), b(<<"list">>, [1, 2, 3]), b(<<"name">>, <<"ab">>)],
     ?assertEqual(11, value(pure(<<"state.balance + 1">>, Bs))),
     ?assertEqual(10, value(pure(<<"Map.get(state, :balance)">>, Bs))),
@@ -106,7 +95,7 @@ pure_expressions_evaluate_test() ->
     ?assertEqual(3, value(pure(<<"elem({1, 2, 3}, 2)">>, Bs))).
 
 impure_expressions_are_refused_and_do_not_run_test() ->
-    ensure_elixir(),
+    esc_bp_fixture:ensure_elixir(),
     File = filename:join(os:getenv("TMPDIR", "/tmp"), "esc_eval_pure_" ++ integer_to_list(erlang:unique_integer([positive]))),
     ok = file:write_file(File, <<"keep">>),
     Bs = [b(<<"path">>, unicode:characters_to_binary(File)), b(<<"pid">>, self()), b(<<"mod">>, 'Elixir.File'),
@@ -135,7 +124,7 @@ impure_expressions_are_refused_and_do_not_run_test() ->
     ?assertEqual({error, enoent}, file:read_file(File)).
 
 pure_evaluation_binds_no_fun_test() ->
-    ensure_elixir(),
+    esc_bp_fixture:ensure_elixir(),
     Ext = fun erlang:self/0,
     M = message(pure(<<"f.()">>, [b(<<"f">>, Ext)])),
     ?assertMatch({_, _}, binary:match(M, <<"anonymous function">>)),

@@ -6,15 +6,8 @@ import { DebugProtocol } from '@vscode/debugprotocol';
 import { scopeBindings, VariableTable } from '../../../adapter/dap/variables';
 import { evaluateExpression } from '../../../adapter/terms/exprEval';
 import { formatTerm } from '../../../adapter/terms/format';
-import type { elixirscope } from '../../../adapter/gen/wire';
+import { atom, int, list, map, str, T, tuple } from '../../support/terms';
 
-type T = elixirscope.Term.$Properties;
-const atom = (a: string): T => ({ atom: a });
-const int = (n: number): T => ({ int: n });
-const str = (s: string): T => ({ binary: { data: new TextEncoder().encode(s) } });
-const list = (...items: T[]): T => ({ list: { items } });
-const tuple = (...items: T[]): T => ({ tuple: { items } });
-const map = (...kv: [T, T][]): T => ({ map: { entries: kv.map(([key, value]) => ({ key, value })) } });
 
 // A LiveView-like socket: a struct with nested maps, lists, keyword lists and keys of every literal kind.
 const socket = map([atom('__struct__'), atom('Elixir.Phoenix.LiveView.Socket')], [atom('id'), str('phx-1')],

@@ -3,15 +3,8 @@
 import * as assert from 'assert';
 import { evaluateExpression, ExprError, sameTerm, Unsupported } from '../../../adapter/terms/exprEval';
 import { formatTerm } from '../../../adapter/terms/format';
-import type { elixirscope } from '../../../adapter/gen/wire';
+import { atom, int, list, map, str, T, tuple } from '../../support/terms';
 
-type T = elixirscope.Term.$Properties;
-const atom = (a: string): T => ({ atom: a });
-const int = (n: number): T => ({ int: n });
-const str = (s: string): T => ({ binary: { data: new TextEncoder().encode(s) } });
-const list = (...items: T[]): T => ({ list: { items } });
-const tuple = (...items: T[]): T => ({ tuple: { items } });
-const map = (...kv: [T, T][]): T => ({ map: { entries: kv.map(([key, value]) => ({ key, value })) } });
 
 const state = map([atom('__struct__'), atom('Elixir.Bank.Account')], [atom('id'), atom('b')], [atom('balance'), int(90)], [atom('ops'), int(3)],
   [atom('tags'), list(atom('x'), atom('y'))], [atom('meta'), map([str('k'), int(7)], [int(1), atom('one')], [atom('Elixir.Bank.Ledger'), atom('mod')])]);

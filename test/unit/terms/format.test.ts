@@ -1,15 +1,8 @@
 // Rendering of captured terms in Elixir and Erlang syntax, including visible truncation.
 import * as assert from 'assert';
 import { formatTerm } from '../../../adapter/terms/format';
-import type { elixirscope } from '../../../adapter/gen/wire';
+import { atom, int, list, map, str, tuple } from '../../support/terms';
 
-type T = elixirscope.Term.$Properties;
-const atom = (a: string): T => ({ atom: a });
-const int = (n: number): T => ({ int: n });
-const str = (s: string): T => ({ binary: { data: new TextEncoder().encode(s) } });
-const tuple = (...items: T[]): T => ({ tuple: { items } });
-const list = (...items: T[]): T => ({ list: { items } });
-const map = (...kv: [T, T][]): T => ({ map: { entries: kv.map(([key, value]) => ({ key, value })) } });
 
 describe('formatTerm (Elixir syntax)', () => {
   it('renders a struct as %Module{...} with atom keys in keyword form', () => {

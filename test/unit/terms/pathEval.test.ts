@@ -2,13 +2,8 @@
 import * as assert from 'assert';
 import { evaluatePath, PathError } from '../../../adapter/terms/pathEval';
 import { formatTerm } from '../../../adapter/terms/format';
-import type { elixirscope } from '../../../adapter/gen/wire';
+import { atom, int, map, str, T } from '../../support/terms';
 
-type T = elixirscope.Term.$Properties;
-const atom = (a: string): T => ({ atom: a });
-const int = (n: number): T => ({ int: n });
-const str = (s: string): T => ({ binary: { data: new TextEncoder().encode(s) } });
-const map = (...kv: [T, T][]): T => ({ map: { entries: kv.map(([key, value]) => ({ key, value })) } });
 
 const state = map([atom('__struct__'), atom('Elixir.Bank.Account')], [atom('balance'), int(90)], [atom('meta'), map([str('k'), int(7)], [atom('tags'), { list: { items: [atom('x'), atom('y')] } }])]);
 const bindings = new Map<string, T>([
