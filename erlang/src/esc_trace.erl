@@ -46,7 +46,7 @@
 %%   sink => pid() | atom() | fun((binary()) -> _)      default esc_conn; a pid gets {esc_send, Bin}
 %%   encoders (2), batch_size (512), max_encoder_queue (16 batches), max_sink_queue (256),
 %%   max_queue_bytes (64 MiB: the tracer's queue by weight, not only by length),
-%%   tick_ms (250), retry_ms (5000: suspended functions retried), upgrade (true: add
+%%   tick_ms (250), retry_ms (1000: suspended functions retried), upgrade (true: add
 %%   send/receive/procs flags to processes running project code)
 %% Breakpoint hooks (esc_bps:engine_config/1 adds them), all optional:
 %%   hit_fun => fun((TaggedCallMsg) -> none | skip | #{hits := [Id], logs => [{Id, Text}], clause,

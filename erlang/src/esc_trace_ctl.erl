@@ -289,7 +289,9 @@ tick(#s{ctx = #{counters := Cnt, mfa_tab := Tab}, tick = T} = S0) ->
     Rate = (In - S#s.last_in) * 1000 div S#s.tick_ms,
     Counts = ets:tab2list(Tab),
     ets:delete_all_objects(Tab),
-    Overload = atomics:exchange(Cnt, ?C_OVERLOAD, 0) =:= 1,
+    %% The tracer's own flag, or its queue as it stands: a tracer that cannot even get to its next
+    %% flush must still count as overloaded.
+    Overload = atomics:exchange(Cnt, ?C_OVERLOAD, 0) =:= 1 orelse tracer_backlog(S) > maps:get(max_mailbox, S#s.safety),
     Streak = case Overload of true -> S#s.overload_ticks + 1; false -> 0 end,
     SinkFull = atomics:exchange(Cnt, ?C_SINK_FULL, 0) =:= 1,
     Overload andalso say_once(S, overload, 'WARNING', 2006,
@@ -304,7 +306,7 @@ tick(#s{ctx = #{counters := Cnt, mfa_tab := Tab}, tick = T} = S0) ->
     {Degr, Actions} = esc_trace_safety:decide(Rate, Limit, Counts, S#s.degr,
                                               #{overload => Overload, overload_ticks => Streak,
                                                 calm_ticks => Calm, now_ms => now_ms(),
-                                                retry_ms => maps:get(retry_ms, S#s.cfg, 5000)}, #{}),
+                                                retry_ms => maps:get(retry_ms, S#s.cfg, 1000)}, #{}),
     S1 = windows(Counts, Actions, act(Actions, S#s{degr = Degr, calm = case Actions of [] -> Calm; _ -> 0 end})),
     S2 = S1#s{last_in = In, tick = T + 1, overload_ticks = Streak,
               sampled = S1#s.sampled + esc_trace_safety:sampled_estimate(Counts, S#s.degr),
@@ -475,6 +477,12 @@ stats(#s{ctx = #{counters := Cnt} = Ctx} = S) ->
               mode => atom_to_binary(S#s.mode, utf8)},
     _ = esc_trace_sink:message(Ctx, #{msg => {stats, Stats}}),
     S#s{stats_in = In, stats_at = Now}.
+
+tracer_backlog(#s{tracer = Tracer}) ->
+    case erlang:process_info(Tracer, message_queue_len) of
+        {message_queue_len, Q} -> Q;
+        undefined -> 0
+    end.
 
 reset_degradation(#s{degr = Degr} = S) when map_size(Degr) =:= 0 -> S;
 reset_degradation(S) ->

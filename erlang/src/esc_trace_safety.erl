@@ -4,9 +4,11 @@
 %% Degradation ladder of one function: full -> 1 in 4 -> 1 in 16 -> 1 in 64 (sampling by trace
 %% control word duty cycle, see esc_trace_plan:ms_sampled/2) -> suspended (pattern removed).
 %% While the node-wide rate is over the limit, or the tracer had to shed for a second, the noisiest
-%% functions (by estimated true rate) move one step down per tick (two on overload). When the rate
-%% stays under a quarter of the limit, one function per calm period moves one step back up; a
-%% suspended function is retried at 1 in 64 after `retry_ms`.
+%% functions (by estimated true rate) move one step down per tick (two on overload). Once the rate
+%% has stayed under a quarter of the limit for half a second, every degraded function comes back:
+%% straight to full when its own estimated rate is calm too (the storm is over), else one step; a
+%% suspended function is retried at 1 in 64 after `retry_ms`, so a storm that ended is recorded in
+%% full again within about two seconds, and one that goes on is caught again within a tick or two.
 -module(esc_trace_safety).
 
 -export([decide/6, duty/1, sampled_estimate/2]).
@@ -19,6 +21,8 @@
 -define(MAX_PER_TICK, 3).
 %% Consecutive ticks of tracer overload (at 250 ms a tick) before the noisiest functions degrade.
 -define(SUSTAINED_TICKS, 4).
+%% Consecutive calm ticks before degraded functions come back.
+-define(CALM_TICKS, 2).
 
 %% Fraction of calls recorded at a sampling level.
 -spec duty(full | 1..3) -> float().
@@ -42,7 +46,7 @@ decide(Rate, Limit, Counts, Degr, #{overload := Overload, calm_ticks := Calm, no
     Sustained = Overload andalso maps:get(overload_ticks, Tick, ?SUSTAINED_TICKS) >= ?SUSTAINED_TICKS,
     case Rate > Limit orelse Sustained of
         true -> escalate(Counts, Degr, Sustained, Now);
-        false when Rate * 4 < Limit, Calm >= 4 -> relax(Degr, Now, Retry);
+        false when Rate * 4 < Limit, Calm >= ?CALM_TICKS -> relax(Counts, Limit, Degr, Now, Retry);
         false -> {Degr, []}
     end.
 
@@ -65,18 +69,19 @@ take_half(_, _Need, 0) -> [];
 take_half([{_, R} = H | T], Need, Max) when Need > 0 -> [H | take_half(T, Need - R, Max - 1)];
 take_half([H | _], _Need, _Max) -> [H].
 
-relax(Degr, Now, Retry) ->
-    Candidates = lists:sort([{rank(V), MFA, V} || {MFA, V} <- maps:to_list(Degr)]),
-    case [C || {_, _, V} = C <- Candidates, ready(V, Now, Retry)] of
-        [] -> {Degr, []};
-        [{_, MFA, {suspended, _}} | _] -> {Degr#{MFA => 3}, [{restore, MFA, 3}]};
-        [{_, MFA, 1} | _] -> {maps:remove(MFA, Degr), [{restore, MFA, full}]};
-        [{_, MFA, L} | _] -> {Degr#{MFA => L - 1}, [{restore, MFA, L - 1}]}
-    end.
-
-%% Sampled functions come back before suspended ones, least degraded first.
-rank({suspended, _}) -> 4;
-rank(L) -> L.
+relax(Counts, Limit, Degr, Now, Retry) ->
+    lists:foldl(fun({MFA, {suspended, _} = V}, {D, Acts}) ->
+                        case ready(V, Now, Retry) of
+                            true -> {D#{MFA => 3}, [{restore, MFA, 3} | Acts]};
+                            false -> {D, Acts}
+                        end;
+                   ({MFA, L}, {D, Acts}) ->
+                        Est = round(proplists:get_value(MFA, Counts, 0) / duty(L)),
+                        case Est * 4 < Limit orelse L =:= 1 of
+                            true -> {maps:remove(MFA, D), [{restore, MFA, full} | Acts]};
+                            false -> {D#{MFA => L - 1}, [{restore, MFA, L - 1} | Acts]}
+                        end
+                end, {Degr, []}, lists:sort(maps:to_list(Degr))).
 
 ready({suspended, Since}, Now, Retry) -> Now - Since >= Retry;
 ready(_, _, _) -> true.

@@ -114,7 +114,7 @@ flush1(#t{buf = Buf, n = N, cnt = Cnt, max_q = MaxQ, gen = Gen} = T) ->
             %% Only the excess goes: the batch in hand is delivered and the queue is cut to three
             %% quarters of where it stood (or of the limit), so a burst loses its tail, not everything.
             atomics:put(Cnt, ?C_OVERLOAD, 1),
-            shed(dispatch(Buf, T2), 0, min(Q, MaxQ) * 3 div 4);
+            shedding(dispatch(Buf, T2), min(Q, MaxQ) * 3 div 4);
         false ->
             dispatch(Buf, T2)
     end.
@@ -170,8 +170,20 @@ attribute(Msg, N, #t{tab = Tab}) ->
     end,
     ok.
 
-%% Overload: receive and count until the queue is back under half the limit. Each shed message
-%% costs one map update (its process's gap); the global counters move every 1024.
+%% Overload: receive and count until the queue is back under the target. The VM puts trace
+%% messages in this mailbox without any back-pressure, so while shedding the tracer runs at high
+%% priority: at normal priority a few traced processes in a tight loop outrun it on a small machine
+%% and the queue (hundreds of bytes a message) grows by the gigabyte. It goes back to normal as soon
+%% as the queue is short again, so it never competes with the program otherwise.
+shedding(T, Target) ->
+    Old = process_flag(priority, high),
+    T2 = shed(T, 0, Target),
+    process_flag(priority, Old),
+    T2.
+
+%% Each shed message costs one map update (its process's gap); the global counters move every 1024,
+%% and each time the overload flag is raised again, so the controller sees a storm for as long as it
+%% lasts (and degrades its functions), not only at the flush that started shedding.
 shed(#t{cnt = Cnt} = T0, Dropped, Target) ->
     receive
         Msg when element(1, Msg) =:= trace_ts ->
@@ -181,6 +193,7 @@ shed(#t{cnt = Cnt} = T0, Dropped, Target) ->
                 0 ->
                     atomics:add(Cnt, ?C_DROPPED, 1024),
                     atomics:add(Cnt, ?C_DROP_PENDING, 1024),
+                    atomics:put(Cnt, ?C_OVERLOAD, 1),
                     attribute(Msg, 1024, T),
                     {message_queue_len, Q} = process_info(self(), message_queue_len),
                     peak(Cnt, Q),
