@@ -1,5 +1,6 @@
 // Numbered, user-facing errors and notices: every failure the user can see has a code and says what to do.
 // Ranges: 1000 launch/attach configuration, 1100 node process, 1200 agent protocol, 1300 recording store,
+// 1400 the debug client's requests and input,
 // 2000+ notices sent by the agent (erlang/src; codes kept in sync by test/unit/errors.test.ts).
 
 export interface ScopeError {
@@ -45,6 +46,8 @@ export const Errors = {
   protocolVersion: e(1203, 'Agent speaks protocol version {theirs}, the adapter {ours}. Rebuild with npm run build.'),
   unexpectedMessage: e(1204, 'Unexpected message from the agent: {details}.'),
   agentCommandFailed: e(1205, 'The agent could not {what}: {details}'),
+  // 1400–1409: malformed input from the debug client (DAP)
+  malformedDapMessage: e(1400, 'Malformed message from the debug client: {details}. It was dropped; the session continues.'),
 } satisfies Record<string, ScopeError>;
 
 export type ErrorName = keyof typeof Errors;

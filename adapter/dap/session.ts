@@ -23,7 +23,8 @@ import type { elixirscope } from '../gen/wire';
 type Term = elixirscope.Term.$Properties;
 import { shownVersion } from './webviewData';
 import { handleWebviewRequest, watchStreams } from './webviewRequests';
-import { Handles } from '@vscode/debugadapter';
+import { Handles, Response } from '@vscode/debugadapter';
+import { readDapInput } from './dapInput';
 
 interface FrameRef {
   pid: number;
@@ -62,6 +63,31 @@ export class ElixirScopeSession extends LoggingDebugSession {
       this.lsp?.setBreakpointResults(f.file, f.requests, f.results); // diagnostics follow
     });
     watchStreams(rt, (event, body) => this.sendEvent(new Event(event, body)));
+  }
+
+  /** Reads DAP input with ./dapInput: a malformed message is reported and dropped instead of ending the session. */
+  override start(inStream: NodeJS.ReadableStream, outStream: NodeJS.WritableStream): void {
+    const input = readDapInput(inStream, { message: (m) => this.handleDapMessage(m), malformed: (why, request) => this.malformedInput(why, request) });
+    super.start(input, outStream);
+  }
+
+  private handleDapMessage(msg: Record<string, unknown>): void {
+    try {
+      this.handleMessage(msg as unknown as DebugProtocol.ProtocolMessage);
+    } catch (err) {
+      if (msg.type === 'request') this.fail(new Response(msg as unknown as DebugProtocol.Request), err);
+      else this.log.log('error', `handling a DAP ${String(msg.type)} failed: ${(err as Error).message}`);
+    }
+  }
+
+  /** Logs dropped client input, shows it in the Debug Console, and answers the request it carried when its seq could be read. */
+  private malformedInput(reason: string, request: { seq: number; command: string } | undefined): void {
+    const failure = new ScopeFailure(Errors.malformedDapMessage, { details: reason });
+    const line = `[ElixirScope ${failure.error.code}] ${failure.message}\n`;
+    process.stderr.write(line);
+    this.sendEvent(new OutputEvent(line, 'important'));
+    if (request) this.fail(new Response({ ...request, type: 'request' }), failure);
+    else this.log.log('warn', failure.message);
   }
 
   // ───────────── always ─────────────

@@ -14,14 +14,17 @@ import {
   ErrorCodes,
   InlayHintRefreshRequest,
   ResponseError,
+  StreamMessageWriter,
   TextDocumentSyncKind,
   type Diagnostic,
   type InitializeError,
   type InitializeResult,
 } from 'vscode-languageserver-protocol/node';
 import type { Logger } from '../runtime/log';
+import { PendingConnections, tokensMatch } from '../runtime/preAuth';
 import { nullLogger } from '../runtime/log';
 import type { Navigator, RecordingStore } from '../store';
+import { GuardedMessageReader } from './guardedReader';
 import { codeLenses, hover, inlayHints, type DocumentView, type FeatureContext } from './features';
 import { ModuleOutlines, normalize } from './outlines';
 import { RecordingIndex } from './recordingIndex';
@@ -52,12 +55,16 @@ export async function startRecordingLanguageServer(source: RecordingSource, log:
   const shared = new SharedState(source, log, opts);
   const token = randomBytes(16).toString('hex');
   const sockets = new Set<net.Socket>();
+  // Any local process can reach a loopback port: the agent port's pre-authentication limits apply.
+  const pendingConnections = new PendingConnections((reason) => log.log('warn', `lsp connection refused: ${reason}`));
   const server = net.createServer((socket) => {
+    const pending = pendingConnections.admit(socket);
+    if (!pending) return;
     sockets.add(socket);
     socket.setNoDelay(true); // LSP writes header and body separately: no Nagle delay between them
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', (err) => log.log('warn', `lsp socket: ${err.message}`));
-    serveClient(socket, shared, token);
+    serveClient(socket, shared, token, new GuardedMessageReader(socket, pending, pendingConnections.limits.maxFrameBytes, (m) => log.log('warn', m)));
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -213,8 +220,8 @@ function watchDogFor(socket: net.Socket): { initialize(): void; exit(code: numbe
   };
 }
 
-function serveClient(socket: net.Socket, shared: SharedState, token: string): void {
-  const connection = createCommonConnection((logger) => createProtocolConnection(socket, socket, logger), watchDogFor(socket)) as unknown as Connection;
+function serveClient(socket: net.Socket, shared: SharedState, token: string, reader: GuardedMessageReader): void {
+  const connection = createCommonConnection((logger) => createProtocolConnection(reader, new StreamMessageWriter(socket), logger), watchDogFor(socket)) as unknown as Connection;
   const client: Client = { connection, documents: new Map(), lensRefresh: false, hintRefresh: false };
   // Any local process can reach a loopback port: nothing is answered before `initialize` gave the token.
   let authorized = false;
@@ -232,12 +239,12 @@ function serveClient(socket: net.Socket, shared: SharedState, token: string): vo
   const docOf = (uri: string): DocumentView | undefined => client.documents.get(uri);
 
   connection.onInitialize((params): InitializeResult | ResponseError<InitializeError> => {
-    if ((params.initializationOptions as { token?: unknown } | undefined)?.token !== token) {
-      shared.logError('initialize', new Error('a client without the session token was refused'));
-      setTimeout(() => socket.destroy(), 50);
+    if (!tokensMatch((params.initializationOptions as { token?: unknown } | undefined)?.token, token)) {
+      setTimeout(() => reader.reject('initialize without the session token'), 50); // after the error reply is written
       return new ResponseError(ErrorCodes.InvalidRequest, 'ElixirScope recording server: wrong or missing initializationOptions.token', { retry: false });
     }
     authorized = true;
+    reader.authenticated();
     const ws = params.capabilities.workspace;
     client.lensRefresh = !!ws?.codeLens?.refreshSupport;
     client.hintRefresh = !!ws?.inlayHint?.refreshSupport;

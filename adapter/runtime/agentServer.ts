@@ -1,5 +1,6 @@
 // Loopback listener the agent connects to. The first frame must be a Hello carrying this session's
-// random token and our protocol version; anything else is logged and the socket closed.
+// random token and our protocol version; anything else is logged and the socket closed. Before that,
+// the pre-authentication limits of ./preAuth apply (Hello-sized frames, 5 s, 16 pending connections).
 import * as crypto from 'crypto';
 import { EventEmitter } from 'events';
 import * as net from 'net';
@@ -7,8 +8,7 @@ import { elixirscope } from '../gen/wire';
 import { PROTOCOL_VERSION } from '../gen/version';
 import { AgentConnection, AgentInfo } from './agentConnection';
 import { DEFAULT_FRAME_CAP, encodeFrame, FrameDecoder } from './framing';
-
-const HANDSHAKE_TIMEOUT_MS = 5_000;
+import { PendingConnections, tokensMatch } from './preAuth';
 
 export interface AgentServerEvents {
   agent: [AgentConnection];
@@ -19,6 +19,7 @@ export class AgentServer extends EventEmitter<AgentServerEvents> {
   readonly token = crypto.randomBytes(24).toString('hex');
   private server: net.Server | undefined;
   private accepted: AgentConnection | undefined;
+  private readonly pendingConnections = new PendingConnections((reason) => this.emit('rejected', reason));
 
   constructor(private readonly frameCap = DEFAULT_FRAME_CAP) {
     super();
@@ -47,46 +48,35 @@ export class AgentServer extends EventEmitter<AgentServerEvents> {
   }
 
   private onSocket(socket: net.Socket): void {
-    const decoder = new FrameDecoder(this.frameCap);
-    const reject = (reason: string) => {
-      this.emit('rejected', reason);
-      socket.destroy();
-    };
-    const timer = setTimeout(() => {
-      socket.off('close', onEarlyClose);
-      reject('no Hello within 5 s');
-    }, HANDSHAKE_TIMEOUT_MS);
-    socket.on('error', () => undefined);
-    const onEarlyClose = () => {
-      clearTimeout(timer);
-      this.emit('rejected', 'connection closed before sending a Hello');
-    };
-    socket.once('close', onEarlyClose);
+    const pending = this.pendingConnections.admit(socket);
+    if (!pending) return;
+    // Until the Hello is checked only a Hello-sized frame is buffered: an unauthenticated peer cannot
+    // make us hold a full 16 MiB frame.
+    const decoder = new FrameDecoder(Math.min(this.frameCap, this.pendingConnections.limits.maxFrameBytes));
     const onData = (chunk: Buffer) => {
+      if (!pending.received(chunk.length)) return;
       let frames: Buffer[];
       try {
         frames = decoder.push(chunk);
       } catch (err) {
-        clearTimeout(timer);
         socket.off('data', onData);
-        socket.off('close', onEarlyClose);
-        reject((err as Error).message);
+        pending.reject(`before authenticating: ${(err as Error).message}`);
         return;
       }
       if (frames.length === 0) return;
-      clearTimeout(timer);
       socket.off('data', onData);
-      socket.off('close', onEarlyClose);
       const [first, ...rest] = frames;
       const verdict = this.authenticate(first);
       if (typeof verdict === 'string') {
-        reject(verdict);
+        pending.reject(verdict);
         return;
       }
       if (this.accepted) {
-        reject(`a second agent (${verdict.node}, OS pid ${verdict.osPid}) tried to join the session`);
+        pending.reject(`a second agent (${verdict.node}, OS pid ${verdict.osPid}) tried to join the session`);
         return;
       }
+      pending.authenticated();
+      decoder.cap = this.frameCap;
       socket.write(encodeFrame(elixirscope.AdapterMessage.encode({ welcome: { protocolVersion: PROTOCOL_VERSION } }).finish()));
       const conn = new AgentConnection(socket, verdict, decoder);
       this.accepted = conn;
@@ -106,9 +96,7 @@ export class AgentServer extends EventEmitter<AgentServerEvents> {
     }
     const hello = msg.hello as elixirscope.Hello | null;
     if (!hello) return 'first frame is not a Hello';
-    const expected = Buffer.from(this.token);
-    const given = Buffer.from(hello.token ?? '');
-    if (given.length !== expected.length || !crypto.timingSafeEqual(given, expected)) return 'wrong session token';
+    if (!tokensMatch(hello.token ?? '', this.token)) return 'wrong session token';
     if (hello.protocolVersion !== PROTOCOL_VERSION) {
       return `agent speaks protocol version ${hello.protocolVersion}, the adapter ${PROTOCOL_VERSION}`;
     }

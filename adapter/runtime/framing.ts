@@ -15,7 +15,8 @@ export class FrameDecoder {
   private chunks: Buffer[] = [];
   private buffered = 0;
 
-  constructor(private readonly cap: number = DEFAULT_FRAME_CAP) {}
+  /** `cap` may be raised later: the agent port decodes the Hello under the small pre-authentication cap. */
+  constructor(public cap: number = DEFAULT_FRAME_CAP) {}
 
   /**
    * Adds a chunk; returns the frames it completed. Throws FrameTooLargeError on an oversized header,
