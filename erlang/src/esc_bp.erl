@@ -27,7 +27,8 @@
 %%   3. A call that hits arrives as {trace_ts, Pid, call, {M, F, Args}, Tag, Ts} (one element
 %%      more than an untagged call) with Tag = {esc_bp, Ids} (the VM checked everything) or
 %%      {esc_bp_check, Ids} (the agent must check). on_hit(Prepared, Msg, Counts) returns what to
-%%      do: [{stop, Id}] and [{log, Id, Text}], plus the matched clause and named bindings for the
+%%      do: [{stop, Id}] and [{log, Id, Text}] ({cond_raised, Id, What}: the condition raised, so
+%%      it counts as false; esc_bps counts it), plus the matched clause and named bindings for the
 %%      CALL (or LINE) event, and the updated hit counts. Calls on a probe stub module
 %%      ('esc_probe@...', see esc_probe) are LINE events: esc_probe:line_event/1.
 %%   4. On disconnect: esc_probe:restore_all() (also automatic when the `owner` given to prepare
@@ -54,14 +55,17 @@
 
 %% ------------------------------------------------------------------ prepare
 
-%% Opts: ebin_dirs => [Dir] (see esc_bp_resolve), owner => pid() (restores probes when it exits).
+%% Opts: ebin_dirs => [Dir] (see esc_bp_resolve), owner => pid() (restores probes when it exits),
+%% allow_side_effects => boolean() (default false: conditions and log messages may only call
+%% functions on esc_pure's allow-list; anything else leaves the breakpoint unverified, naming it).
 -spec prepare(spec(), map()) -> {ok, prepared()} | {error, #{reason := atom(), message := binary()}}.
 prepare(#{id := Id} = Spec, Opts) ->
+    Effects = case maps:get(allow_side_effects, Opts, false) of true -> allow; _ -> refuse end,
     try
         Cond = case text(maps:get(condition, Spec, undefined)) of
                    none -> none;
                    Src -> case esc_bp_cond:parse(Src) of
-                              {ok, Ast} -> Ast;
+                              {ok, Ast} -> {Ast, Effects};
                               {error, M1} -> throw({invalid_condition, M1})
                           end
                end,
@@ -71,7 +75,7 @@ prepare(#{id := Id} = Spec, Opts) ->
               end,
         Log = case text(maps:get(log_message, Spec, undefined)) of
                   none -> none;
-                  LSrc -> case esc_bp_cond:log_message(LSrc) of
+                  LSrc -> case esc_bp_cond:log_message(LSrc, Effects) of
                               {ok, L} -> L;
                               {error, M3} -> throw({invalid_log_message, M3})
                           end
@@ -124,8 +128,8 @@ probe_names(Names) ->
                     || {K, N} <- lists:zip(lists:seq(1, length(Names)), Names)]).
 
 compile(none, _Names) -> none;
-compile(Ast, Names) ->
-    case esc_bp_cond:compile(Ast, Names) of
+compile({Ast, Effects}, Names) ->
+    case esc_bp_cond:compile(Ast, Names, Effects) of
         {ok, C} -> C;
         {error, Msg} -> {error, Msg}
     end.
@@ -325,7 +329,7 @@ match_specs(Prepared, {_, _, Arity} = MFA, Base) ->
                   end,
     Clauses = case Entries of
                   [] -> [];
-                  [{_, #{probe := _}} | _] -> probe_ms(Arity, Entries, BaseActions);
+                  [{_, #{probe := _}} | _] -> probe_ms(Arity, Entries, Base, BaseActions);
                   _ -> call_ms(MFA, Entries, Base, BaseActions)
               end,
     Ms = Clauses ++ Base,
@@ -341,9 +345,9 @@ is_message(_) -> false.
 
 ids(Entries) -> lists:usort([Id || {Id, _} <- Entries]).
 
-probe_ms(Arity, Entries, BaseActions) ->
+probe_ms(Arity, Entries, Base, BaseActions) ->
     Head = [list_to_atom([$$ | integer_to_list(K)]) || K <- lists:seq(1, Arity)],
-    combine(Head, [[]], [{Id, C} || {Id, #{condition := C}} <- Entries], BaseActions).
+    combine(Head, [[]], [{Id, C} || {Id, #{condition := C}} <- Entries], Base, BaseActions).
 
 %% For each clause up to the last targeted one: the targeted clause's breakpoint clauses, then
 %% (when a later clause is targeted) a blocker, so arguments that select this clause never reach
@@ -352,7 +356,7 @@ probe_ms(Arity, Entries, BaseActions) ->
 call_ms({M, F, A}, Entries, Base, BaseActions) ->
     case lists:any(fun({_, #{clause := C}}) -> C =:= 0 end, Entries) of
         true ->
-            combine(['_' || _ <- lists:seq(1, A)], [[]], [{Id, C} || {Id, #{condition := C}} <- Entries], BaseActions);
+            combine(['_' || _ <- lists:seq(1, A)], [[]], [{Id, C} || {Id, #{condition := C}} <- Entries], Base, BaseActions);
         false ->
             {ok, Lang, Clauses} = esc_bp_bind:clauses(M, F, A),
             Last = lists:max([C || {_, #{clause := C}} <- Entries]),
@@ -365,7 +369,7 @@ clauses_ms([{I, _, Form} | Rest], Lang, Entries, Base, BaseActions, Last, Exact)
     Here = [{Id, C} || {Id, #{clause := CI, condition := C}} <- Entries, CI =:= I],
     Mine = case Here of
                [] -> [];
-               _ when Exact, HExact -> combine(Head, Guards, Here, BaseActions);
+               _ when Exact, HExact -> combine(Head, Guards, Here, Base, BaseActions);
                _ -> [{Head, G, [{message, {const, {esc_bp_check, lists:usort([Id || {Id, _} <- Here])}}}
                                 | BaseActions]} || G <- Guards]
            end,
@@ -383,16 +387,32 @@ blocker(Head, Guards, Base) ->
 %% Match-spec clauses for the breakpoints of one function clause: with at most ?MAX_COMBINED
 %% breakpoints, one clause per subset (largest first) so the message names every breakpoint
 %% whose condition holds; beyond that, or when a condition has no guard form, the agent checks.
-combine(Head, Guards, Bps, BaseActions) ->
+%%
+%% A guard that raises (hd([]), map_get of a missing key) only fails its clause, which would make
+%% a raising condition silently false. For conditions that can raise (esc_bp_raised:may_raise/1),
+%% a subset's clause also requires the others to evaluate (is_atom: a guard that does not raise is
+%% true or false), then "all evaluated, none held" falls through to Base as a blocker would, and
+%% what is left (one raised) goes to the agent, whose fun raises again and counts it (esc_bps). A
+%% false condition still sends nothing; one that can raise is evaluated twice.
+combine(Head, Guards, Bps, Base, BaseActions) ->
     Tag = fun(T, Ids) -> [{message, {const, {T, Ids}}} | BaseActions] end,
     AllMs = lists:all(fun({_, C}) -> C =:= none orelse maps:get(ms, C) =/= none end, Bps),
+    Evaluated = fun(Set) -> [{is_atom, G} || {_, C} <- Set, C =/= none, G <- [maps:get(ms, C)],
+                                             esc_bp_raised:may_raise(G)] end,
     case AllMs andalso length(Bps) =< ?MAX_COMBINED of
         true ->
             Subsets = lists:sort(fun(A, B) -> length(A) >= length(B) end, subsets(Bps)),
             %% Conditions first: they are usually false, and a test that raises (e.g. map_get
             %% before the clause's own type tests) fails the clause just the same.
-            [{Head, [maps:get(ms, C) || {_, C} <- S, C =/= none] ++ G, Tag(esc_bp, lists:usort([Id || {Id, _} <- S]))}
-             || S <- Subsets, G <- Guards];
+            Hits = [{Head, [maps:get(ms, C) || {_, C} <- S, C =/= none] ++ Evaluated(Bps -- S) ++ G,
+                     Tag(esc_bp, lists:usort([Id || {Id, _} <- S]))}
+                    || S <- Subsets, G <- Guards],
+            case Evaluated(Bps) of
+                [] -> Hits;
+                AllEvaluated ->
+                    Hits ++ blocker(Head, [AllEvaluated ++ G || G <- Guards], Base)
+                        ++ [{Head, G, Tag(esc_bp_check, lists:usort([Id || {Id, _} <- Bps]))} || G <- Guards]
+            end;
         false ->
             [{Head, G, Tag(esc_bp_check, lists:usort([Id || {Id, _} <- Bps]))} || G <- Guards]
     end.
@@ -408,7 +428,7 @@ subsets([X | Rest]) ->
 %% the condition), kept by the caller. Returns the actions, the event's clause/line/bindings
 %% (none when the arguments match no targeted clause), and the new counts.
 -spec on_hit([prepared()], tuple(), #{pos_integer() => non_neg_integer()} | fun((pos_integer()) -> pos_integer())) ->
-          {[{stop, pos_integer()} | {log, pos_integer(), binary()}],
+          {[{stop, pos_integer()} | {log, pos_integer(), binary()} | {cond_raised, pos_integer(), binary()}],
            #{clause := non_neg_integer(), line := non_neg_integer(), bindings := [{binary(), term()}]} | none,
            #{pos_integer() => non_neg_integer()}}.
 on_hit(Prepared, Msg, Counts) ->
@@ -418,8 +438,11 @@ on_hit(Prepared, Msg, Counts) ->
             Mode = element(1, Tag),
             Ids = element(2, Tag),
             Bound = bound(MFA, Args),
-            Hits = [P || #{id := Id} = P <- Prepared, lists:member(Id, Ids), hit(P, MFA, Mode, Bound)],
-            lists:foldl(fun(#{id := Id, hit := H, log := Log}, {Acts, B, Cs}) ->
+            Hits = [{P, R} || #{id := Id} = P <- Prepared, lists:member(Id, Ids),
+                              R <- [hit(P, MFA, Mode, Bound)], R =/= false],
+            lists:foldl(fun({#{id := Id}, {raised, Why}}, {Acts, B, Cs}) ->
+                                {Acts ++ [{cond_raised, Id, Why}], B, Cs};
+                           ({#{id := Id, hit := H, log := Log}, true}, {Acts, B, Cs}) ->
                                 {N, Cs2} = count(Id, Cs),
                                 case esc_bp_cond:hit_ok(H, N) of
                                     false -> {Acts, B, Cs2};
@@ -455,13 +478,18 @@ bound({Stub, F, _} = _MFA, Args) ->
 bindings_of(none) -> [];
 bindings_of(#{bindings := B}) -> B.
 
+%% true when an entry for this call passes, else {raised, What} when a condition raised, else false.
 hit(#{entries := Es}, MFA, Mode, Bound) ->
-    lists:any(fun(#{mfa := M, clause := CI, condition := C} = E) ->
-                      M =:= MFA andalso
-                          (maps:is_key(probe, E) orelse CI =:= 0 orelse
-                           (Bound =/= none andalso CI =:= maps:get(clause, Bound))) andalso
-                          (Mode =:= esc_bp orelse C =:= none orelse esc_bp_cond:eval(C, bindings_of(Bound)))
-              end, Es).
+    Here = [C || #{mfa := M, clause := CI, condition := C} = E <- Es, M =:= MFA,
+                 maps:is_key(probe, E) orelse CI =:= 0 orelse
+                     (Bound =/= none andalso CI =:= maps:get(clause, Bound))],
+    lists:foldl(fun(_, true) -> true;
+                   (C, Acc) ->
+                        case Mode =:= esc_bp orelse C =:= none orelse esc_bp_cond:try_eval(C, bindings_of(Bound)) of
+                            false -> Acc;
+                            Passed -> Passed
+                        end
+                end, false, Here).
 
 %% ------------------------------------------------------------------ helpers
 

@@ -17,6 +17,11 @@
 %%   the agent over the named bindings of each call); the match spec then only filters on the
 %%   clause head and tags the message for that check.
 %% A condition that does not parse or compile is {error, Message} with the compiler's message.
+%% With side effects refused (compile/3, log_message/2: the default unless the launch configuration
+%% sets allowSideEffects), a condition or log message part calling anything off esc_pure's allow-list
+%% is {error, Message} naming the call, and the fun runs esc_pure's rewrite of the expression
+%% (`x.f` reads a map field, never calls a module held in x). The match spec is the same either way:
+%% it holds only guard BIFs. try_eval/2 says when a condition raised, so the agent can count it.
 %% Elixir is called dynamically ('Elixir.Code'), so the agent compiles without it.
 %%
 %% Hit conditions (`3`, `== 3`, `>= 3`, `> 3`, `< 3`, `<= 3`, `!= 3`, `% 10`; a bare number means
@@ -24,8 +29,8 @@
 %% {state.id}"`, `\{` for a literal brace) are pure functions over a hit count / bindings.
 -module(esc_bp_cond).
 
--export([parse/1, compile/2, guard/2, head/2, eval/2, truthy/1,
-         hit_condition/1, hit_ok/2, log_message/1, format_log/2, ms_ok/1]).
+-export([parse/1, compile/2, compile/3, guard/2, head/2, eval/2, try_eval/2, truthy/1,
+         hit_condition/1, hit_ok/2, log_message/1, log_message/2, format_log/2, ms_ok/1]).
 
 -export_type([condition/0, head/0, hit/0, log/0]).
 
@@ -39,7 +44,10 @@
 -type head() :: #{head := list(), guards := [[term()]], names := #{binary() => term()},
                   exact := boolean()}.
 -type hit() :: none | {'>=' | '>' | '==' | '<' | '=<' | '/=' | 'rem', non_neg_integer()}.
--type log() :: [binary() | {expr, binary(), term()}].
+-type log() :: [binary() | {expr | pure_expr, binary(), term()}].
+%% Whether conditions and log messages may call functions off the pure allow-list.
+-type effects() :: allow | refuse.
+-export_type([effects/0]).
 
 -define(MS_BIFS, [is_atom, is_binary, is_bitstring, is_float, is_function, is_integer, is_list,
                   is_map, is_number, is_pid, is_port, is_reference, is_tuple, is_map_key, map_get,
@@ -81,7 +89,11 @@ syntax_message(Meta, Msg, Token) ->
 %% Compiles a parsed condition for a clause whose source names are Available: a match-spec guard
 %% when the subset allows, and a fun (validated by Elixir's compiler) always when Elixir is there.
 -spec compile(term(), #{binary() => term()} | [binary()]) -> {ok, condition()} | {error, binary()}.
-compile(Ast0, Names) when is_map(Names) ->
+compile(Ast, Names) -> compile(Ast, Names, allow).
+
+%% The same, refusing calls off the pure allow-list when Effects is refuse.
+-spec compile(term(), #{binary() => term()} | [binary()], effects()) -> {ok, condition()} | {error, binary()}.
+compile(Ast0, Names, Effects) when is_map(Names) ->
     Ast = erlang_vars(Ast0, Names),
     case guard(Ast, Names) of
         {unbound, Name} ->
@@ -90,13 +102,26 @@ compile(Ast0, Names) when is_map(Names) ->
                         [Name, case Avail of [] -> "none"; _ -> lists:join(", ", Avail) end])};
         G ->
             Ms = case G of {ok, Guard} -> Guard; _ -> none end,
-            case compile_fun(Ast, maps:keys(Names)) of
+            case compile_checked(Ast, maps:keys(Names), Effects, condition) of
                 {ok, Fn} -> {ok, #{source => to_bin('Elixir.Macro':to_string(Ast)), ast => Ast, ms => Ms, fn => Fn}};
                 {error, _} = E -> E
             end
     end;
-compile(Ast, Names) when is_list(Names) ->
-    compile(Ast, maps:from_list([{N, none} || N <- Names])).
+compile(Ast, Names, Effects) when is_list(Names) ->
+    compile(Ast, maps:from_list([{N, none} || N <- Names]), Effects).
+
+%% compile_fun/2, of esc_pure's rewrite when side effects are refused. A refused expression that
+%% does not compile anyway gets the compiler's message (an undefined function is said as such).
+compile_checked(Ast, Available, allow, _Use) -> compile_fun(Ast, Available);
+compile_checked(Ast, Available, refuse, Use) ->
+    case esc_pure:check(Ast, Use) of
+        {ok, Pure} -> compile_fun(Pure, Available);
+        {refused, Why} ->
+            case compile_fun(Ast, Available) of
+                {error, _} = E -> E;
+                {ok, _} -> {error, Why}
+            end
+    end.
 
 %% In an Erlang source the names are Erlang variables (`Y > 10`), which Elixir reads as aliases:
 %% a one-part alias that names a binding becomes that variable.
@@ -150,15 +175,37 @@ fv(_, Acc) -> Acc.
 %% Evaluates a compiled condition over [{Name, Value}] bindings (agent side). Any exception, or
 %% an unbound name, means false.
 -spec eval(condition(), [{binary(), term()}]) -> boolean().
-eval(#{fn := {Fun, Names}}, Bindings) ->
-    try
-        Values = [case lists:keyfind(N, 1, Bindings) of {_, V} -> V; false -> throw(unbound) end
-                  || N <- Names],
-        truthy(Fun(Values))
-    catch _:_ -> false
+eval(C, Bindings) -> try_eval(C, Bindings) =:= true.
+
+%% eval/2 that also says when the condition itself raised ({raised, What}: the exception's name,
+%% e.g. <<"ArgumentError">>); an unbound name is just false (the clause has no such binding).
+-spec try_eval(condition(), [{binary(), term()}]) -> boolean() | {raised, binary()}.
+try_eval(#{fn := {Fun, Names}}, Bindings) ->
+    case values(Names, Bindings) of
+        unbound -> false;
+        Values ->
+            try truthy(Fun(Values))
+            catch Class:Reason:Stack -> {raised, raised_name(Class, Reason, Stack)}
+            end
     end;
-eval(#{ast := Ast}, Bindings) ->
+try_eval(#{ast := Ast}, Bindings) ->
     try truthy(interp(Ast, maps:from_list(Bindings))) catch _:_ -> false end.
+
+values(Names, Bindings) ->
+    try [case lists:keyfind(N, 1, Bindings) of {_, V} -> V; false -> throw(unbound) end || N <- Names]
+    catch throw:unbound -> unbound
+    end.
+
+%% As Elixir would name it: badarg from hd([]) is an ArgumentError.
+raised_name(error, Reason, Stack) ->
+    Normalized = try 'Elixir.Exception':normalize(error, Reason, Stack) catch _:_ -> Reason end,
+    case Normalized of
+        #{'__struct__' := Mod} when is_atom(Mod) ->
+            case atom_to_binary(Mod, utf8) of <<"Elixir.", Name/binary>> -> Name; Name -> Name end;
+        _ -> fmt("~0tP", [Reason, 4])
+    end;
+raised_name(Class, _Reason, _Stack) ->
+    atom_to_binary(Class, utf8).
 
 -spec truthy(term()) -> boolean().
 truthy(false) -> false;
@@ -612,6 +659,35 @@ log_message(Src) ->
     catch throw:{log_error, Msg} -> {error, Msg}
     end.
 
+%% The same; with Effects refuse a part calling anything off the pure allow-list is an error, and
+%% the parts are pure_expr (format_log/2 then runs only esc_pure's rewrite of them). The clause's
+%% names are not known here: a one-part alias that is not called (`State`, `State.balance`) is read
+%% as the variable it names in an Erlang source; format_log/2 checks again with the real names.
+-spec log_message(binary() | string(), effects()) -> {ok, log()} | {error, binary()}.
+log_message(Src, allow) -> log_message(Src);
+log_message(Src, refuse) ->
+    case log_message(Src) of
+        {ok, Parts} ->
+            Refused = [Why || {expr, _, Ast} <- Parts,
+                              {refused, Why} <- [esc_pure:check(erlang_vars(Ast, alias_names(Ast, #{})), log)]],
+            case Refused of
+                [] -> {ok, [case P of {expr, S, A} -> {pure_expr, S, A}; _ -> P end || P <- Parts]};
+                [Why | _] -> {error, Why}
+            end;
+        Error -> Error
+    end.
+
+alias_names({'__aliases__', _, [Name]}, Acc) when is_atom(Name) -> Acc#{atom_to_binary(Name, utf8) => none};
+alias_names({{'.', _, [{'__aliases__', _, _} = Alias, _]}, Meta, Args}, Acc) when is_list(Meta), is_list(Args) ->
+    case Args =:= [] andalso lists:keyfind(no_parens, 1, Meta) =:= {no_parens, true} of
+        true -> alias_names(Alias, Acc);      % State.balance: a field of the variable State
+        false -> alias_names(Args, Acc)       % Foo.bar(...): a call on the module Foo
+    end;
+alias_names({A, _, Args}, Acc) when is_list(Args) -> alias_names(Args, alias_names(A, Acc));
+alias_names({A, B}, Acc) -> alias_names(B, alias_names(A, Acc));
+alias_names(L, Acc) when is_list(L) -> lists:foldl(fun alias_names/2, Acc, L);
+alias_names(_, Acc) -> Acc.
+
 log_parts([], Text, Acc) -> lists:reverse(add_text(Text, Acc));
 log_parts([$\\, C | T], Text, Acc) when C =:= ${; C =:= $} -> log_parts(T, [C | Text], Acc);
 log_parts([${ | T], Text, Acc) ->
@@ -639,10 +715,10 @@ add_text(Text, Acc) -> [unicode:characters_to_binary(lists:reverse(Text)) | Acc]
 format_log(Parts, Bindings) ->
     B = maps:from_list(Bindings),
     iolist_to_binary([case P of
-                          {expr, Src, Ast} ->
+                          {Kind, Src, Ast} when Kind =:= expr; Kind =:= pure_expr ->
                               try render(interp(Ast, B))
                               catch _:_ ->
-                                      case log_fun(Ast, B) of
+                                      case log_fun(Ast, B, case Kind of expr -> allow; pure_expr -> refuse end) of
                                           {ok, V} -> render(V);
                                           error -> [<<"<error: ">>, Src, <<">">>]
                                       end
@@ -652,14 +728,14 @@ format_log(Parts, Bindings) ->
 
 %% A part outside the interpreted subset (`Enum.count(list)`): compiled once per set of names
 %% (cached in the calling process's dictionary) and run over the bindings.
-log_fun(Ast, B) ->
-    Key = {esc_bp_log_fun, Ast, lists:sort(maps:keys(B))},
+log_fun(Ast, B, Effects) ->
+    Key = {esc_bp_log_fun, Ast, Effects, lists:sort(maps:keys(B))},
     Compiled = case get(Key) of
                    undefined ->
                        Ast2 = erlang_vars(Ast, B),
                        C = case {code:ensure_loaded('Elixir.Code'), guard(Ast2, maps:map(fun(_, _) -> '$1' end, B))} of
                                {_, {unbound, _}} -> {error, unbound};
-                               {{module, _}, _} -> compile_fun(Ast2, maps:keys(B));
+                               {{module, _}, _} -> compile_checked(Ast2, maps:keys(B), Effects, log);
                                _ -> {error, no_elixir}
                            end,
                        put(Key, C),

@@ -12,12 +12,13 @@
 %%   {{bp, Id}, Rec}          Rec = #{id, file, spec, status := ok | pending | error, prepared,
 %%                            message, counter (atomics, shared by encoders), mods := #{M => Md5}}
 %%   {{file, File}, [Id]}     ids per source file (<<>> = function breakpoints)
-%%   {opts, #{owner, sink, ebin_dirs}}, {line_probes, [M]}, {filters, #{raised, crashes}}
+%%   {opts, #{owner, sink, ebin_dirs, allow_side_effects}}, {line_probes, [M]}, {filters, #{raised, crashes}}
 %%   {applied, [Prepared]}    what the trace patterns currently carry (for esc_bp:sync_patterns/3)
 %%   {{base, MFA}, Recorded}  whether the engine records MFA anyway (else a tagged call whose
 %%                            breakpoints did not pass is dropped, not recorded)
 %%   {loaded, N}              number of loaded modules at the last pending retry
 %%   {seen, #{M => Md5}}      md5 of the modules breakpoints/probes touch, at the last refresh
+%%   {{raised, Id}, ...}      conditions that raised, counted and reported by esc_bp_raised
 %%
 %% Semantics:
 %% - set_breakpoints replaces every breakpoint of a file ("" = function breakpoints; one sent
@@ -28,7 +29,10 @@
 %% - Hits: hit/1 is the engine's hit_fun. Conditions decided in the match spec never reach it;
 %%   others are checked by esc_bp:on_hit; hit counts are atomics per breakpoint, so they count
 %%   across encoders. Passing breakpoints without a log message mark the event (hits); log points
-%%   produce LogOutput (logs) and do not mark.
+%%   produce LogOutput (logs) and do not mark. A condition that raises counts as false and is
+%%   counted (esc_bp_raised); the controller's tick tells the adapter, once per breakpoint.
+%% - Side effects: conditions and log messages may call only esc_pure's allow-list unless the
+%%   Configure says allow_side_effects (launch attribute allowSideEffects).
 %% - Reload/recompile: a breakpoint whose module's md5 changed since it was prepared (user reload,
 %%   recompile, probes restored) is prepared again (new clause table, new probes), on the engine's
 %%   on_patterns hook (plan modules) or its on_tick hook (others, pending ones).
@@ -54,7 +58,8 @@ engine_config(Config) ->
     table(),
     Owner = self(),
     O = opts(),
-    ets:insert(?T, {opts, O#{owner => Owner, sink => maps:get(sink, Config, esc_conn)}}),
+    ets:insert(?T, {opts, O#{owner => Owner, sink => maps:get(sink, Config, esc_conn),
+                             allow_side_effects => maps:get(allow_side_effects, Config, false) =:= true}}),
     _ = esc_bp_store:watch(Owner),
     ets:insert(?T, {line_probes, lists:usort([to_atom(M) || M <- maps:get(line_probes, Config, [])])}),
     Config#{hit_fun => fun ?MODULE:hit/1, exc_filter => fun ?MODULE:exc_filter/1,
@@ -123,6 +128,7 @@ hit({trace_ts, _, call, {M, F, Args}, Tag, _} = Msg)
     Ctrs = maps:from_list([{Id, C} || #{id := Id, counter := C} <- Recs]),
     Count = fun(Id) -> atomics:add_get(maps:get(Id, Ctrs), 1, 1) end,
     {Acts, Bound, _} = esc_bp:on_hit([P || #{prepared := P} <- Recs], Msg, Count),
+    [esc_bp_raised:record(Id, What) || {cond_raised, Id, What} <- Acts],
     Stops = [Id || {stop, Id} <- Acts],
     Logs = [{Id, Text} || {log, Id, Text} <- Acts],
     case Stops =:= [] andalso Logs =:= [] andalso not lookup({base, {M, F, length(Args)}}, false) of
@@ -154,7 +160,10 @@ on_patterns(_Mods, Base) ->
 on_tick(Base) ->
     case ets:info(?T) of
         undefined -> ok;
-        _ -> refresh(Base, false)
+        _ ->
+            refresh(Base, false),
+            Sink = #{sink => maps:get(sink, opts(), esc_conn)},
+            esc_bp_raised:report(fun where/1, fun(Msg) -> catch esc_trace_sink:message(Sink, Msg) end)
     end.
 
 %% Removes every breakpoint pattern (engine cleanup: any process, safe to repeat). The set is
@@ -197,7 +206,7 @@ new_bp(File, Spec, Prev) ->
              end,
     Counter = case Prev of
                   #{Id := #{spec := BpSpec, counter := C}} -> C;
-                  _ -> atomics:new(1, [])
+                  _ -> esc_bp_raised:forget(Id), atomics:new(1, [])
               end,
     Rec = prepare(#{id => Id, file => File, spec => BpSpec, counter => Counter}),
     ets:insert(?T, {{bp, Id}, Rec}),
@@ -206,7 +215,7 @@ new_bp(File, Spec, Prev) ->
 prepare(#{spec := Spec} = Rec) ->
     O = opts(),
     Dirs = maps:get(ebin_dirs, O, []),
-    POpts = maps:merge(#{ebin_dirs => Dirs}, maps:with([owner], O)),
+    POpts = maps:merge(#{ebin_dirs => Dirs}, maps:with([owner, allow_side_effects], O)),
     Loadable = load_function_module(Spec, Dirs),
     R = case Spec of
             #{line := 0} -> {error, #{reason => no_code, message => <<"No line given.">>}};
@@ -278,6 +287,22 @@ state(#{id := Id, status := ok, prepared := P, message := Msg} = R) ->
       module => case maps:keys(maps:get(mods, R)) of [M | _] -> atom_to_binary(M, utf8); [] -> <<>> end};
 state(#{id := Id, spec := Spec, message := Msg}) ->
     #{id => Id, verified => false, line => maps:get(line, Spec, 0), message => Msg, module => <<>>}.
+
+%% How a raised-condition notice names breakpoint Id: its file relative to the node's working
+%% directory (the project, for a launch) and line, or its function.
+where(Id) ->
+    case ets:lookup(?T, {bp, Id}) of
+        [{_, #{spec := #{function := F}}}] -> {ok, F};
+        [{_, #{file := File} = R}] ->
+            Line = case R of #{status := ok, prepared := P} -> line_of(R, P); #{spec := S} -> maps:get(line, S, 0) end,
+            Rel = case file:get_cwd() of
+                      {ok, Cwd} ->
+                          case string:prefix(File, [Cwd, "/"]) of nomatch -> File; Rest -> Rest end;
+                      _ -> File
+                  end,
+            {ok, io_lib:format("~ts:~b", [Rel, Line])};
+        [] -> gone
+    end.
 
 %% Function breakpoints: the head line of the first clause.
 line_of(_R, #{kind := function, entries := Es}) ->

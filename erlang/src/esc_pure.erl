@@ -1,6 +1,7 @@
 %% The pure allow-list: which calls an expression may make when it must not change the program
-%% (hovers and watches; breakpoint conditions can use the same list), and the check of an Elixir
-%% expression against it. The one place that says what "pure" means for the agent.
+%% (hovers and watches, breakpoint conditions and log messages unless the launch configuration sets
+%% allowSideEffects), and the check of an Elixir expression against it. The one place that says
+%% what "pure" means for the agent.
 %%
 %% check/1 walks the quoted expression (Code.string_to_quoted) and refuses, with the reason, any
 %% call not on the list (local calls are Kernel's), calls of anonymous funs or of a module held in
@@ -14,14 +15,18 @@
 %% than the checked expression and the listed functions can run.
 -module(esc_pure).
 
--export([check/1, allowed/3, call/3, field/2]).
+-export([check/1, check/2, allowed/3, call/3, field/2]).
+
+%% Who asks: the refusal is worded for them (a condition's names the launch attribute that allows it).
+-type use() :: hover | condition | log.
+-export_type([use/0]).
 
 %% Kernel functions and operators (local calls).
 -define(KERNEL, [abs, binary_part, bit_size, byte_size, ceil, 'div', elem, floor, hd, is_atom, is_binary,
                  is_bitstring, is_boolean, is_float, is_function, is_integer, is_list, is_map, is_map_key,
                  is_nil, is_number, is_pid, is_port, is_reference, is_tuple, is_struct, is_exception,
                  length, map_size, max, min, 'rem', round, tl, trunc, tuple_size, to_string,
-                 to_charlist, inspect, get_in, put_in, put_elem, 'not', '+', '-', '*', '/', '==', '!=',
+                 to_charlist, inspect, get_in, put_in, put_elem, self, node, 'match?', 'not', '+', '-', '*', '/', '==', '!=',
                  '===', '!==', '<', '>', '<=', '>=', 'and', 'or', '&&', '||', '!', '<>', '++', '--',
                  '..', '..//', '=', sigil_w, sigil_s, sigil_c, sigil_W, sigil_S, sigil_C]).
 
@@ -56,12 +61,15 @@
                is_reference, is_function, integer_to_binary, integer_to_list, float_to_binary,
                atom_to_binary, atom_to_list, binary_to_list, list_to_binary, list_to_tuple,
                tuple_to_list, iolist_to_binary, iolist_size, phash2, max, min, term_to_binary,
-               external_size, map_get, is_map_key, binary_part, '+', '-', '*', '/', 'div', 'rem',
+               external_size, map_get, is_map_key, binary_part, self, node, '+', '-', '*', '/', 'div', 'rem',
                '==', '/=', '=:=', '=/=', '<', '>', '=<', '>=', 'and', 'or', 'not'],
     lists => [reverse, nth, nthtail, sum, max, min, member, keyfind, keymember, sort, usort, seq,
               flatten, sublist, last, append, zip, unzip, nth, split, prefix, suffix, subtract],
     maps => [get, find, is_key, keys, values, to_list, size, from_list, put, remove, merge, with, without],
-    proplists => [get_value, get_all_values, is_defined, get_keys]}).
+    proplists => [get_value, get_all_values, is_defined, get_keys],
+    %% Reads of shared state: conditions test them (a private table raises, as for any process).
+    'Elixir.Process' => ['alive?', info, whereis],
+    ets => [lookup, lookup_element, member, info]}).
 
 %% Calls whose arguments go through a protocol or Access: a user struct there would run its own code.
 -define(GUARDED, ['Elixir.Enum', 'Elixir.Access', 'Elixir.String.Chars', 'Elixir.List.Chars', 'Elixir.Inspect']).
@@ -75,12 +83,29 @@
 allowed(M, F, _A) ->
     lists:member(F, maps:get(M, ?MODULES, [])).
 
-%% Checks (and rewrites, see the header) a quoted Elixir expression.
+%% Checks (and rewrites, see the header) a quoted Elixir expression for a hover or a watch.
 -spec check(term()) -> {ok, term()} | {refused, binary()}.
-check(Ast) ->
+check(Ast) -> check(Ast, hover).
+
+%% The same check, the refusal worded for Use.
+-spec check(term(), use()) -> {ok, term()} | {refused, binary()}.
+check(Ast, Use) ->
     try {ok, walk(Ast)}
-    catch throw:{esc_impure, Why} -> {refused, iolist_to_binary(Why)}
+    catch throw:{esc_impure, Why} -> {refused, iolist_to_binary(refusal(Use, Why))}
     end.
+
+-define(OPT_IN, "; set \"allowSideEffects\": true in the launch configuration to allow it").
+
+refusal(hover, {call, Name}) ->
+    [Name, " is not on the pure allow-list (hovers and watches only call functions that cannot change the program)"];
+refusal(hover, {form, Show}) -> [Show, " is not allowed in hovers and watches"];
+refusal(hover, Text) -> Text;
+refusal(Use, {call, Name}) -> [what(Use), " calls ", Name, ", which may have side effects", ?OPT_IN];
+refusal(Use, {form, Show}) -> [what(Use), " uses ", Show, ", which may have side effects", ?OPT_IN];
+refusal(Use, Text) -> [what(Use), ": ", Text, ?OPT_IN].
+
+what(condition) -> "condition";
+what(log) -> "log message".
 
 %% ---------------------------------------------------------------- the walk
 
@@ -146,7 +171,7 @@ walk({Name, Meta, Args} = C) when is_atom(Name), is_list(Args) ->
         false when Name =:= '@'; Name =:= '^'; Name =:= quote; Name =:= unquote; Name =:= import;
                    Name =:= require; Name =:= alias; Name =:= use; Name =:= 'receive'; Name =:= 'try';
                    Name =:= 'for'; Name =:= with; Name =:= super ->
-            refuse("~ts is not allowed in hovers and watches", [show(C)]);
+            throw({esc_impure, {form, show(C)}});
         false -> not_listed('Elixir.Kernel', Name, Arity)
     end;
 walk({A, B}) -> {walk(A), walk(B)};
@@ -190,8 +215,7 @@ module_of(A) when is_atom(A) -> {ok, A};
 module_of(_) -> none.
 
 not_listed(Mod, F, Arity) ->
-    refuse("~ts/~b is not on the pure allow-list (hovers and watches only call functions that cannot "
-           "change the program)", [mfa_name(Mod, F), Arity]).
+    throw({esc_impure, {call, io_lib:format("~ts/~b", [mfa_name(Mod, F), Arity])}}).
 
 mfa_name('Elixir.Kernel', F) -> atom_to_binary(F, utf8);
 mfa_name(Mod, F) ->
