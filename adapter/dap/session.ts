@@ -7,7 +7,7 @@ import { Errors, ScopeFailure } from '../errors';
 import { CustomEvents, CustomRequests, type LanguageServerEventBody } from '../protocol/customDap';
 import { startRecordingLanguageServer, type RecordingLanguageServer } from '../lsp/server';
 import { DebugRuntime } from '../runtime/debugRuntime';
-import { createLogger, Logger } from '../runtime/log';
+import { createLogger, Logger, redactConfig } from '../runtime/log';
 import { type FrameInfo, type Moved, type MoveResult } from '../store';
 import { locateFrame } from './callbackFrame';
 import { SourceClauses } from './clauses';
@@ -128,7 +128,8 @@ export class ElixirScopeSession extends LoggingDebugSession {
 
   /** launch: compile the Mix project, start it with the agent, apply the trace plan; then accept breakpoints. */
   protected override async launchRequest(response: DebugProtocol.LaunchResponse, args: DebugProtocol.LaunchRequestArguments): Promise<void> {
-    this.log.log('info', `launch ${JSON.stringify(args)}`);
+    this.log.log('info', `launch ${JSON.stringify(redactConfig(args))}`);
+    this.sayLogNotice();
     try {
       await this.runtime.launch(toLaunchOptions(args));
       this.sendResponse(response);
@@ -142,7 +143,8 @@ export class ElixirScopeSession extends LoggingDebugSession {
 
   /** attach: load the agent into a running node over distribution; the node is never restarted. */
   protected override async attachRequest(response: DebugProtocol.AttachResponse, args: DebugProtocol.AttachRequestArguments): Promise<void> {
-    this.log.log('info', `attach ${JSON.stringify(args)}`);
+    this.log.log('info', `attach ${JSON.stringify(redactConfig(args))}`);
+    this.sayLogNotice();
     try {
       await this.runtime.attach(toAttachOptions(args));
       this.sendResponse(response);
@@ -152,6 +154,11 @@ export class ElixirScopeSession extends LoggingDebugSession {
       await this.runtime.terminate();
       this.fail(response, err);
     }
+  }
+
+  /** The shared log folder was refused (another user's, or writable by others): say so once. */
+  private sayLogNotice(): void {
+    if (this.log.notice) this.sendEvent(new OutputEvent(`[ElixirScope] ${this.log.notice}\n`, 'console'));
   }
 
   /** supportsConditionalBreakpoints / HitConditional / LogPoints: one source file's breakpoints. */

@@ -2,6 +2,9 @@
 // distribution, and on detach removes it again. The target node is never restarted.
 import { ChildProcess, spawn } from 'child_process';
 import * as crypto from 'crypto';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import * as readline from 'readline';
 import { Errors, ScopeFailure } from '../errors';
 
@@ -25,14 +28,20 @@ export class AttachHelper {
     const host = node.split('@')[1];
     const nameFlag = host.includes('.') ? '-name' : '-sname';
     const self = `esc_attach_${crypto.randomBytes(4).toString('hex')}${host.includes('.') ? `@${host}` : ''}`;
-    const args = ['-hidden', '-noshell', nameFlag, self, '-pa', ebin, ...(cookie ? ['-setcookie', cookie] : []), '-s', 'esc_attach', 'main'];
+    if (cookie !== undefined && /[\r\n\0]/.test(cookie)) throw new ScopeFailure(Errors.invalidLaunchConfig, { details: '"cookie" must be a single line' });
+    // Never `-setcookie`: a command line is readable by every local user (ps). The token goes by
+    // the environment, which only this user can read.
+    const cookieHome = cookie ? privateCookieHome(cookie) : undefined;
+    const forgetCookie = () => cookieHome && fs.rmSync(cookieHome, { recursive: true, force: true });
+    const args = ['-hidden', '-noshell', nameFlag, self, '-pa', ebin, '-s', 'esc_attach', 'main'];
     const child = spawn('erl', args, {
-      env: { ...process.env, ESC_TARGET: node, ESC_PORT: String(port), ESC_TOKEN: token, ERL_AFLAGS: '' },
+      env: { ...process.env, ...(cookieHome ? { HOME: cookieHome, XDG_CONFIG_HOME: cookieHome } : {}), ESC_TARGET: node, ESC_PORT: String(port), ESC_TOKEN: token, ERL_AFLAGS: '' },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     this.child = child;
     child.on('error', () => this.push(undefined));
     child.on('close', () => {
+      forgetCookie();
       this.closed = true;
       this.push(undefined);
     });
@@ -41,6 +50,7 @@ export class AttachHelper {
     readline.createInterface({ input: child.stdout! }).on('line', (l) => this.push(l));
 
     const line = await this.nextLine(ATTACH_TIMEOUT_MS);
+    forgetCookie(); // read at boot: the helper answers only once it is connected
     if (line?.startsWith('ok ')) {
       const [, otp, apps = ''] = line.split(' ');
       return { otpRelease: otp, ownApps: apps.split(',').filter(Boolean) };
@@ -80,4 +90,14 @@ export class AttachHelper {
       });
     });
   }
+}
+
+/**
+ * A fresh folder only this user can enter (0700) holding `.erlang.cookie` (0400). As the helper's
+ * HOME it gives erl its cookie at boot, the way ~/.erlang.cookie does, without any command line.
+ */
+function privateCookieHome(cookie: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'elixir-scope-cookie-'));
+  fs.writeFileSync(path.join(dir, '.erlang.cookie'), cookie, { mode: 0o400, flag: 'wx' });
+  return dir;
 }

@@ -153,6 +153,7 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
   /** Loads the agent into a running node over distribution and applies the trace plan. */
   async attach(opts: AttachOptions): Promise<void> {
     this.useRecordingLimits(opts.recording);
+    this.log.redact(opts.cookie);
     const server = this.startServer();
     const port = await server.listen();
     const helper = new AttachHelper();
@@ -259,6 +260,7 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
   private startServer(): AgentServer {
     const server = new AgentServer();
     this.server = server;
+    this.log.redact(server.token);
     server.on('rejected', (reason) => {
       this.log.log('warn', `agent connection rejected: ${reason}`);
       this.emit('output', `[ElixirScope] ${Errors.badToken.code}: rejected an agent connection: ${reason}\n`, 'stderr');
