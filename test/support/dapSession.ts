@@ -61,6 +61,12 @@ export class TracedDebugClient extends DebugClient {
     return this.output;
   }
 
+  /** OS pid of the adapter this client spawned (undefined when it connected to a port), e.g. to read its memory. */
+  get adapterPid(): number | undefined {
+    // DebugClient keeps its child process private; its pid is all a test needs of it.
+    return (this as unknown as { _adapterProcess?: { pid?: number } })._adapterProcess?.pid;
+  }
+
   /** Prints the recorded exchange (used on test failure). */
   dump(): string {
     return this.trace.join('\n');
