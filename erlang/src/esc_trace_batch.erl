@@ -35,13 +35,14 @@
 -spec start_link(map()) -> pid().
 start_link(Opts) ->
     %% Priority: see pace/0 (low while keeping up, normal with a backlog).
+    %% No max_heap_size: a breakpoint hit carries its real arguments, however big, and one term must
+    %% not kill an encoder; the controller bounds the heap over time instead (esc_trace_ctl heap_watch).
     %% A large young heap and binary heap: every captured term makes a binary, and with the default
     %% sizes the binary heap alone forced a collection every few events (~30 % of the encoder's time
     %% on gen_stage's test suite).
     spawn_opt(?MODULE, init, [Opts],
               [link, {message_queue_data, off_heap}, {priority, maps:get(priority, Opts, low)},
-               {min_heap_size, min(233681, maps:get(heap, Opts) div 8)}, {min_bin_vheap_size, 4194304},
-               {max_heap_size, #{size => maps:get(heap, Opts), kill => true, error_logger => true}}]).
+               {min_heap_size, min(233681, maps:get(heap, Opts) div 8)}, {min_bin_vheap_size, 4194304}]).
 
 -spec init(map()) -> no_return().
 init(Ctx) ->
@@ -124,9 +125,17 @@ ts_mono(Msg) ->
 %% Encodes one batch of raw trace messages (arrival order) and hands it to the sink.
 -spec handle([tuple()], map()) -> ok.
 handle(Msgs, Ctx) ->
-    B = lists:foldl(fun(Msg, Acc) -> event(meta_msg(Msg), Ctx, Acc) end, #b{}, Msgs),
+    B = lists:foldl(fun(Msg, Acc) when element(1, Msg) =:= esc_pruned_ts -> pruned(Msg, Ctx, Acc);
+                       (Msg, Acc) -> event(meta_msg(Msg), Ctx, Acc)
+                    end, #b{}, Msgs),
     count_mfas(B#b.counts, Ctx),
     emit(B, Ctx).
+
+%% A message whose big parts the tracer captured (esc_trace_prune): encoded as any other, except
+%% that no term of it travels whole (Term.etf), which would carry the tracer's markers as data; the
+%% level-by-level capture puts each marker's captured bytes in its place.
+pruned(Msg, #{limits := L} = Ctx, Acc) ->
+    event(setelement(1, Msg, trace_ts), Ctx#{limits := setelement(5, L, false)}, Acc).
 
 %% The function a raw trace message is about (for rate accounting), or none.
 -spec mfa_of(tuple()) -> mfa() | none.
@@ -134,6 +143,7 @@ mfa_of({trace_ts, _, call, {M, F, Args}, _}) -> {M, F, length(Args)};
 mfa_of({trace_ts, _, call, {M, F, Args}, _, _}) -> {M, F, length(Args)};
 mfa_of({trace_ts, _, return_from, MFA, _, _}) -> MFA;
 mfa_of({trace_ts, _, exception_from, MFA, _, _}) -> MFA;
+mfa_of(Msg) when element(1, Msg) =:= esc_pruned_ts -> mfa_of(setelement(1, Msg, trace_ts));
 mfa_of(_) -> none.
 
 %% ---------------------------------------------------------------- events

@@ -16,6 +16,9 @@
 -define(TCW_BITS, 7).
 -define(NOTICE_GAP_MS, 5000).
 
+%% Consecutive ticks a data-path process may stay over its heap bound (heap_watch/1).
+-define(HEAVY_TICKS, 8).
+
 -record(s, {owner :: pid(), ctx :: map(), cfg :: map(), safety :: map(),
             mods = #{} :: #{module() => esc_trace_plan:mod_info()},
             matcher :: term(), loaded = #{} :: map(),
@@ -28,7 +31,8 @@
             overload_ticks = 0 :: non_neg_integer(),   % consecutive ticks the tracer had to shed
             mode = full :: full | sampling | suspended | stopped,
             windows = #{} :: #{mfa() => {1..3 | suspended, integer(), non_neg_integer()}},
-            win_out = [] :: [map()]}).
+            win_out = [] :: [map()],
+            heavy = #{} :: #{pid() => pos_integer()}}).
 
 %% Starts the controller for Owner (the connection) and applies Config.
 -spec start(pid(), map()) -> {ok, map()} | {error, term()}.
@@ -66,7 +70,8 @@ init({Owner, Config}) ->
                                            max_mailbox => maps:get(max_mailbox, Safety),
                                            max_encoder_queue => maps:get(max_encoder_queue, Config, 64),
                                            max_queue_bytes => maps:get(max_queue_bytes, Config, 64 * 1024 * 1024),
-                                           counters => Cnt, mfa_tab => Tab, heap => Heap}),
+                                           counters => Cnt, mfa_tab => Tab, heap => Heap,
+                                           limits => limits(Config)}),
     Tcw0 = erlang:system_info(trace_control_word),
     %% OTP >= 27: our own trace session (see esc_tsess); this process and the guard hold its handle.
     TSess = esc_tsess:open(Tracer),
@@ -132,7 +137,7 @@ handle_info({'EXIT', Pid, Reason}, S) when Reason =/= normal ->
     case lists:member(Pid, [S#s.tracer | S#s.encs]) of
         true ->
             say(S, 'ERROR', 2008, io_lib:format("Recording stopped: an agent process (~s) exited (~0p); "
-                                                "its heap limit is ~b words. All trace settings were removed.",
+                                                "its heap bound is ~b words. All trace settings were removed.",
                                                 [role(Pid, S), short(Reason), maps:get(max_heap_words, S#s.safety)])),
             shutdown(S),
             {stop, normal, S#s{mode = stopped}};
@@ -157,6 +162,7 @@ apply_plan(Config, #s{mods = Old, ctx = Ctx} = S) ->
     Cbs = maps:from_list([{M, K} || {M, #{callback_kind := K}} <- maps:to_list(Infos), K =/= none]),
     Hooks = maps:with([hit_fun, exc_filter], Config),
     [E ! {esc_ctx, Hooks#{cb_mods => Cbs, limits => limits(Config)}} || E <- S#s.encs],
+    S#s.tracer ! {esc_limits, limits(Config)},
     S1 = S#s{mods = Infos, matcher = matcher(Config), loaded = loaded_map(),
              ctx = maps:merge(Ctx, Hooks#{cb_mods => Cbs, limits => limits(Config)})},
     patterns_hook(Mods, S1#s{cfg = Config}),
@@ -283,7 +289,7 @@ poll(#s{mods = Mods, loaded = Known, matcher = Matcher} = S) ->
 %% ---------------------------------------------------------------- safety and stats
 
 tick(#s{ctx = #{counters := Cnt, mfa_tab := Tab}, tick = T} = S0) ->
-    S = poll(S0),
+    S = heap_watch(poll(S0)),
     tick_hook(S),
     In = atomics:get(Cnt, ?C_IN),
     Rate = (In - S#s.last_in) * 1000 div S#s.tick_ms,
@@ -477,6 +483,22 @@ stats(#s{ctx = #{counters := Cnt} = Ctx} = S) ->
               mode => atom_to_binary(S#s.mode, utf8)},
     _ = esc_trace_sink:message(Ctx, #{msg => {stats, Stats}}),
     S#s{stats_in = In, stats_at = Now}.
+
+%% The data-path processes have no max_heap_size (one huge traced term must not kill them: the
+%% tracer captures such terms' big parts, see esc_trace_prune), so their bound is kept here: one
+%% that stays over max_heap_words for ?HEAVY_TICKS ticks in a row (a leak, not a big term, which
+%% takes milliseconds) is killed, and its exit stops recording cleanly with notice 2008.
+heap_watch(#s{tracer = Tracer, encs = Encs, heavy = Heavy, safety = #{max_heap_words := Max}} = S) ->
+    S#s{heavy = lists:foldl(
+                  fun(P, H) ->
+                          case erlang:process_info(P, total_heap_size) of
+                              {total_heap_size, W} when W > Max ->
+                                  N = maps:get(P, Heavy, 0) + 1,
+                                  N >= ?HEAVY_TICKS andalso exit(P, kill),
+                                  H#{P => N};
+                              _ -> H
+                          end
+                  end, #{}, [Tracer | Encs])}.
 
 tracer_backlog(#s{tracer = Tracer}) ->
     case erlang:process_info(Tracer, message_queue_len) of

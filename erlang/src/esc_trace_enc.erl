@@ -11,7 +11,7 @@
 %% All functions are pure and run in agent processes only.
 -module(esc_trace_enc).
 
--export([limits/1, term/2, term_io/2, field_io/3, terms/3, str/1, pid_bin/1, field_str/2, varint/1, field_bytes/2, field_varint/2,
+-export([limits/1, term/2, term_io/2, cap_term/2, field_io/3, terms/3, str/1, pid_bin/1, field_str/2, varint/1, field_bytes/2, field_varint/2,
          packed/2, mfa/3, agent_events/1, etf_cost/2, etf/1, fun_name/1, count_rest/1]).
 
 -export_type([limits/0]).
@@ -49,6 +49,12 @@ term(T, L) ->
 term_io(T, {Depth, _, _, Budget, _} = L) ->
     {Io, Sz, _} = cap(T, Depth, L, Budget),
     {Io, Sz}.
+
+%% Encoded Term as iodata, its size and the node budget left (esc_trace_prune keeps the budget
+%% used, so a precaptured part costs the event what it would have cost captured here).
+-spec cap_term(term(), limits()) -> {iodata(), non_neg_integer(), integer()}.
+cap_term(T, {Depth, _, _, Budget, _} = L) ->
+    cap(T, Depth, L, Budget).
 
 %% A length-delimited field holding iodata of known size: {IoData, TotalSize}.
 -spec field_io(pos_integer(), iodata(), non_neg_integer()) -> {iodata(), non_neg_integer()}.
@@ -170,16 +176,25 @@ cap(T, _D, _L, B) when is_reference(T) ->
 cap(T, _D, _L, B) when is_function(T) ->
     {Io, Sz} = lfield(106, fun_msg(T)),
     {Io, Sz, B - 1};
-cap(T, D, {_, _, _, _, false} = L, B) when is_list(T); is_tuple(T); is_map(T) ->
+cap(T, D, L, B) when tuple_size(T) =:= 5, element(1, T) =:= '$esc_precaptured' ->
+    %% A big part the tracer already captured (esc_trace_prune), under these same limits.
+    case esc_trace_prune:precaptured(T) of
+        {Io, Sz, Used} -> {Io, Sz, B - Used};
+        false -> cap_compound(T, D, L, B)
+    end;
+cap(T, D, L, B) ->
+    cap_compound(T, D, L, B).
+
+cap_compound(T, D, {_, _, _, _, false} = L, B) when is_list(T); is_tuple(T); is_map(T) ->
     cap_struct(T, D, L, B);
-cap(T, D, L, B) when is_list(T), T =/= []; is_tuple(T); is_map(T) ->
+cap_compound(T, D, L, B) when is_list(T), T =/= []; is_tuple(T); is_map(T) ->
     case etf_cost(T, B) of
         none -> cap_struct(T, D, L, B);
         Cost ->
             {Io, Sz} = lfield(122, etf(T)),                  % Term.etf: the whole term, exact
             {Io, Sz, B - Cost}
     end;
-cap(T, D, L, B) ->
+cap_compound(T, D, L, B) ->
     cap_struct(T, D, L, B).
 
 %% A compound term too big for the budget: captured level by level, each part again whole when it fits.

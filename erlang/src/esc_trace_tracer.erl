@@ -15,7 +15,9 @@
 %% (pending in `gaps`, bounded). A process's gaps go to its encoder just before the next batch the
 %% encoder gets, so they reach the adapter before the events that follow them (esc_trace_batch
 %% sends them as AgentMessage.gaps); when no batch follows, a timer hands them over.
-%% It runs with max_heap_size and an off-heap message queue, and dies with the controller (link).
+%% Huge terms: a message that makes its heap pass a quarter of the heap limit has its big parts
+%% captured here (esc_trace_prune) before it goes on, so no agent process holds a huge term long.
+%% It runs with an off-heap message queue, and dies with the controller (link).
 -module(esc_trace_tracer).
 
 -export([start_link/1, init/1, bucket/2]).
@@ -24,7 +26,7 @@
 
 -record(t, {buf = [] :: list(), n = 0 :: non_neg_integer(), batch :: pos_integer(),
             encs :: tuple(), nenc :: pos_integer(), max_q :: pos_integer(), max_encq :: pos_integer(),
-            max_bytes :: pos_integer(), heap_flush :: pos_integer(),
+            max_bytes :: pos_integer(), heap_flush :: pos_integer(), limits :: esc_trace_enc:limits(),
             cnt :: atomics:atomics_ref(), tab :: ets:tid() | atom(), gen = 0 :: non_neg_integer(),
             gaps = #{} :: gaps(), gap_timer = false :: boolean()}).
 
@@ -40,9 +42,9 @@
 %% Opts: encoders (list of pids), batch, max_mailbox, max_encoder_queue, counters, mfa_tab, heap.
 -spec start_link(map()) -> pid().
 start_link(Opts) ->
-    spawn_opt(?MODULE, init, [Opts],
-              [link, {message_queue_data, off_heap},
-               {max_heap_size, #{size => maps:get(heap, Opts), kill => true, error_logger => true}}]).
+    %% No max_heap_size: the VM hands this process whatever a traced call carries, and a limit would
+    %% kill it for one huge term; its heap is bounded by its own check on every message (heavy/2).
+    spawn_opt(?MODULE, init, [Opts], [link, {message_queue_data, off_heap}]).
 
 %% Which encoder (1-based) handles the events of Pid: the same function routes initial states.
 -spec bucket(pid() | port(), pos_integer()) -> pos_integer().
@@ -58,22 +60,26 @@ init(Opts) ->
             max_q = maps:get(max_mailbox, Opts), max_encq = maps:get(max_encoder_queue, Opts),
             max_bytes = maps:get(max_queue_bytes, Opts, 64 * 1024 * 1024),
             heap_flush = max(10000, maps:get(heap, Opts) div 4),
+            limits = maps:get(limits, Opts, esc_trace_enc:limits(#{})),
             cnt = maps:get(counters, Opts), tab = maps:get(mfa_tab, Opts)}).
 
 loop(#t{buf = Buf, n = N, batch = Batch, gen = Gen} = T) ->
     receive
         Msg when element(1, Msg) =:= trace_ts ->
             N1 = N + 1,
-            if N1 >= Batch -> loop(flush(T#t{buf = [Msg | Buf], n = N1}));
+            {total_heap_size, Words} = process_info(self(), total_heap_size),
+            if Words > T#t.heap_flush -> loop(heavy(Msg, T#t{n = N1}));
+               N1 >= Batch -> loop(flush(T#t{buf = [Msg | Buf], n = N1}));
                N1 =:= 1 -> erlang:send_after(5, self(), {esc_flush, Gen}),
                            loop(T#t{buf = [Msg], n = 1});
-               N1 band 63 =:= 0 -> loop(weigh(T#t{buf = [Msg | Buf], n = N1}));
                true -> loop(T#t{buf = [Msg | Buf], n = N1})
             end;
         {esc_flush, Gen} ->
             loop(flush(T));
         {esc_flush, _Stale} ->
             loop(T);
+        {esc_limits, L} ->
+            loop(T#t{limits = L});
         esc_gaps_out ->
             loop(arm_gaps(hand_all_gaps(T#t{gap_timer = false})));
         {esc_flush_sync, From, Ref} ->
@@ -91,13 +97,15 @@ loop(#t{buf = Buf, n = N, batch = Batch, gen = Gen} = T) ->
             loop(T)
     end.
 
-%% Events with big arguments: a batch is flushed early once it weighs a quarter of the heap limit,
-%% so neither this process nor the encoder receiving it comes near max_heap_size.
-weigh(#t{heap_flush = Limit} = T) ->
-    case process_info(self(), total_heap_size) of
-        {total_heap_size, W} when W > Limit -> flush(T);
-        _ -> T
-    end.
+%% The heap (which counts a message from the moment it is received) passed a quarter of the heap
+%% limit: this message is huge, or the batch in hand is heavy. The message's big parts are replaced
+%% by their capture (esc_trace_prune), the batch goes to the encoders at once, and the heap is
+%% collected, so a GenServer state of a million items costs a bounded capture here, is never copied
+%% to an encoder, and kills nothing.
+heavy(Msg, #t{buf = Buf, limits = L} = T) ->
+    T2 = flush(T#t{buf = [esc_trace_prune:message(Msg, L) | Buf]}),
+    erlang:garbage_collect(),
+    T2.
 
 flush(T) ->
     arm_gaps(flush1(T)).
