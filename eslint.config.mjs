@@ -14,6 +14,10 @@ const NOT_UPWARD = {
   regex: String.raw`^(\.\.?/)+(.*/)?(extension|webviews)(/|$)`,
   message: 'The adapter must not import the extension or the webviews (layers import downward only).',
 };
+const LIVE_RUNTIME = {
+  regex: String.raw`^(\.\.?/)+(.*/)?runtime/(debugRuntime|nodeProcess|agentServer|agentConnection|attachHelper)$`,
+  message: 'The DAP layer talks to a DebugTarget (adapter/runtime/runtime.ts); adapter/main.ts injects the live runtime.',
+};
 const WEBVIEW_ADAPTER = {
   regex: String.raw`^(\.\.?/)+(.*/)?adapter/(?!protocol/)`,
   message: 'Webviews may only import adapter/protocol/** (the custom DAP messages), nothing else of the adapter.',
@@ -51,6 +55,7 @@ export default defineConfig(
   // Layering. Later blocks win for their files, so the most specific paths come last.
   { files: [`**/${CODE}`], ignores: ['extension/**'], rules: restrict([VSCODE]) },
   { files: code('adapter'), rules: restrict([VSCODE], [NOT_UPWARD]) },
+  { files: code('adapter/dap'), rules: restrict([VSCODE], [NOT_UPWARD, LIVE_RUNTIME]) },
   {
     files: code('adapter/store', 'adapter/runtime', 'adapter/config', 'adapter/protocol'),
     rules: restrict([VSCODE, ...DAP], [NOT_UPWARD]),

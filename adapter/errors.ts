@@ -39,6 +39,8 @@ export const Errors = {
   notCaptured: e(1301, '{details}'),
   replAfterExit: e(1104, 'The program has exited: the Debug Console cannot evaluate on it any more. Hovers and watches still work from the recording.'),
   historyDropped: e(1300, 'The recording reached its limit: the oldest history is being overwritten. Raise "recording" (maxEvents, maxBytes) to keep more.'),
+  // 1410–1419: requests the session cannot answer
+  notStarted: e(1410, 'Nothing is being debugged yet: this request needs a launch or attach first.'),
   // 1200–1299: agent protocol
   badToken: e(1200, 'A connection presented a wrong session token and was closed.'),
   frameTooLarge: e(1201, 'Frame of {size} bytes exceeds the {cap}-byte cap; connection closed.'),

@@ -2,6 +2,7 @@
 // prints it), one session per connection. Usable from any DAP client.
 import * as net from 'net';
 import { ElixirScopeSession } from './dap/session';
+import { liveTargets } from './runtime/debugRuntime';
 
 function serverPort(argv: string[]): number | undefined {
   for (const a of argv) {
@@ -14,7 +15,7 @@ function serverPort(argv: string[]): number | undefined {
 const port = serverPort(process.argv.slice(2));
 if (port !== undefined) {
   const server = net.createServer((socket) => {
-    const session = new ElixirScopeSession();
+    const session = new ElixirScopeSession(liveTargets);
     session.setRunAsServer(true);
     session.start(socket, socket);
     socket.on('close', () => void session.shutdown());
@@ -23,7 +24,7 @@ if (port !== undefined) {
     console.log(`ElixirScope debug adapter listening on 127.0.0.1:${(server.address() as net.AddressInfo).port}`);
   });
 } else {
-  const session = new ElixirScopeSession();
+  const session = new ElixirScopeSession(liveTargets);
   const end = () => void session.shutdown();
   process.on('SIGTERM', end);
   process.stdin.on('end', end);

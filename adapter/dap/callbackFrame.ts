@@ -6,7 +6,7 @@
 // hit's captured stack at its own file and line when the file exists.
 import * as fs from 'fs';
 import * as path from 'path';
-import type { DebugRuntime } from '../runtime/debugRuntime';
+import type { DebugTarget } from '../runtime/runtime';
 import type { ModuleSource } from '../runtime/moduleCatalog';
 import { Kind, formatMfa, type FrameInfo, type Mfa, type RecordingStore } from '../store';
 import { eventSummary } from './eventSummary';
@@ -24,7 +24,7 @@ const CALLBACK_ARITY: Record<string, number> = { init: 1, initial: 1, handle_cal
 /** How far to look for the callback call of a top-level event: a callback's own events lie between. */
 const SCAN_LIMIT = 10_000;
 
-export function callbackLocation(runtime: DebugRuntime, pid: number): CallbackLocation | undefined {
+export function callbackLocation(runtime: DebugTarget, pid: number): CallbackLocation | undefined {
   const proc = runtime.nav.threads().find((p) => p.id === pid);
   const module = proc?.callbackModule || proc?.initialCall.split(':')[0];
   if (!module) return undefined;
@@ -79,7 +79,7 @@ export interface FrameLocation {
 }
 
 /** Where frame `f` of process `pid` is shown (`top`: the frame at the position). */
-export async function locateFrame(runtime: DebugRuntime, clauses: SourceClauses, pid: number, f: FrameInfo, top: boolean): Promise<FrameLocation> {
+export async function locateFrame(runtime: DebugTarget, clauses: SourceClauses, pid: number, f: FrameInfo, top: boolean): Promise<FrameLocation> {
   const store = runtime.store;
   if (f.untraced && f.mfa) {
     const info = await runtime.modules.describe(f.mfa.module);

@@ -2,7 +2,7 @@
 // schema (adapter/config); invalid arguments fail with every problem listed at once.
 import { validateAttachArgs, validateLaunchArgs } from '../config/validate';
 import { Errors, ScopeFailure } from '../errors';
-import type { AttachOptions, LaunchOptions } from '../runtime/debugRuntime';
+import type { AttachOptions, LaunchOptions } from '../runtime/runtime';
 
 export function toLaunchOptions(args: unknown): LaunchOptions {
   const r = validateLaunchArgs(args);

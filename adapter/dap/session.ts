@@ -6,7 +6,7 @@ import { DebugProtocol } from '@vscode/debugprotocol';
 import { Errors, ScopeFailure } from '../errors';
 import { CustomEvents, CustomRequests, type LanguageServerEventBody } from '../protocol/customDap';
 import { startRecordingLanguageServer, type RecordingLanguageServer } from '../lsp/server';
-import { DebugRuntime } from '../runtime/debugRuntime';
+import type { DebugTarget, DebugTargetFactory, DebugTargetRequest } from '../runtime/runtime';
 import { createLogger, Logger, redactConfig } from '../runtime/log';
 import { type FrameInfo, type Moved, type MoveResult } from '../store';
 import { locateFrame } from './callbackFrame';
@@ -22,7 +22,7 @@ import type { elixirscope } from '../gen/wire';
 
 type Term = elixirscope.Term.$Properties;
 import { shownVersion } from './webviewData';
-import { handleWebviewRequest, watchStreams } from './webviewRequests';
+import { handleWebviewRequest, isWebviewRequest, watchStreams } from './webviewRequests';
 import { Handles, Response } from '@vscode/debugadapter';
 import { readDapInput } from './dapInput';
 
@@ -34,7 +34,8 @@ interface FrameRef {
 
 export class ElixirScopeSession extends LoggingDebugSession {
   private readonly log: Logger = createLogger();
-  private readonly runtime = new DebugRuntime(this.log);
+  /** Made by the injected factory at launch/attach, with its recording; undefined before. */
+  private target: DebugTarget | undefined;
   private readonly vars = new VariableTable();
   private readonly dataBreakpoints = new DataBreakpoints();
   private readonly frames = new Handles<FrameRef>();
@@ -43,11 +44,17 @@ export class ElixirScopeSession extends LoggingDebugSession {
   private threadsTimer: NodeJS.Timeout | undefined;
   private lsp: RecordingLanguageServer | undefined;
 
-  constructor() {
+  /** `createTarget` makes what the session debugs (adapter/main.ts: live targets; tests: fakes). */
+  constructor(private readonly createTarget: DebugTargetFactory) {
     super();
     this.setDebuggerLinesStartAt1(true);
     this.setDebuggerColumnsStartAt1(true);
-    const rt = this.runtime;
+  }
+
+  /** The target of a launch/attach request: made once, its events translated into DAP events. */
+  private startTarget(what: DebugTargetRequest): DebugTarget {
+    const rt = this.createTarget(what, { log: this.log });
+    this.target = rt;
     rt.on('output', (text, category) => this.sendEvent(new OutputEvent(text, category)));
     rt.on('threadsChanged', () => this.threadsChanged());
     rt.on('notice', (n) => this.sendEvent(new OutputEvent(`[ElixirScope ${n.code}] ${n.message}\n`, n.severity >= 1 ? 'important' : 'console')));
@@ -63,6 +70,13 @@ export class ElixirScopeSession extends LoggingDebugSession {
       this.lsp?.setBreakpointResults(f.file, f.requests, f.results); // diagnostics follow
     });
     watchStreams(rt, (event, body) => this.sendEvent(new Event(event, body)));
+    return rt;
+  }
+
+  /** The target, for requests that need one; before launch/attach they fail with a numbered error. */
+  private get runtime(): DebugTarget {
+    if (!this.target) throw new ScopeFailure(Errors.notStarted);
+    return this.target;
   }
 
   /** Reads DAP input with ./dapInput: a malformed message is reported and dropped instead of ending the session. */
@@ -131,12 +145,12 @@ export class ElixirScopeSession extends LoggingDebugSession {
     this.log.log('info', `launch ${JSON.stringify(redactConfig(args))}`);
     this.sayLogNotice();
     try {
-      await this.runtime.launch(toLaunchOptions(args));
+      await this.startTarget({ request: 'launch', options: toLaunchOptions(args) }).start();
       this.sendResponse(response);
       await this.startLanguageServer();
       this.sendEvent(new InitializedEvent()); // the agent is there: breakpoints can be resolved now
     } catch (err) {
-      await this.runtime.terminate(); // a failed launch leaves no process behind
+      await this.target?.terminate(); // a failed launch leaves no process behind
       this.fail(response, err);
     }
   }
@@ -146,12 +160,12 @@ export class ElixirScopeSession extends LoggingDebugSession {
     this.log.log('info', `attach ${JSON.stringify(redactConfig(args))}`);
     this.sayLogNotice();
     try {
-      await this.runtime.attach(toAttachOptions(args));
+      await this.startTarget({ request: 'attach', options: toAttachOptions(args) }).start();
       this.sendResponse(response);
       await this.startLanguageServer();
       this.sendEvent(new InitializedEvent());
     } catch (err) {
-      await this.runtime.terminate();
+      await this.target?.terminate();
       this.fail(response, err);
     }
   }
@@ -188,14 +202,14 @@ export class ElixirScopeSession extends LoggingDebugSession {
 
   /** supportsDataBreakpoints: a value inside a GenServer State scope can be watched. */
   protected override dataBreakpointInfoRequest(response: DebugProtocol.DataBreakpointInfoResponse, args: DebugProtocol.DataBreakpointInfoArguments): void {
-    response.body = this.dataBreakpoints.info(this.vars, this.runtime.nav.threads(), args);
+    response.body = this.dataBreakpoints.info(this.vars, this.target?.nav.threads() ?? [], args);
     this.sendResponse(response);
   }
 
   /** supportsDataBreakpoints: replaces every watched value; continue stops where one changes. */
   protected override setDataBreakpointsRequest(response: DebugProtocol.SetDataBreakpointsResponse, args: DebugProtocol.SetDataBreakpointsArguments): void {
     const { watches, breakpoints } = this.dataBreakpoints.set(args.breakpoints);
-    this.runtime.nav.watches.set(watches);
+    this.target?.nav.watches.set(watches); // before launch/attach there is nothing to watch yet
     response.body = { breakpoints };
     this.sendResponse(response);
   }
@@ -222,26 +236,26 @@ export class ElixirScopeSession extends LoggingDebugSession {
 
   /** Threads are the processes of the recording. */
   protected override threadsRequest(response: DebugProtocol.ThreadsResponse): void {
-    response.body = { threads: this.runtime.nav.threads().map((p) => new Thread(p.id + 1, p.name)) };
+    response.body = { threads: (this.target?.nav.threads() ?? []).map((p) => new Thread(p.id + 1, p.name)) };
     this.sendResponse(response);
   }
 
   /** Pause: stop waiting for a hit and show the latest recorded event. */
   protected override pauseRequest(response: DebugProtocol.PauseResponse, args: DebugProtocol.PauseArguments): void {
     this.sendResponse(response);
-    const moved = this.runtime.nav.pause(args.threadId > 0 ? args.threadId - 1 : undefined);
+    const moved = this.target?.nav.pause(args.threadId > 0 ? args.threadId - 1 : undefined);
     if (!moved) this.sendEvent(new OutputEvent('Nothing recorded yet to pause at.\n', 'console'));
   }
 
   /** supportsTerminateRequest: end the debuggee; the client then disconnects on `terminated`. */
   protected override async terminateRequest(response: DebugProtocol.TerminateResponse): Promise<void> {
-    await this.runtime.terminate();
+    await this.target?.terminate();
     this.sendResponse(response);
     this.sendEvent(new TerminatedEvent());
   }
 
   protected override async disconnectRequest(response: DebugProtocol.DisconnectResponse): Promise<void> {
-    await this.runtime.terminate();
+    await this.target?.terminate();
     await this.lsp?.close();
     this.lsp = undefined;
     this.terminated = true;
@@ -250,7 +264,8 @@ export class ElixirScopeSession extends LoggingDebugSession {
 
   /** Custom requests: data for the webviews (state versions, messages, cursor moves) and the emergency stop. */
   protected override async customRequest(command: string, response: DebugProtocol.Response, args: unknown): Promise<void> {
-    const wv = handleWebviewRequest(command, args, this.runtime);
+    if (!this.target && isWebviewRequest(command)) return this.fail(response, new ScopeFailure(Errors.notStarted), false);
+    const wv = handleWebviewRequest(command, args, this.target!); // answers only its own commands, which need a target
     if (wv.handled) {
       if (wv.error !== undefined) this.sendErrorResponse(response, { id: 1999, format: wv.error, showUser: false });
       else {
@@ -309,7 +324,7 @@ export class ElixirScopeSession extends LoggingDebugSession {
     const pid = args.threadId - 1;
     const start = args.startFrame ?? 0;
     const levels = args.levels || 50;
-    const stack = this.runtime.nav.stack(pid, start, levels);
+    const stack = this.target?.nav.stack(pid, start, levels) ?? { frames: [], total: 0 };
     const frames = await Promise.all(stack.frames.map((f, i) => this.stackFrame(pid, f, start + i === 0)));
     response.body = { stackFrames: frames, totalFrames: stack.total };
     this.sendResponse(response);
@@ -445,7 +460,7 @@ export class ElixirScopeSession extends LoggingDebugSession {
   override async shutdown(): Promise<void> {
     if (!this.terminated) {
       this.terminated = true;
-      await this.runtime.terminate();
+      await this.target?.terminate();
     }
     await this.lsp?.close();
     this.lsp = undefined;

@@ -13,12 +13,12 @@ import {
   type StreamGrewEventBody,
 } from '../protocol/customDap';
 import { WEBVIEW_PAGE_SIZE, type MessageEvent, type StateVersion } from '../protocol/webviewData';
-import type { DebugRuntime } from '../runtime/debugRuntime';
+import type { DebugTarget } from '../runtime/runtime';
 import type { RecordingStore } from '../store';
 import { messageEvent, stateVersion, streamIndexOf, type StreamIndex, type StreamList, type VersionStream } from './webviewData';
 
-/** What the requests need of the runtime (a DebugRuntime, or a store and navigator in tests). */
-export type WebviewRuntime = Pick<DebugRuntime, 'store' | 'nav' | 'programRunning'>;
+/** What the requests need of the runtime (a DebugTarget, or a store and navigator in tests). */
+export type WebviewRuntime = Pick<DebugTarget, 'store' | 'nav' | 'programRunning'>;
 
 export interface WebviewRequestResult {
   /** False: not a webview request (the session handles or rejects it). */
@@ -35,6 +35,11 @@ const WEBVIEW_COMMANDS: ReadonlySet<string> = new Set([
   CustomRequests.gotoEvent,
   CustomRequests.cursor,
 ]);
+
+/** Whether `command` is one of the webview requests handleWebviewRequest answers. */
+export function isWebviewRequest(command: string): boolean {
+  return WEBVIEW_COMMANDS.has(command);
+}
 
 /**
  * Answers the webview custom requests from the recording store. Synchronous; `gotoEvent` moves the cursor,
@@ -150,14 +155,14 @@ function cursor(runtime: WebviewRuntime): CursorResponseBody {
 /** Most notifications per second per stream: the views fetch what is new after each. */
 export const STREAM_GREW_MAX_PER_SECOND = 4;
 
-/** The runtime events watchStreams follows (a DebugRuntime). */
-export type WatchedRuntime = WebviewRuntime & Pick<DebugRuntime, 'on' | 'off'>;
+/** The runtime events watchStreams follows (a DebugTarget). */
+export type WatchedRuntime = WebviewRuntime & Pick<DebugTarget, 'on' | 'off'>;
 
 /**
  * Sends `elixirScope.streamGrew` (StreamGrewEventBody) through `send` while the recording grows: at most
  * STREAM_GREW_MAX_PER_SECOND times a second, one event per stream that grew (messages, and each GenServer's
  * versions) with its new total; and once more for the messages stream with `live: false` when the program
- * exits. Follows the runtime's store when launch/attach replaces it. Returns a function that stops it.
+ * exits. The target's store is created once with it, so one index is followed. Returns a function that stops it.
  */
 export function watchStreams(runtime: WatchedRuntime, send: (event: string, body: StreamGrewEventBody) => void): () => void {
   const interval = 1000 / STREAM_GREW_MAX_PER_SECOND;
@@ -203,14 +208,12 @@ export function watchStreams(runtime: WatchedRuntime, send: (event: string, body
     flush(false);
   };
   follow();
-  runtime.on('agentConnected', follow);
   runtime.on('programExited', onExited);
   return () => {
     stopped = true;
     if (timer !== undefined) clearTimeout(timer);
     timer = undefined;
     ix?.off('grew', onGrew);
-    runtime.off('agentConnected', follow);
     runtime.off('programExited', onExited);
   };
 }

@@ -1,5 +1,5 @@
 // What the recording language server needs from the debug runtime: the recording, its cursor and
-// what the agent knows about modules. DebugRuntime satisfies RecordingSource as it is (structurally).
+// what the agent knows about modules. A DebugTarget satisfies RecordingSource as it is (structurally).
 import type { BreakpointRequest, BreakpointResult } from '../runtime/breakpointBook';
 import type { Navigator, RecordingStore } from '../store';
 
@@ -20,10 +20,7 @@ export interface ModuleDescriber {
   describe(module: string): Promise<ModuleDescription | undefined>;
 }
 
-/**
- * The runtime as the language server sees it. Read on every use: the runtime may replace its store
- * and navigator (recording limits at launch); the server follows.
- */
+/** The runtime as the language server sees it: its store and navigator are created once, with it. */
 export interface RecordingSource {
   readonly store: RecordingStore;
   readonly nav: Navigator;

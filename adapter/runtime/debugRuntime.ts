@@ -1,57 +1,21 @@
-// The runtime model of one debug session: compiles and starts (or attaches to) the node with the
+// The live debug target of one session: compiles and starts (or attaches to) the node with the
 // agent, keeps the recording (store + navigator), and relays breakpoints and evaluation to the agent.
-// A plain event emitter; it knows nothing of DAP or VS Code.
+// A plain event emitter; it knows nothing of DAP or VS Code. The session sees it as a DebugTarget.
 import { EventEmitter } from 'events';
 import * as path from 'path';
-import type { AttachConfig, LaunchConfig, RecordingLimits } from '../config/validate';
 import { Errors, ScopeFailure } from '../errors';
 import { elixirscope } from '../gen/wire';
-import { Navigator, RecordingStore, type Moved, type StoreStats } from '../store';
+import { Navigator, RecordingStore, type StoreStats } from '../store';
 import { AgentConnection } from './agentConnection';
 import { AgentServer } from './agentServer';
 import { AttachHelper } from './attachHelper';
-import { BreakpointBook, type BreakpointRequest, type BreakpointResult, type FileBreakpoints } from './breakpointBook';
+import { BreakpointBook, type BreakpointRequest, type BreakpointResult } from './breakpointBook';
 import { Logger, nullLogger } from './log';
 import { checkProject, compileProject, depEbinsFor, mixEnvFor, ownApps, tracePatterns, type MixProjectInfo } from './mixProject';
 import { ModuleCatalog } from './moduleCatalog';
 import { NodeProcess } from './nodeProcess';
+import type { AttachOptions, DebugTarget, DebugTargetEvents, DebugTargetFactory, DebugTargetRequest, LaunchOptions, RecordingStats } from './runtime';
 import { expandEtf, setEtfLocalNode, termForWire } from '../terms/etf';
-
-/** What the runtime needs of a validated launch configuration (adapter/config is the one schema). */
-export type LaunchOptions = Pick<LaunchConfig, 'projectDir' | 'task' | 'taskArgs' | 'env' | 'trace' | 'lineProbes' | 'recording'>;
-
-/** What the runtime needs of a validated attach configuration. */
-export type AttachOptions = Pick<AttachConfig, 'node' | 'cookie' | 'trace' | 'recording'>;
-
-export type OutputCategory = 'stdout' | 'stderr' | 'console' | 'important';
-
-export interface RecordingStats {
-  eventsPerSecond: number;
-  eventsKept: number;
-  dropped: number;
-  sampled: number;
-  mode: string;
-  /** The agent is gone (the program ended): these are the final figures. */
-  ended?: boolean;
-}
-
-export interface RuntimeEvents {
-  output: [text: string, category: OutputCategory];
-  agentConnected: [AgentConnection];
-  threadsChanged: [];
-  notice: [elixirscope.Notice];
-  stats: [RecordingStats];
-  /** Start-up progress (compiling, starting the node, instrumenting modules). */
-  progress: [message: string];
-  /** Start-up finished: the agent records `tracedModules` modules, of these applications and patterns. */
-  ready: [tracedModules: number, traced: { apps: string[]; patterns: string[] }];
-  /** The cursor moved (a step, a hit reached while waiting, a pause). */
-  moved: [Moved];
-  /** A breakpoint's state changed on its own (a pending one verified when its module loaded). */
-  breakpointChanged: [BreakpointResult, FileBreakpoints];
-  /** The debugged program ended; the recording stays. */
-  programExited: [code: number | null];
-}
 
 const AGENT_CONNECT_TIMEOUT_MS = 60_000;
 
@@ -60,9 +24,13 @@ export function agentEbin(): string {
   return process.env.ELIXIR_SCOPE_AGENT_EBIN ?? path.resolve(__dirname, '..', 'erlang', 'ebin');
 }
 
-export class DebugRuntime extends EventEmitter<RuntimeEvents> {
-  store = new RecordingStore();
-  nav = new Navigator(this.store);
+/** The session's factory for live targets (launch or attach). */
+export const liveTargets: DebugTargetFactory = (what, env) => new DebugRuntime(what, env.log);
+
+export class DebugRuntime extends EventEmitter<DebugTargetEvents> implements DebugTarget {
+  /** The recording, sized by the request's limits; created once with the runtime. */
+  readonly store: RecordingStore;
+  readonly nav: Navigator;
   readonly breakpoints = new BreakpointBook((m) => void this.modules.describe(m));
   readonly modules = new ModuleCatalog(() => this.agent);
   /** The project's compiled-module folders (launch), for preloading and breakpoint resolution. */
@@ -78,9 +46,24 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
   private configurationDone = false;
   private configurationSent = false;
 
-  constructor(private readonly log: Logger = nullLogger) {
+  constructor(private readonly what: DebugTargetRequest, private readonly log: Logger = nullLogger) {
     super();
     this.agentReady = new Promise((r) => (this.resolveAgentReady = r));
+    this.store = new RecordingStore(what.options.recording);
+    this.nav = new Navigator(this.store);
+    this.nav.on('moved', (m) => this.emit('moved', m));
+    this.store.on('historyDropped', (d) => {
+      if (d.evictedTotal === d.evicted) {
+        this.emit('output', `[ElixirScope ${Errors.historyDropped.code}] ${Errors.historyDropped.format}\n`, 'important');
+      }
+    });
+    this.store.on('process', () => this.emit('threadsChanged'));
+    this.store.on('protocolError', (why) => this.log.log('warn', `store: ${why}`));
+  }
+
+  /** Launches or attaches, as the request says. */
+  start(): Promise<void> {
+    return this.what.request === 'launch' ? this.launch(this.what.options) : this.attach(this.what.options);
   }
 
   get agentConnection(): AgentConnection | undefined {
@@ -92,9 +75,8 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
   }
 
   /** Compiles the project, starts it with the agent, and applies the trace plan. */
-  async launch(opts: LaunchOptions): Promise<void> {
+  private async launch(opts: LaunchOptions): Promise<void> {
     checkProject(opts.projectDir);
-    this.useRecordingLimits(opts.recording);
     const mixEnv = mixEnvFor(opts.task, opts.env);
     const env: NodeJS.ProcessEnv = { ...process.env, ...opts.env, MIX_ENV: mixEnv };
     const out = (text: string, stream: 'stdout' | 'stderr') => this.emit('output', text, stream);
@@ -151,8 +133,7 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
   }
 
   /** Loads the agent into a running node over distribution and applies the trace plan. */
-  async attach(opts: AttachOptions): Promise<void> {
-    this.useRecordingLimits(opts.recording);
+  private async attach(opts: AttachOptions): Promise<void> {
     this.log.redact(opts.cookie);
     const server = this.startServer();
     const port = await server.listen();
@@ -242,21 +223,6 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
     this.server?.close();
   }
 
-  private useRecordingLimits(limits: RecordingLimits): void {
-    this.nav.dispose();
-    this.store.dispose();
-    this.store = new RecordingStore(limits);
-    this.nav = new Navigator(this.store);
-    this.nav.on('moved', (m) => this.emit('moved', m));
-    this.store.on('historyDropped', (d) => {
-      if (d.evictedTotal === d.evicted) {
-        this.emit('output', `[ElixirScope ${Errors.historyDropped.code}] ${Errors.historyDropped.format}\n`, 'important');
-      }
-    });
-    this.store.on('process', () => this.emit('threadsChanged'));
-    this.store.on('protocolError', (why) => this.log.log('warn', `store: ${why}`));
-  }
-
   private startServer(): AgentServer {
     const server = new AgentServer();
     this.server = server;
@@ -324,7 +290,6 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
       // A short program can end before the agent's first once-a-second Stats: say what was kept.
       this.emitStats(0, 'stopped', true);
     });
-    this.emit('agentConnected', agent);
   }
 
   /** Totals the agent reported last (dropped in the node, skipped by sampling). */

@@ -66,12 +66,12 @@ describe('recording language server over a real recording of examples/bank', fun
     it('hover, code lenses, inlay hints and diagnostics show the recorded values', async function () {
       // In-process the runtime's default agent path (next to dist/) does not apply.
       process.env.ELIXIR_SCOPE_AGENT_EBIN ??= path.join(repoRoot, 'erlang', 'ebin');
-      rt = new DebugRuntime();
+      rt = new DebugRuntime({ request: 'launch', options: { projectDir: bankProject, task: 'run', taskArgs: ['demo.exs'], env: {}, trace: { projectModules: true, patterns: [] }, lineProbes: ['Bank.Account'], recording: { maxEvents: 100_000, maxBytes: 64 << 20 } } });
       let output = '';
       rt.on('output', (text) => (output += text));
       this.test!.ctx!.output = () => output;
       const exited = new Promise<void>((r) => rt!.once('programExited', () => r()));
-      await rt.launch({ projectDir: bankProject, task: 'run', taskArgs: ['demo.exs'], env: {}, trace: { projectModules: true, patterns: [] }, lineProbes: ['Bank.Account'], recording: { maxEvents: 100_000, maxBytes: 64 << 20 } });
+      await rt.start();
       server = await startRecordingLanguageServer(rt, undefined, { hintRefreshMs: 20, lensRefreshMs: 50 });
       const requests = [{ line: 25, condition: 'amount >>> (' }, { line: WITHDRAW_CLAUSE_LINE, condition: 'state.id == :b and amount >= 10' }];
       const results = await rt.setBreakpoints(accountEx, requests);

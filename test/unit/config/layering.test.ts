@@ -39,6 +39,17 @@ describe('lint layering rules', function () {
     assert.deepStrictEqual(await restrictedImports('adapter/dap/__layering_probe.ts', IMPORT_DAP), []);
   });
 
+  it('keeps the DAP layer off the live runtime: it gets a DebugTarget injected', async () => {
+    for (const mod of ['debugRuntime', 'nodeProcess', 'agentServer', 'agentConnection', 'attachHelper']) {
+      const messages = await restrictedImports('adapter/dap/__layering_probe.ts', `import * as m from '../runtime/${mod}';\nexport const x = m;\n`);
+      assert.strictEqual(messages.length, 1, mod);
+      assert.match(messages[0], /DebugTarget/);
+    }
+    const seam = "import type { DebugTarget } from '../runtime/runtime';\nexport type X = DebugTarget;\n";
+    assert.deepStrictEqual(await restrictedImports('adapter/dap/__layering_probe.ts', seam), []);
+    assert.deepStrictEqual(await restrictedImports('adapter/__layering_probe.ts', "import { liveTargets } from './runtime/debugRuntime';\nexport const x = liveTargets;\n"), []);
+  });
+
   it('lets webviews import adapter/protocol only', async () => {
     const code = "import { Errors } from '../adapter/errors';\nimport { CustomEvents } from '../adapter/protocol/customDap';\nexport const x = [Errors, CustomEvents];\n";
     const messages = await restrictedImports('webviews/__layering_probe.ts', code);
