@@ -27,6 +27,8 @@ export const Errors = {
   configWrongType: e(1014, '"{attribute}" must be {expected}, not {actual}.'),
   configBadValue: e(1015, '"{attribute}" is {actual}: {expected}'),
   configDuplicate: e(1016, '"{attribute}" lists {actual} more than once.'),
+  // 1020–1029: the configuration against the running node
+  traceMatchesNothing: e(1020, 'trace pattern "{pattern}" matches no loaded module: nothing is recorded for it until a module it names loads. Check its spelling in "trace".'),
   // 1100–1199: the debugged node
   compileFailed: e(1100, 'mix compile failed (exit code {code}); see the Debug Console for the compiler output.'),
   nodeExited: e(1101, 'The node exited (code {code}) before the agent connected. See the Debug Console for its output.'),

@@ -57,6 +57,16 @@ const recording = {
   default: { ...RECORDING_DEFAULTS },
 } as const satisfies AttributeSchema;
 
+const allowSideEffects = {
+  type: 'boolean',
+  description:
+    'Let breakpoint conditions and log messages call any function, including ones that change the program ' +
+    '(File.rm!, send, GenServer.call, IO.puts…). Default false: they may only call functions that cannot ' +
+    '(the list hovers and watches use); a breakpoint whose condition calls anything else stays unverified and ' +
+    'names the call. The Debug Console always runs anything.',
+  default: false,
+} as const satisfies AttributeSchema;
+
 /** What a user writes for `request: "launch"` (besides VS Code's own keys). */
 export interface LaunchRequestArguments {
   projectDir?: string;
@@ -66,6 +76,7 @@ export interface LaunchRequestArguments {
   trace?: string[];
   lineProbes?: string[];
   recording?: { maxEvents?: number; maxBytes?: number };
+  allowSideEffects?: boolean;
 }
 
 /** What a user writes for `request: "attach"` (besides VS Code's own keys). */
@@ -74,6 +85,7 @@ export interface AttachRequestArguments {
   cookie?: string;
   trace?: string[];
   recording?: { maxEvents?: number; maxBytes?: number };
+  allowSideEffects?: boolean;
 }
 
 export const launchSchema = {
@@ -118,6 +130,7 @@ export const launchSchema = {
       default: [],
     },
     recording,
+    allowSideEffects,
   },
 } as const satisfies RequestSchema & { properties: Record<keyof LaunchRequestArguments, unknown> };
 
@@ -138,6 +151,7 @@ export const attachSchema = {
     },
     trace,
     recording,
+    allowSideEffects,
   },
 } as const satisfies RequestSchema & { properties: Record<keyof AttachRequestArguments, unknown> };
 

@@ -36,6 +36,8 @@ export interface LaunchConfig {
   trace: TraceScope;
   lineProbes: string[];
   recording: RecordingLimits;
+  /** Breakpoint conditions and log messages may call functions off the pure allow-list. */
+  allowSideEffects: boolean;
   /** VS Code's "Run Without Debugging". */
   noDebug: boolean;
 }
@@ -48,6 +50,8 @@ export interface AttachConfig {
   cookie?: string;
   trace: TraceScope;
   recording: RecordingLimits;
+  /** Breakpoint conditions and log messages may call functions off the pure allow-list. */
+  allowSideEffects: boolean;
 }
 
 export interface ValidationIssue {
@@ -298,6 +302,7 @@ export function validateLaunchArgs(args: unknown, options: ValidateOptions = {})
       trace: traceScope(a.trace),
       lineProbes: [...(a.lineProbes ?? [])],
       recording: recordingLimits(a.recording),
+      allowSideEffects: a.allowSideEffects === true,
       noDebug: a.noDebug === true,
     },
   };
@@ -312,6 +317,7 @@ export function validateAttachArgs(args: unknown): ValidationResult<AttachConfig
     cookie?: string;
     trace?: string[];
     recording?: { maxEvents?: number; maxBytes?: number };
+    allowSideEffects?: boolean;
   };
   return {
     ok: true,
@@ -322,6 +328,7 @@ export function validateAttachArgs(args: unknown): ValidationResult<AttachConfig
       ...(a.cookie !== undefined ? { cookie: a.cookie } : {}),
       trace: traceScope(a.trace),
       recording: recordingLimits(a.recording),
+      allowSideEffects: a.allowSideEffects === true,
     },
   };
 }

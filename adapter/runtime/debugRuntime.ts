@@ -14,6 +14,7 @@ import { Logger, nullLogger } from './log';
 import { checkProject, compileProject, depEbinsFor, mixEnvFor, ownApps, tracePatterns, type MixProjectInfo } from './mixProject';
 import { ModuleCatalog } from './moduleCatalog';
 import { NodeProcess } from './nodeProcess';
+import { unmatchedTraceWarnings } from './traceCheck';
 import type { AttachOptions, DebugTarget, DebugTargetEvents, DebugTargetFactory, DebugTargetRequest, LaunchOptions, RecordingStats } from './runtime';
 import { expandEtf, setEtfLocalNode, termForWire } from '../terms/etf';
 
@@ -124,10 +125,12 @@ export class DebugRuntime extends EventEmitter<DebugTargetEvents> implements Deb
         prefixes: patterns.prefixes,
         codePaths: this.ebinDirs,
         lineProbes: opts.lineProbes.map((m) => (m.startsWith(':') ? m.slice(1) : m.startsWith('Elixir.') ? m : `Elixir.${m}`)),
+        allowSideEffects: opts.allowSideEffects === true,
       },
     });
     this.resolveAgentReady(agent);
     this.prefetchSources(configured.configured?.modules ?? []);
+    for (const line of unmatchedTraceWarnings(opts.trace.patterns, configured.configured?.modules ?? [])) this.emit('output', line, 'important');
     this.emit('ready', configured.configured?.modules?.length ?? 0, { apps: apps.map((a) => a.name), patterns: opts.trace.patterns });
     if (this.configurationDone) await this.releaseNode(agent); // the client was quicker than the node
   }
@@ -150,11 +153,13 @@ export class DebugRuntime extends EventEmitter<DebugTargetEvents> implements Deb
         apps: opts.trace.projectModules ? result.ownApps : [],
         modules: patterns.modules,
         prefixes: patterns.prefixes,
+        allowSideEffects: opts.allowSideEffects === true,
       },
     });
     this.configurationSent = true; // an attached node is already running: nothing waits for configurationDone
     this.resolveAgentReady(agent);
     this.prefetchSources(configured.configured?.modules ?? []);
+    for (const line of unmatchedTraceWarnings(opts.trace.patterns, configured.configured?.modules ?? [])) this.emit('output', line, 'important');
     this.emit('ready', configured.configured?.modules?.length ?? 0, { apps: opts.trace.projectModules ? result.ownApps : [], patterns: opts.trace.patterns });
   }
 

@@ -9,10 +9,10 @@ import type { Logger } from './log';
 import type { ModuleCatalog } from './moduleCatalog';
 
 /** What the runtime needs of a validated launch configuration (adapter/config is the one schema). */
-export type LaunchOptions = Pick<LaunchConfig, 'projectDir' | 'task' | 'taskArgs' | 'env' | 'trace' | 'lineProbes' | 'recording'>;
+export type LaunchOptions = Pick<LaunchConfig, 'projectDir' | 'task' | 'taskArgs' | 'env' | 'trace' | 'lineProbes' | 'recording'> & Partial<Pick<LaunchConfig, 'allowSideEffects'>>;
 
 /** What the runtime needs of a validated attach configuration. */
-export type AttachOptions = Pick<AttachConfig, 'node' | 'cookie' | 'trace' | 'recording'>;
+export type AttachOptions = Pick<AttachConfig, 'node' | 'cookie' | 'trace' | 'recording'> & Partial<Pick<AttachConfig, 'allowSideEffects'>>;
 
 /** What the client asked the session to debug; a target is made for exactly one. */
 export type DebugTargetRequest = { request: 'launch'; options: LaunchOptions } | { request: 'attach'; options: AttachOptions };

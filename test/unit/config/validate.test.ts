@@ -33,6 +33,7 @@ describe('validateLaunchArgs', () => {
         trace: ['$project', 'Plug.*', ':ets'],
         lineProbes: ['Bank.Account'],
         recording: { maxEvents: 5000, maxBytes: 2 * 1024 * 1024 },
+        allowSideEffects: true,
       },
       { baseDir: WS },
     );
@@ -47,6 +48,7 @@ describe('validateLaunchArgs', () => {
       trace: { projectModules: true, patterns: ['Plug.*', ':ets'] },
       lineProbes: ['Bank.Account'],
       recording: { maxEvents: 5000, maxBytes: 2 * 1024 * 1024 },
+      allowSideEffects: true,
       noDebug: false,
     });
   });
@@ -163,6 +165,7 @@ describe('validateAttachArgs', () => {
       cookie: 'secret',
       trace: { projectModules: false, patterns: ['Bank.*'] },
       recording: RECORDING_DEFAULTS,
+      allowSideEffects: false,
     });
   });
 
