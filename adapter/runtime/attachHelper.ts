@@ -1,12 +1,12 @@
 // Drives esc_attach in a short-lived hidden BEAM: loads the agent into a running node over Erlang
 // distribution, and on detach removes it again. The target node is never restarted.
 import { ChildProcess, spawn } from 'child_process';
-import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as readline from 'readline';
 import { Errors, ScopeFailure } from '../errors';
+import { attachHelperName } from './helperName';
 
 export interface AttachResult {
   otpRelease: string;
@@ -15,6 +15,7 @@ export interface AttachResult {
 
 const ATTACH_TIMEOUT_MS = 30_000;
 const DETACH_TIMEOUT_MS = 15_000;
+const HELPER_EXIT_MS = 2_000;
 
 export class AttachHelper {
   private child: ChildProcess | undefined;
@@ -27,7 +28,7 @@ export class AttachHelper {
     if (!/^[^@\s]+@[^@\s]+$/.test(node)) throw new ScopeFailure(Errors.invalidLaunchConfig, { details: `"node" must look like app@host, got "${node}"` });
     const host = node.split('@')[1];
     const nameFlag = host.includes('.') ? '-name' : '-sname';
-    const self = `esc_attach_${crypto.randomBytes(4).toString('hex')}${host.includes('.') ? `@${host}` : ''}`;
+    const self = `${await attachHelperName()}${host.includes('.') ? `@${host}` : ''}`;
     if (cookie !== undefined && /[\r\n\0]/.test(cookie)) throw new ScopeFailure(Errors.invalidLaunchConfig, { details: '"cookie" must be a single line' });
     // Never `-setcookie`: a command line is readable by every local user (ps). The token goes by
     // the environment, which only this user can read.
@@ -70,6 +71,8 @@ export class AttachHelper {
     child.stdin!.write('stop\n');
     const line = await this.nextLine(DETACH_TIMEOUT_MS);
     if (line !== 'detached') child.kill('SIGKILL');
+    // Until the helper is gone its node name is taken, and a new attach would pick another one.
+    else await this.nextLine(HELPER_EXIT_MS);
   }
 
   private push(line: string | undefined): void {

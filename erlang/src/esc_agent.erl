@@ -6,7 +6,8 @@
 %% for the adapter's ConfigurationDone, so breakpoints in init/1 or Application.start/2 are in place
 %% before that code runs. If the adapter cannot be reached the node boots normally, untouched.
 %%
-%% Attach: the adapter loads these modules over distribution and calls `start/3` by RPC.
+%% Attach: the adapter loads these modules over distribution and calls `start/3` by RPC; when the
+%% connection ends (detach, or the adapter gone) the agent removes itself and its modules (esc_unload).
 %%
 %% Why this is safe: nothing here runs in user processes; the connection process has a bounded heap
 %% and an off-heap mailbox; the environment variables are removed at boot so child OS processes
@@ -29,7 +30,8 @@ boot() ->
         {false, _} -> warn("ELIXIR_SCOPE_PORT is not set; the agent is not started", []);
         {_, false} -> warn("ELIXIR_SCOPE_TOKEN is not set; the agent is not started", []);
         _ ->
-            try start(list_to_integer(Port), list_to_binary(Token), #{notify => self()}) of
+            %% The session owns this node: it stops when the adapter is gone (esc_conn).
+            try start(list_to_integer(Port), list_to_binary(Token), #{notify => self(), on_close => halt}) of
                 {ok, _Pid} ->
                     wait_for_configuration(Wait),
                     flush_at_exit(),
@@ -52,7 +54,8 @@ load_own_modules() ->
     ok.
 
 %% Starts the connection process, which connects to the adapter on 127.0.0.1:Port and authenticates.
-%% Options: notify => pid() receives `esc_configuration_done` once the adapter says so.
+%% Options: notify => pid() receives `esc_configuration_done` once the adapter says so;
+%% on_close => halt | {remove, Modules} | keep: what the end of the connection does (see esc_conn).
 -spec start(inet:port_number(), binary(), map()) -> {ok, pid()} | {error, term()}.
 start(Port, Token, Options) ->
     esc_conn:start(Port, Token, Options).

@@ -1,8 +1,10 @@
 %% Attach helper: runs in a short-lived hidden node started by the adapter (never inside the target).
 %% It connects to the target node over distribution, loads the agent's modules there with
 %% code:load_binary (no file needs to exist on the target), starts the agent, then waits on stdin.
-%% "stop" (or stdin closing because the adapter died) makes it stop the agent and unload every agent
-%% module from the target, leaving the node exactly as it was.
+%% "stop" (or stdin closing because the adapter died) makes it stop the agent, which then removes
+%% itself and every agent module from the target (esc_unload), leaving the node exactly as it was.
+%% The agent does that on its own when its connection drops, so it needs this helper for nothing
+%% once started: if the helper dies with the adapter, the target still ends clean.
 %%
 %% Protocol on stdout, one line each: "ok <otp> <own apps comma-separated>", "error <code> <message>",
 %% "detached". Environment: ESC_TARGET, ESC_PORT, ESC_TOKEN.
@@ -11,6 +13,8 @@
 -export([main/0, agent_modules/0]).
 
 -define(RPC_TIMEOUT, 15000).
+%% How long the agent gets to remove itself after a detach before the helper unloads what is left.
+-define(REMOVAL_WAIT_MS, 5000).
 %% Error codes (adapter/errors.ts, 1100 range).
 -define(E_UNREACHABLE, 1110).
 -define(E_COOKIE, 1111).
@@ -39,12 +43,13 @@ agent_modules() ->
 
 attach(Target, Port, Token) ->
     Mods = agent_modules(),
+    await_previous_removal(Target, ?REMOVAL_WAIT_MS div 100),
     Loaded = [{M, load(Target, M)} || M <- Mods],
     case [{M, R} || {M, R} <- Loaded, R =/= ok] of
         [] -> ok;
         Failed -> unload(Target, Mods), fail(?E_LOAD, io_lib:format("could not load the agent into ~s: ~0p", [Target, Failed]))
     end,
-    case rpc:call(Target, esc_agent, start, [Port, Token, #{}], ?RPC_TIMEOUT) of
+    case rpc:call(Target, esc_agent, start, [Port, Token, #{on_close => {remove, Mods}}], ?RPC_TIMEOUT) of
         {ok, _Pid} ->
             Otp = rpc:call(Target, erlang, system_info, [otp_release], ?RPC_TIMEOUT),
             io:format("ok ~s ~s~n", [Otp, lists:join(",", own_apps(Target))]),
@@ -52,6 +57,14 @@ attach(Target, Port, Token) ->
         Other ->
             unload(Target, Mods),
             fail(?E_START, io_lib:format("the agent did not start on ~s: ~0p", [Target, Other]))
+    end.
+
+%% A previous session's agent may still be removing itself (esc_unload): loading now would race it.
+await_previous_removal(_Target, 0) -> ok;
+await_previous_removal(Target, Tries) ->
+    case rpc:call(Target, erlang, whereis, [esc_unload], ?RPC_TIMEOUT) of
+        Pid when is_pid(Pid) -> timer:sleep(100), await_previous_removal(Target, Tries - 1);
+        _ -> ok
     end.
 
 load(Target, M) ->
@@ -91,11 +104,23 @@ wait_for_stop(Target, Mods) ->
         _ -> wait_for_stop(Target, Mods)
     end.
 
+%% The same removal as when the connection drops: stopping the agent starts it on the target. The
+%% helper only waits for it (bounded) and unloads what an older or stuck agent left.
 detach(Target, Mods) ->
     rpc:call(Target, esc_agent, stop, [], ?RPC_TIMEOUT),
-    unload(Target, Mods),
+    case await_removed(Target, Mods, ?REMOVAL_WAIT_MS div 100) of
+        [] -> ok;
+        Left -> unload(Target, Left)
+    end,
     io:format("detached~n"),
     halt(0).
+
+await_removed(Target, Mods, Tries) ->
+    case rpc:call(Target, lists, filter, [fun erlang:module_loaded/1, Mods], ?RPC_TIMEOUT) of
+        Left when is_list(Left), Left =/= [], Tries > 0 -> timer:sleep(100), await_removed(Target, Left, Tries - 1);
+        Left when is_list(Left) -> Left;
+        _ -> Mods
+    end.
 
 %% Purge twice around delete: the first purge drops an old version, delete makes the current one
 %% old, the second purge removes it (agent processes are already gone after esc_agent:stop/0).

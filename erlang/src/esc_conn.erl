@@ -5,6 +5,8 @@
 %% Safety: the process runs with a bounded heap and an off-heap mailbox; `send/1` refuses frames when
 %% its mailbox is over the limit (the drop is counted, never silent); a malformed command frame is
 %% reported to the adapter and dropped; when the socket closes everything the agent set is removed.
+%% The socket is the one signal that needs no other process: when it drops, a launched node (the
+%% session owns it) stops within ?HALT_DEADLINE_MS, and an attached agent removes itself (esc_unload).
 -module(esc_conn).
 
 -export([start/3, stop/0, send/1, send_msg/1, dropped/0, flush/1]).
@@ -22,8 +24,16 @@
 -define(NOTICE_MALFORMED_COMMAND, 2100).
 -define(NOTICE_UNKNOWN_COMMAND, 2101).
 -define(NOTICE_ENGINE_MISSING, 2102).
+%% A launched node whose adapter is gone stops gracefully, and halts at this deadline at the latest.
+-define(HALT_DEADLINE_MS, 1500).
 
--record(st, {sock :: gen_tcp:socket(), notify :: pid() | undefined, configured = false :: boolean()}).
+%% What ending the connection does besides removing the trace settings: `keep` (the default) leaves
+%% the agent loaded; `halt` stops the node when the connection is lost (launch: boot sets it);
+%% `{remove, Modules}` removes the agent and its modules from the node (attach: esc_attach sets it).
+-type on_close() :: keep | halt | {remove, [module()]}.
+
+-record(st, {sock :: gen_tcp:socket(), notify :: pid() | undefined, configured = false :: boolean(),
+             on_close = keep :: on_close()}).
 
 -spec start(inet:port_number(), binary(), map()) -> {ok, pid()} | {error, term()}.
 start(Port, Token, Options) ->
@@ -118,7 +128,8 @@ init(Parent, Port, Token, Options) ->
                             _ = ets:new(esc_conn_stats, [named_table, public, set, {write_concurrency, true}]),
                             true = ets:insert(esc_conn_stats, {drops, 0}),
                             Parent ! {self(), connected},
-                            loop(#st{sock = Sock, notify = maps:get(notify, Options, undefined)})
+                            loop(#st{sock = Sock, notify = maps:get(notify, Options, undefined),
+                                     on_close = on_close(maps:get(on_close, Options, keep))})
                     catch
                         error:badarg -> gen_tcp:close(Sock), Parent ! {self(), {failed, already_connected}}
                     end;
@@ -279,9 +290,26 @@ notice(Severity, Code, Message) ->
 format_reason(Reason) when is_binary(Reason) -> Reason;
 format_reason(Reason) -> iolist_to_binary(io_lib:format("~0p", [Reason])).
 
-%% Connection gone: remove every trace setting, wake a boot still waiting, and exit.
-shutdown(#st{sock = Sock, notify = Notify, configured = Configured}, Reason) ->
+%% Connection gone: remove every trace setting, wake a boot still waiting, and exit. A launched node
+%% that lost its adapter stops (not on a deliberate stop/0); an attached agent removes itself.
+shutdown(#st{sock = Sock, notify = Notify, configured = Configured, on_close = OnClose}, Reason) ->
+    OnClose =:= halt andalso Reason =/= stopped andalso stop_node(Reason),
     catch esc_trace:stop(),
     catch gen_tcp:close(Sock),
     (not Configured andalso Notify =/= undefined) andalso (Notify ! {esc_connection_failed, Reason}),
-    ok.
+    case OnClose of
+        {remove, Mods} -> esc_unload:start(self(), Mods);
+        _ -> ok
+    end.
+
+on_close(halt) -> halt;
+on_close({remove, Mods}) when is_list(Mods) -> {remove, Mods};
+on_close(_) -> keep.
+
+%% The session owns a launched node: without its adapter nobody could see or stop it. Applications
+%% get a graceful stop; a halt at the deadline covers one that does not finish in time.
+stop_node(Reason) ->
+    catch io:format(standard_error, "[ElixirScope] the debug adapter is gone (~0p): stopping the node~n", [Reason]),
+    _ = spawn(fun() -> timer:sleep(?HALT_DEADLINE_MS), erlang:halt(1) end),
+    ok = init:stop(1),
+    true.

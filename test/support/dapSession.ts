@@ -46,9 +46,10 @@ export class TracedDebugClient extends DebugClient {
   /** All `output` event text received so far. */
   output = '';
 
-  override async start(): Promise<void> {
+  /** Spawns dist/adapter.js on stdio, or with `port` connects to an adapter already serving DAP there. */
+  override async start(port?: number): Promise<void> {
     this.on('output', (e: DebugProtocol.OutputEvent) => (this.output += e.body.output));
-    await super.start();
+    await super.start(port);
   }
 
   /** Waits until `predicate` holds for the accumulated output. */
