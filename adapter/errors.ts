@@ -1,7 +1,8 @@
 // Numbered, user-facing errors and notices: every failure the user can see has a code and says what to do.
 // Ranges: 1000 launch/attach configuration, 1100 node process, 1200 agent protocol, 1300 recording store,
 // 1400 the debug client's requests and input,
-// 2000+ notices sent by the agent (erlang/src; codes kept in sync by test/unit/errors.test.ts).
+// 1999 a failure with no number of its own; 2000+ notices sent by the agent (erlang/src), never used here.
+// test/unit/errors.test.ts keeps the catalog honest: codes unique, each used, none written as a literal.
 
 export interface ScopeError {
   code: number;
@@ -43,13 +44,16 @@ export const Errors = {
   historyDropped: e(1300, 'The recording reached its limit: the oldest history is being overwritten. Raise "recording" (maxEvents, maxBytes) to keep more.'),
   // 1410–1419: requests the session cannot answer
   notStarted: e(1410, 'Nothing is being debugged yet: this request needs a launch or attach first.'),
+  unknownRequest: e(1411, 'Unknown request "{command}".'),
+  viewRequestFailed: e(1412, '{details}'),
+  // a failure that carries no number of its own (an agent's error reply, an unexpected exception): its message as is
+  requestFailed: e(1999, '{details}'),
   // 1200–1299: agent protocol
   badToken: e(1200, 'A connection presented a wrong session token and was closed.'),
   frameTooLarge: e(1201, 'Frame of {size} bytes exceeds the {cap}-byte cap; connection closed.'),
   malformedFrame: e(1202, 'Malformed frame from the agent: {details}. The frame was dropped.'),
   protocolVersion: e(1203, 'Agent speaks protocol version {theirs}, the adapter {ours}. Rebuild with npm run build.'),
   unexpectedMessage: e(1204, 'Unexpected message from the agent: {details}.'),
-  agentCommandFailed: e(1205, 'The agent could not {what}: {details}'),
   // 1400–1409: malformed input from the debug client (DAP)
   malformedDapMessage: e(1400, 'Malformed message from the debug client: {details}. It was dropped; the session continues.'),
 } satisfies Record<string, ScopeError>;
@@ -59,6 +63,16 @@ export type ErrorName = keyof typeof Errors;
 /** Formats an error's message with its variables; unknown placeholders stay visible. */
 export function formatError(err: ScopeError, vars: Record<string, string | number> = {}): string {
   return err.format.replace(/\{(\w+)\}/g, (m, name: string) => (name in vars ? String(vars[name]) : m));
+}
+
+/** The one way a notice reads in the Debug Console: "[ElixirScope 1300] text", or "[ElixirScope] text" unnumbered. */
+export function noticeLine(text: string, code?: number): string {
+  return `[ElixirScope${code === undefined ? '' : ` ${code}`}] ${text}\n`;
+}
+
+/** A numbered error as a notice line. */
+export function errorNotice(err: ScopeError, vars: Record<string, string | number> = {}): string {
+  return noticeLine(formatError(err, vars), err.code);
 }
 
 /** An Error that carries a numbered ScopeError. */

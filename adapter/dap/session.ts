@@ -3,7 +3,7 @@
 // agent are in adapter/runtime and adapter/store.
 import { Breakpoint, BreakpointEvent, InitializedEvent, TerminatedEvent, LoggingDebugSession, OutputEvent, Scope, Source, StackFrame, StoppedEvent, ThreadEvent, Thread, Event } from '@vscode/debugadapter';
 import { DebugProtocol } from '@vscode/debugprotocol';
-import { Errors, ScopeFailure } from '../errors';
+import { Errors, formatError, noticeLine, ScopeFailure } from '../errors';
 import { CustomEvents, CustomRequests, type LanguageServerEventBody } from '../protocol/customDap';
 import { startRecordingLanguageServer, type RecordingLanguageServer } from '../lsp/server';
 import type { DebugTarget, DebugTargetFactory, DebugTargetRequest } from '../runtime/runtime';
@@ -57,7 +57,7 @@ export class ElixirScopeSession extends LoggingDebugSession {
     this.target = rt;
     rt.on('output', (text, category) => this.sendEvent(new OutputEvent(text, category)));
     rt.on('threadsChanged', () => this.threadsChanged());
-    rt.on('notice', (n) => this.sendEvent(new OutputEvent(`[ElixirScope ${n.code}] ${n.message}\n`, n.severity >= 1 ? 'important' : 'console')));
+    rt.on('notice', (n) => this.sendEvent(new OutputEvent(noticeLine(n.message, n.code), n.severity >= 1 ? 'important' : 'console')));
     rt.on('programExited', (code) =>
       this.sendEvent(new OutputEvent(`The program exited (code ${code}). The recording stays available until you stop the session.\n`, 'important')),
     );
@@ -97,7 +97,7 @@ export class ElixirScopeSession extends LoggingDebugSession {
   /** Logs dropped client input, shows it in the Debug Console, and answers the request it carried when its seq could be read. */
   private malformedInput(reason: string, request: { seq: number; command: string } | undefined): void {
     const failure = new ScopeFailure(Errors.malformedDapMessage, { details: reason });
-    const line = `[ElixirScope ${failure.error.code}] ${failure.message}\n`;
+    const line = noticeLine(failure.message, failure.error.code);
     process.stderr.write(line);
     this.sendEvent(new OutputEvent(line, 'important'));
     if (request) this.fail(new Response({ ...request, type: 'request' }), failure);
@@ -172,7 +172,7 @@ export class ElixirScopeSession extends LoggingDebugSession {
 
   /** The shared log folder was refused (another user's, or writable by others): say so once. */
   private sayLogNotice(): void {
-    if (this.log.notice) this.sendEvent(new OutputEvent(`[ElixirScope] ${this.log.notice}\n`, 'console'));
+    if (this.log.notice) this.sendEvent(new OutputEvent(noticeLine(this.log.notice), 'console'));
   }
 
   /** supportsConditionalBreakpoints / HitConditional / LogPoints: one source file's breakpoints. */
@@ -267,7 +267,7 @@ export class ElixirScopeSession extends LoggingDebugSession {
     if (!this.target && isWebviewRequest(command)) return this.fail(response, new ScopeFailure(Errors.notStarted), false);
     const wv = handleWebviewRequest(command, args, this.target!); // answers only its own commands, which need a target
     if (wv.handled) {
-      if (wv.error !== undefined) this.sendErrorResponse(response, { id: 1999, format: wv.error, showUser: false });
+      if (wv.error !== undefined) this.sendErrorResponse(response, { id: Errors.viewRequestFailed.code, format: wv.error, showUser: false });
       else {
         response.body = wv.body;
         this.sendResponse(response);
@@ -284,7 +284,7 @@ export class ElixirScopeSession extends LoggingDebugSession {
       }
       return;
     }
-    this.sendErrorResponse(response, { id: 1999, format: `unknown request ${command}` });
+    this.sendErrorResponse(response, { id: Errors.unknownRequest.code, format: formatError(Errors.unknownRequest, { command }) });
   }
 
   // ───────────── movement over the recording (every one takes the reverse flag) ─────────────
@@ -534,7 +534,7 @@ export class ElixirScopeSession extends LoggingDebugSession {
   }
 
   private fail(response: DebugProtocol.Response, err: unknown, showUser = true): void {
-    const code = err instanceof ScopeFailure ? err.error.code : 1999;
+    const code = err instanceof ScopeFailure ? err.error.code : Errors.requestFailed.code;
     const message = err instanceof Error ? err.message : String(err);
     this.log.log('error', `${response.command} failed: ${message}`);
     this.sendErrorResponse(response, { id: code, format: message, showUser });

@@ -2,6 +2,7 @@
 // streams (event batches, notices, stats). Malformed frames are reported, never fatal.
 import { EventEmitter } from 'events';
 import * as net from 'net';
+import { Errors, type ScopeError } from '../errors';
 import { elixirscope } from '../gen/wire';
 import { encodeFrame, FrameDecoder, FrameTooLargeError } from './framing';
 
@@ -22,7 +23,8 @@ export interface AgentConnectionEvents {
   stats: [elixirscope.Stats];
   logOutput: [elixirscope.LogOutput];
   breakpointsChanged: [elixirscope.BreakpointStates];
-  protocolError: [string];
+  /** What went wrong, and its numbered error (malformedFrame, frameTooLarge or unexpectedMessage). */
+  protocolError: [reason: string, error: ScopeError];
   close: [];
 }
 
@@ -95,7 +97,7 @@ export class AgentConnection extends EventEmitter<AgentConnectionEvents> {
     } catch (err) {
       if (err instanceof FrameTooLargeError) for (const f of err.frames) this.onFrame(f);
       const msg = err instanceof FrameTooLargeError ? err.message : String(err);
-      this.emit('protocolError', `${msg}; connection closed`);
+      this.emit('protocolError', `${msg}; connection closed`, err instanceof FrameTooLargeError ? Errors.frameTooLarge : Errors.malformedFrame);
       this.socket.destroy();
       return;
     }
@@ -108,7 +110,7 @@ export class AgentConnection extends EventEmitter<AgentConnectionEvents> {
       msg = this.intake ? this.intake(frame) : elixirscope.AgentMessage.decode(frame);
       if (!msg) return;
     } catch (err) {
-      this.emit('protocolError', `malformed frame of ${frame.length} bytes dropped: ${(err as Error).message}`);
+      this.emit('protocolError', `malformed frame of ${frame.length} bytes dropped: ${(err as Error).message}`, Errors.malformedFrame);
       return;
     }
     if (msg.events) this.emit('batch', msg.events as elixirscope.EventBatch);
@@ -117,13 +119,13 @@ export class AgentConnection extends EventEmitter<AgentConnectionEvents> {
     else if (msg.stats) this.emit('stats', msg.stats as elixirscope.Stats);
     else if (msg.logOutput) this.emit('logOutput', msg.logOutput as elixirscope.LogOutput);
     else if (msg.breakpointsChanged) this.emit('breakpointsChanged', msg.breakpointsChanged as elixirscope.BreakpointStates);
-    else this.emit('protocolError', 'unexpected message from the agent (no known field set)');
+    else this.emit('protocolError', 'unexpected message from the agent (no known field set)', Errors.unexpectedMessage);
   }
 
   private onReply(reply: elixirscope.Reply): void {
     const waiter = this.pending.get(reply.id);
     if (!waiter) {
-      this.emit('protocolError', `reply to unknown command ${reply.id}`);
+      this.emit('protocolError', `reply to unknown command ${reply.id}`, Errors.unexpectedMessage);
       return;
     }
     this.pending.delete(reply.id);

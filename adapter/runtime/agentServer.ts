@@ -4,6 +4,7 @@
 import * as crypto from 'crypto';
 import { EventEmitter } from 'events';
 import * as net from 'net';
+import { Errors, ScopeFailure } from '../errors';
 import { elixirscope } from '../gen/wire';
 import { PROTOCOL_VERSION } from '../gen/version';
 import { AgentConnection, AgentInfo } from './agentConnection';
@@ -12,7 +13,8 @@ import { PendingConnections, tokensMatch } from './preAuth';
 
 export interface AgentServerEvents {
   agent: [AgentConnection];
-  rejected: [string];
+  /** Why a connection was refused; `failure` when it has a numbered error of its own (else it is a badToken). */
+  rejected: [reason: string, failure?: ScopeFailure];
 }
 
 export class AgentServer extends EventEmitter<AgentServerEvents> {
@@ -71,6 +73,13 @@ export class AgentServer extends EventEmitter<AgentServerEvents> {
         pending.reject(verdict);
         return;
       }
+      if (verdict instanceof ScopeFailure) {
+        // The token matched: one of our agents, built for another protocol version.
+        pending.authenticated();
+        socket.destroy();
+        this.emit('rejected', `agent speaks protocol version ${verdict.vars.theirs}, the adapter ${PROTOCOL_VERSION}`, verdict);
+        return;
+      }
       if (this.accepted) {
         pending.reject(`a second agent (${verdict.node}, OS pid ${verdict.osPid}) tried to join the session`);
         return;
@@ -86,8 +95,8 @@ export class AgentServer extends EventEmitter<AgentServerEvents> {
     socket.on('data', onData);
   }
 
-  /** Returns the agent's identity, or the reason to refuse it. */
-  private authenticate(frame: Buffer): AgentInfo | string {
+  /** Returns the agent's identity, or the reason to refuse it (a ScopeFailure for a protocol-version mismatch). */
+  private authenticate(frame: Buffer): AgentInfo | string | ScopeFailure {
     let msg: elixirscope.AgentMessage;
     try {
       msg = elixirscope.AgentMessage.decode(frame);
@@ -97,9 +106,7 @@ export class AgentServer extends EventEmitter<AgentServerEvents> {
     const hello = msg.hello as elixirscope.Hello | null;
     if (!hello) return 'first frame is not a Hello';
     if (!tokensMatch(hello.token ?? '', this.token)) return 'wrong session token';
-    if (hello.protocolVersion !== PROTOCOL_VERSION) {
-      return `agent speaks protocol version ${hello.protocolVersion}, the adapter ${PROTOCOL_VERSION}`;
-    }
+    if (hello.protocolVersion !== PROTOCOL_VERSION) return new ScopeFailure(Errors.protocolVersion, { theirs: hello.protocolVersion, ours: PROTOCOL_VERSION });
     return {
       node: hello.node,
       otpRelease: hello.otpRelease,

@@ -3,7 +3,7 @@
 // A plain event emitter; it knows nothing of DAP or VS Code. The session sees it as a DebugTarget.
 import { EventEmitter } from 'events';
 import * as path from 'path';
-import { Errors, ScopeFailure } from '../errors';
+import { Errors, errorNotice, noticeLine, ScopeFailure } from '../errors';
 import { elixirscope } from '../gen/wire';
 import { Navigator, RecordingStore, type StoreStats } from '../store';
 import { AgentConnection } from './agentConnection';
@@ -55,7 +55,7 @@ export class DebugRuntime extends EventEmitter<DebugTargetEvents> implements Deb
     this.nav.on('moved', (m) => this.emit('moved', m));
     this.store.on('historyDropped', (d) => {
       if (d.evictedTotal === d.evicted) {
-        this.emit('output', `[ElixirScope ${Errors.historyDropped.code}] ${Errors.historyDropped.format}\n`, 'important');
+        this.emit('output', errorNotice(Errors.historyDropped), 'important');
       }
     });
     this.store.on('process', () => this.emit('threadsChanged'));
@@ -113,7 +113,7 @@ export class DebugRuntime extends EventEmitter<DebugTargetEvents> implements Deb
     const patterns = tracePatterns(opts.trace.patterns);
     const projectApps = project ? ownApps(project) : [];
     if (!project && opts.trace.projectModules) {
-      this.emit('output', '[ElixirScope] Mix did not say which applications are the project\'s own (is `run` aliased?): nothing is recorded by default. Set "trace" to module patterns.\n', 'important');
+      this.emit('output', noticeLine('Mix did not say which applications are the project\'s own (is `run` aliased?): nothing is recorded by default. Set "trace" to module patterns.'), 'important');
     }
     this.ebinDirs = projectApps.map((a) => a.ebin);
     const apps = opts.trace.projectModules ? projectApps : [];
@@ -232,9 +232,9 @@ export class DebugRuntime extends EventEmitter<DebugTargetEvents> implements Deb
     const server = new AgentServer();
     this.server = server;
     this.log.redact(server.token);
-    server.on('rejected', (reason) => {
+    server.on('rejected', (reason, failure) => {
       this.log.log('warn', `agent connection rejected: ${reason}`);
-      this.emit('output', `[ElixirScope] ${Errors.badToken.code}: rejected an agent connection: ${reason}\n`, 'stderr');
+      this.emit('output', failure ? noticeLine(failure.message, failure.error.code) : noticeLine(`rejected an agent connection: ${reason}`, Errors.badToken.code), 'stderr');
     });
     return server;
   }
@@ -262,7 +262,7 @@ export class DebugRuntime extends EventEmitter<DebugTargetEvents> implements Deb
     this.agent = agent;
     const i = agent.info;
     this.log.log('info', `agent connected: node ${i.node}, OTP ${i.otpRelease}, Elixir ${i.elixirVersion}, OS pid ${i.osPid}`);
-    this.emit('output', `[ElixirScope] agent connected: node ${i.node}, OS pid ${i.osPid}, OTP ${i.otpRelease}, ERTS ${i.ertsVersion}, Elixir ${i.elixirVersion || 'n/a'}\n`, 'console');
+    this.emit('output', noticeLine(`agent connected: node ${i.node}, OS pid ${i.osPid}, OTP ${i.otpRelease}, ERTS ${i.ertsVersion}, Elixir ${i.elixirVersion || 'n/a'}`), 'console');
     agent.intake = (frame) => this.store.ingest(frame);
     setEtfLocalNode(i.node);
     // A new thread always comes with a new pid: comparing the interner's size costs nothing per commit
@@ -285,9 +285,9 @@ export class DebugRuntime extends EventEmitter<DebugTargetEvents> implements Deb
       this.agentLoss = { dropped: Number(s.droppedTotal ?? 0), sampled: Number(s.sampledTotal ?? 0) };
       this.emitStats(Number(s.eventsPerS ?? 0), s.mode || 'full');
     });
-    agent.on('protocolError', (reason) => {
+    agent.on('protocolError', (reason, error) => {
       this.log.log('warn', `protocol error: ${reason}`);
-      this.emit('output', `[ElixirScope] ${Errors.malformedFrame.code}: ${reason}\n`, 'stderr');
+      this.emit('output', noticeLine(reason, error.code), 'stderr');
     });
     agent.on('close', () => {
       this.log.log('info', 'agent connection closed');

@@ -1,6 +1,6 @@
 // Start-up check of the "trace" patterns against what the agent records: a pattern that matches no
 // module (a typo, a module not compiled) would otherwise record nothing without a word.
-import { Errors, formatError } from '../errors';
+import { errorNotice, Errors } from '../errors';
 import { tracePatterns } from './mixProject';
 
 /** The patterns, as written, that match none of `recorded` (the agent's ConfigureResult.modules). */
@@ -14,6 +14,6 @@ export function unmatchedTracePatterns(patterns: string[], recorded: string[]): 
 /** One Debug Console line per pattern that matches no recorded module. */
 export function unmatchedTraceWarnings(patterns: string[], recorded: string[]): string[] {
   return unmatchedTracePatterns(patterns, recorded).map(
-    (pattern) => `[ElixirScope ${Errors.traceMatchesNothing.code}] ${formatError(Errors.traceMatchesNothing, { pattern })}\n`,
+    (pattern) => errorNotice(Errors.traceMatchesNothing, { pattern }),
   );
 }
