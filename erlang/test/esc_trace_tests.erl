@@ -25,7 +25,8 @@ handle_continue(warm, S) -> {noreply, S#{warm => true}}.
 handle_call({deposit, X}, _From, #{balance := B, ops := O} = S) ->
     {reply, ok, S#{balance := add(B, X), ops := O + 1}}.
 handle_cast(boom, S) -> {noreply, S#{boomed => true}}.
-handle_info(nudge, #{ops := O} = S) -> {noreply, S#{ops := O + 1}}.
+handle_info(nudge, #{ops := O} = S) -> {noreply, S#{ops := O + 1}};
+handle_info({huge, X}, S) -> {noreply, S#{huge => length(X)}}.
 add(A, B) -> A + B.
 loop(0) -> done;
 loop(N) -> loop(N - 1).
@@ -528,6 +529,15 @@ huge_terms_are_captured_bounded() ->
     ?assertMatch(#{value := {list, #{omitted := 999968}}}, Arg),
     [#{body := #{value := Ret}} | _] = [E || #{kind := 'RETURN', mfa := {tt_work, big, 1}} = E <- Evs],
     ?assertMatch(#{value := {list, #{omitted := 999968}}}, Ret),
+    %% a huge message: its receive, and the callback's call and state version, recorded and cut
+    drain(),
+    L ! {huge, BigList},
+    Msgs2 = collect(fun(Ms) -> [x || #{kind := 'STATE', pid := Pid} <- events(Ms), Pid =:= pidstr(L)] =/= [] end, 20000),
+    Evs2 = events(Msgs2),
+    [Rcv | _] = [B || #{kind := 'RECEIVE', pid := Pid, body := B} <- Evs2, Pid =:= pidstr(L)],
+    ?assert(omitted_somewhere(maps:get(message, Rcv)) >= 999968),
+    ?assertEqual([], [C || C <- codes(Msgs2), C =:= 2008]),
+    [?assert(is_process_alive(X)) || X <- [Tracer, whereis(esc_trace) | Encs]],
     %% recording goes on, in full
     drain(),
     3 = tt_work:quiet(3),
@@ -537,6 +547,8 @@ huge_terms_are_captured_bounded() ->
 
 omitted_somewhere(#{value := {map, #{entries := Es} = M}}) ->
     lists:max([maps:get(omitted, M, 0) | [omitted_somewhere(V) || #{value := V} <- Es]]);
+omitted_somewhere(#{value := {tuple, #{items := Is} = T}}) ->
+    lists:max([maps:get(omitted, T, 0) | [omitted_somewhere(I) || I <- Is]]);
 omitted_somewhere(#{value := {_, #{omitted := N}}}) -> N;
 omitted_somewhere(_) -> 0.
 
