@@ -5,10 +5,12 @@
 %% Why: a condition that raises (`hd(list) == 1` on an empty list) counts as false, so the
 %% breakpoint silently never stops. Saying so on every hit would flood the Debug Console, so the
 %% count lives in one ETS row per breakpoint (esc_bps's table, one update_counter per raise) and
-%% report/2 runs on the controller's tick: a breakpoint is told about at once the first time, then
-%% at most every ?REPEAT_MS while its count keeps growing.
+%% report/2 runs on the controller's tick: a breakpoint is told about once its count has settled
+%% (unchanged for a tick, so a burst of raises is one report with its whole count) or has been
+%% growing for ?SETTLE_MS, then again at most every ?REPEAT_MS while its count keeps growing.
 %%
-%% Rows (in esc_bps): {{raised, Id}, Count, What} and {{raised_told, Id}, Count, AtMs}.
+%% Rows (in esc_bps): {{raised, Id}, Count, What} and
+%% {{raised_told, Id}, Told, ToldAtMs | none, CountSeenLastTime, GrowingSinceMs}.
 %% Notice code 2201 (WARNING); 2200 is esc_bps's line-probe notice.
 -module(esc_bp_raised).
 
@@ -17,6 +19,7 @@
 -define(T, esc_bps).
 -define(NOTICE_CONDITION_RAISED, 2201).
 -define(REPEAT_MS, 5000).
+-define(SETTLE_MS, 1000).
 -define(COMPARISONS, ['==', '/=', '=:=', '=/=', '<', '>', '=<', '>=']).
 -define(TYPE_TESTS, [is_atom, is_binary, is_bitstring, is_float, is_function, is_integer, is_list,
                      is_map, is_number, is_pid, is_port, is_reference, is_tuple]).
@@ -55,24 +58,28 @@ record(Id, What) ->
     ok.
 
 %% Tells the adapter (through Send(NoticeMap)) about every breakpoint whose count grew since it was
-%% last told, subject to ?REPEAT_MS. Where(Id) names the breakpoint ("lib/bank/account.ex:31"), or
-%% is gone when the breakpoint no longer exists (its rows are dropped).
+%% last told and is due (see the module doc). Where(Id) names the breakpoint ("lib/bank/account.ex:31"),
+%% or is gone when the breakpoint no longer exists (its rows are dropped).
 -spec report(fun((pos_integer()) -> {ok, iodata()} | gone), fun((map()) -> term())) -> ok.
 report(Where, Send) ->
     Now = erlang:monotonic_time(millisecond),
     lists:foreach(
       fun({{raised, Id}, Count, What}) ->
-              {Told, At} = case ets:lookup(?T, {raised_told, Id}) of
-                               [{_, T, A}] -> {T, A};
-                               [] -> {0, none}
-                           end,
+              {Told, At, Seen, Since0} = case ets:lookup(?T, {raised_told, Id}) of
+                                             [{_, T, A, Se, Si}] -> {T, A, Se, Si};
+                                             [] -> {0, none, 0, Now}
+                                         end,
+              Since = case Seen =< Told of true -> Now; false -> Since0 end,   % growth starts now
+              Due = Count > Told andalso (At =:= none orelse Now - At >= ?REPEAT_MS)
+                  andalso (Count =:= Seen orelse Now - Since >= ?SETTLE_MS),
               case Where(Id) of
                   gone -> forget(Id);
-                  {ok, Name} when Count > Told, At =:= none orelse Now - At >= ?REPEAT_MS ->
-                      ets:insert(?T, {{raised_told, Id}, Count, Now}),
+                  {ok, Name} when Due ->
+                      ets:insert(?T, {{raised_told, Id}, Count, Now, Count, Now}),
                       Send(#{msg => {notice, #{severity => 'WARNING', code => ?NOTICE_CONDITION_RAISED,
                                                message => message(Name, What, Count)}}});
-                  {ok, _} -> ok
+                  {ok, _} ->
+                      ets:insert(?T, {{raised_told, Id}, Told, At, Count, Since})
               end
       end, ets:match_object(?T, {{raised, '_'}, '_', '_'})),
     ok.

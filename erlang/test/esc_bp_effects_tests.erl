@@ -149,7 +149,8 @@ raising_fun_condition_test() ->
     [M | _] = traced([P], [{withdraw, 1}]),
     ?assertMatch({[{cond_raised, 3, <<"FunctionClauseError">>}], _, _}, esc_bp:on_hit([P], M, #{})).
 
-%% Counted per breakpoint, told once; again only when the count grew, at most every 5 s.
+%% Counted per breakpoint, told once the count settles (a burst is one report); again only when the
+%% count grew, at most every 5 s; a count that keeps growing is told after 1 s anyway.
 report_once_then_when_grown_test() ->
     _ = esc_bp_store:ensure(),
     esc_bp_raised:forget(77),
@@ -158,8 +159,13 @@ report_once_then_when_grown_test() ->
                     after 0 -> [] end end,
     Self = self(),
     Send = fun(#{msg := {notice, N}}) -> Self ! {sent, N} end,
-    [esc_bp_raised:record(77, <<"ArgumentError">>) || _ <- lists:seq(1, 12)],
+    [esc_bp_raised:record(77, <<"ArgumentError">>) || _ <- lists:seq(1, 10)],
     ok = esc_bp_raised:report(Where, Send),
+    ?assertEqual([], Sent()),                                   % still growing: wait a tick
+    [esc_bp_raised:record(77, <<"ArgumentError">>) || _ <- lists:seq(1, 2)],
+    ok = esc_bp_raised:report(Where, Send),
+    ?assertEqual([], Sent()),
+    ok = esc_bp_raised:report(Where, Send),                     % settled
     ?assertMatch([#{code := 2201, severity := 'WARNING',
                     message := <<"Breakpoint at lib/x.ex:12: condition raised ArgumentError on 12 hits; treated as false">>}],
                  Sent()),
@@ -172,6 +178,16 @@ report_once_then_when_grown_test() ->
     ok = esc_bp_raised:report(Where, Send),
     [#{message := Again}] = Sent(),
     ?assert(has(Again, <<"ArgumentError on 13 hits">>)),
+    %% growing on every tick: told after 1 s of growth even though it never settles
+    ets:update_element(esc_bps, {raised_told, 77}, {3, erlang:monotonic_time(millisecond) - 6000}),
+    esc_bp_raised:record(77, <<"ArgumentError">>),
+    ok = esc_bp_raised:report(Where, Send),
+    ?assertEqual([], Sent()),
+    ets:update_element(esc_bps, {raised_told, 77}, {5, erlang:monotonic_time(millisecond) - 1500}),
+    esc_bp_raised:record(77, <<"ArgumentError">>),
+    ok = esc_bp_raised:report(Where, Send),
+    [#{message := Growing}] = Sent(),
+    ?assert(has(Growing, <<"on 15 hits">>)),
     %% a breakpoint that is gone is forgotten
     ok = esc_bp_raised:report(fun(_) -> gone end, Send),
     ?assertEqual([], ets:lookup(esc_bps, {raised, 77})).
