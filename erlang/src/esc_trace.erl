@@ -47,7 +47,7 @@
 %%   capture => #{depth, items, binary_bytes}          0/missing = esc_term's defaults (8, 32, 256)
 %%   safety  => #{max_events_per_s (200000), max_mailbox (50000), max_heap_words (4000000)}
 %%   sink => pid() | atom() | fun((binary()) -> _)      default esc_conn; a pid gets {esc_send, Bin}
-%%   encoders (2), batch_size (512), max_encoder_queue (16 batches), max_sink_queue (256),
+%%   encoders (2), batch_size (512), max_encoder_queue (64 batches), max_sink_queue (256),
 %%   max_queue_bytes (64 MiB: the tracer's queue by weight, not only by length),
 %%   tick_ms (250), retry_ms (1000: suspended functions retried), upgrade (true: add
 %%   send/receive/procs flags to processes running project code)
