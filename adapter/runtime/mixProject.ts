@@ -165,7 +165,8 @@ export function mixEnvFor(task: string, env: Record<string, string>): string {
 
 /**
  * Turns user-facing module patterns into the agent's plan: `Bank.Account` → module `Elixir.Bank.Account`,
- * `Bank.*` → prefix `Elixir.Bank.`, `:lists` → module `lists`.
+ * `Bank.*` → module `Elixir.Bank` and prefix `Elixir.Bank.` (Bank and every module below it),
+ * `:cowboy*` → prefix `cowboy`, `:lists` → module `lists`.
  */
 export function tracePatterns(patterns: string[]): { modules: string[]; prefixes: string[] } {
   const modules: string[] = [];
@@ -174,7 +175,10 @@ export function tracePatterns(patterns: string[]): { modules: string[]; prefixes
     const p = raw.trim();
     const erlang = p.startsWith(':');
     const name = erlang ? p.slice(1) : p.startsWith('Elixir.') ? p : `Elixir.${p}`;
-    if (name.endsWith('.*')) prefixes.push(name.slice(0, -1));
+    if (name.endsWith('.*')) {
+      modules.push(name.slice(0, -2));
+      prefixes.push(name.slice(0, -1));
+    }
     else if (name.endsWith('*')) prefixes.push(name.slice(0, -1));
     else modules.push(name);
   }

@@ -4,11 +4,23 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { depEbinsFor, LineFilter, ownApps, parseProjectLine, PROJECT_LINE, PROJECT_QUERY } from '../../../adapter/runtime/mixProject';
+import { depEbinsFor, LineFilter, ownApps, parseProjectLine, PROJECT_LINE, PROJECT_QUERY, tracePatterns } from '../../../adapter/runtime/mixProject';
 
 const hex = (s: string) => Buffer.from(s, 'utf8').toString('hex').toUpperCase();
 
 describe('mixProject', () => {
+  describe('tracePatterns', () => {
+    it('"Bank.*" is Bank itself and every module below it', () => {
+      assert.deepStrictEqual(tracePatterns(['Bank.*']), { modules: ['Elixir.Bank'], prefixes: ['Elixir.Bank.'] });
+    });
+    it('modules, Erlang modules and Erlang prefixes', () => {
+      assert.deepStrictEqual(tracePatterns(['Bank.Account', ':lists', ':cowboy*']), {
+        modules: ['Elixir.Bank.Account', 'lists'],
+        prefixes: ['cowboy'],
+      });
+    });
+  });
+
   describe('parseProjectLine', () => {
     it('reads the build path (any characters), the applications, sorted, and the dependencies\' folders', () => {
       const build = '/tmp/my project/ümlaut/_build/test';
