@@ -13,10 +13,8 @@
 -export([start_link/1, init/1, mfa_of/1, handle/2, meta_ts/1]).
 
 -include("esc_trace.hrl").
+-include("esc_proto.hrl").
 
--define(CALL, 1). -define(RETURN, 2). -define(EXCEPTION, 3). -define(SEND, 5). -define(RECEIVE, 6).
--define(SPAWN, 7). -define(EXIT, 8). -define(STATE, 9). -define(LINK, 10). -define(UNLINK, 11).
--define(PROCESS, 12). -define(LINE_EV, 4).
 %% Capture budget (nodes) of a repeated call's arguments (repeat_limits/4).
 -define(REPEAT_BUDGET, 64).
 %% Batches waiting before an encoder raises its priority from low to normal (pace/0).
@@ -211,8 +209,8 @@ event(Other, Ctx, B) ->
 return_event(Pid, MFA, Value, Ts, Ctx, B) ->
     B1 = announce(Pid, Ts, Ctx, B),
     {V, VSz} = esc_trace_enc:term_io(Value, limits(Ctx)),
-    {Ret, RSz} = esc_trace_enc:field_io(1, V, VSz),
-    B2 = add(Pid, Ts, ?RETURN, MFA, body(2, Ret, RSz), 0, 0, 0, count(MFA, B1)),
+    {Ret, RSz} = esc_trace_enc:field_io(?ESC_F_ReturnEvent_value, V, VSz),
+    B2 = add(Pid, Ts, ?ESC_E_EventKind_RETURN, MFA, body(?ESC_F_EventBody_return, Ret, RSz), 0, 0, 0, count(MFA, B1)),
     callback_return(Pid, MFA, Value, Ts, Ctx, B2).
 
 %% The `raised` exception filter marks the frame an exception leaves first; the same exception
@@ -221,13 +219,15 @@ exception_event(Pid, MFA, Class, Reason, Ts, Ctx, B) ->
     B1 = announce(Pid, Ts, Ctx, B),
     callback_abort(Pid, MFA, Ctx),
     L = limits(Ctx),
-    {C, CSz} = esc_trace_enc:field_io(1, atom_to_binary(Class, utf8), byte_size(atom_to_binary(Class, utf8))),
+    {C, CSz} = esc_trace_enc:field_io(?ESC_F_ExceptionEvent_class, atom_to_binary(Class, utf8),
+                                      byte_size(atom_to_binary(Class, utf8))),
     {R0, R0Sz} = esc_trace_enc:term_io(Reason, L),
-    {R, RSz} = esc_trace_enc:field_io(2, R0, R0Sz),
+    {R, RSz} = esc_trace_enc:field_io(?ESC_F_ExceptionEvent_reason, R0, R0Sz),
     Same = get({esc_exc, Pid}) =:= {Class, Reason},
     put({esc_exc, Pid}, {Class, Reason}),
     Mark = case not Same andalso filter(raised, Ctx) of true -> ?HIT_RAISED; false -> 0 end,
-    add(Pid, Ts, ?EXCEPTION, MFA, marked(body(3, [C | R], CSz + RSz), Mark), 0, 0, 0, Mark, count(MFA, B1)).
+    add(Pid, Ts, ?ESC_E_EventKind_EXCEPTION, MFA, marked(body(?ESC_F_EventBody_exception, [C | R], CSz + RSz), Mark),
+        0, 0, 0, Mark, count(MFA, B1)).
 
 send_event(Pid, Send, Msg, To, Ts, Ctx, B) ->
     case agent(To, Ctx) of
@@ -241,12 +241,11 @@ send_event(Pid, Send, Msg, To, Ts, Ctx, B) ->
                     end,
             {B2, Other} = other(ToPid, B1),
             {M0, M0Sz} = esc_trace_enc:term_io(Msg, limits(Ctx)),
-            {Mf, MSz} = esc_trace_enc:field_io(2, M0, M0Sz),
-            ToStr = dest(To),
-            Dead = case Send of send -> <<>>; _ -> <<24, 1>> end,
-            Inner = [esc_trace_enc:field_bytes(1, ToStr), Mf | Dead],
-            Body = body(5, Inner, byte_size(esc_trace_enc:field_bytes(1, ToStr)) + MSz + byte_size(Dead)),
-            add(Pid, Ts, ?SEND, none, Body, Other, hash(Msg), call_tag(Msg), B2)
+            {Mf, MSz} = esc_trace_enc:field_io(?ESC_F_SendEvent_message, M0, M0Sz),
+            ToF = esc_trace_enc:field_bytes(?ESC_F_SendEvent_to, dest(To)),
+            Dead = case Send of send -> <<>>; _ -> <<(?ESC_TAG_VARINT(?ESC_F_SendEvent_to_dead)), 1>> end,
+            Body = body(?ESC_F_EventBody_send, [ToF, Mf | Dead], byte_size(ToF) + MSz + byte_size(Dead)),
+            add(Pid, Ts, ?ESC_E_EventKind_SEND, none, Body, Other, hash(Msg), call_tag(Msg), B2)
     end.
 
 other_event({trace_ts, Pid, 'receive', Msg, Ts}, Ctx, B) ->
@@ -255,20 +254,21 @@ other_event({trace_ts, Pid, 'receive', Msg, Ts}, Ctx, B) ->
         false ->
             B1 = announce(Pid, Ts, {'receive', Msg}, Ctx, B),
             {M0, M0Sz} = esc_trace_enc:term_io(Msg, limits(Ctx)),
-            {Mf, MSz} = esc_trace_enc:field_io(1, M0, M0Sz),
-            add(Pid, Ts, ?RECEIVE, none, body(6, Mf, MSz), 0, hash(Msg), 0, B1)
+            {Mf, MSz} = esc_trace_enc:field_io(?ESC_F_ReceiveEvent_message, M0, M0Sz),
+            add(Pid, Ts, ?ESC_E_EventKind_RECEIVE, none, body(?ESC_F_EventBody_receive, Mf, MSz), 0, hash(Msg), 0, B1)
     end;
 other_event({trace_ts, Pid, spawn, Child, {M, F, Args}, Ts}, Ctx, B) ->
     B1 = announce(Pid, Ts, Ctx, B),
     {B2, Other} = other(Child, B1),
-    C = esc_trace_enc:field_bytes(1, list_to_binary(pid_to_list(Child))),
-    E = esc_trace_enc:field_bytes(2, esc_trace_enc:mfa(M, F, length(Args))),
-    {A, ASz} = esc_trace_enc:terms(3, Args, limits(Ctx)),
-    add(Pid, Ts, ?SPAWN, none, body(7, [C, E | A], byte_size(C) + byte_size(E) + ASz), Other, 0, 0, B2);
+    C = esc_trace_enc:field_bytes(?ESC_F_SpawnEvent_child, list_to_binary(pid_to_list(Child))),
+    E = esc_trace_enc:field_bytes(?ESC_F_SpawnEvent_entry, esc_trace_enc:mfa(M, F, length(Args))),
+    {A, ASz} = esc_trace_enc:terms(?ESC_F_SpawnEvent_args, Args, limits(Ctx)),
+    add(Pid, Ts, ?ESC_E_EventKind_SPAWN, none, body(?ESC_F_EventBody_spawn, [C, E | A], byte_size(C) + byte_size(E) + ASz),
+        Other, 0, 0, B2);
 other_event({trace_ts, Pid, exit, Reason, Ts}, Ctx, B) ->
     B1 = announce(Pid, Ts, Ctx, B),
     {R0, R0Sz} = esc_trace_enc:term_io(Reason, limits(Ctx)),
-    {R, RSz} = esc_trace_enc:field_io(1, R0, R0Sz),
+    {R, RSz} = esc_trace_enc:field_io(?ESC_F_ExitEvent_reason, R0, R0Sz),
     erase({esc_p, Pid}),
     erase({esc_lc, Pid}),
     erase({esc_exc, Pid}),
@@ -276,13 +276,13 @@ other_event({trace_ts, Pid, exit, Reason, Ts}, Ctx, B) ->
     %% The `crashes` filter: an abnormal exit of a process that ran traced code (only those
     %% processes get the procs flag).
     Mark = case abnormal(Reason) andalso filter(crashes, Ctx) of true -> ?HIT_CRASH; false -> 0 end,
-    add(Pid, Ts, ?EXIT, none, marked(body(8, R, RSz), Mark), 0, 0, 0, Mark, B1);
+    add(Pid, Ts, ?ESC_E_EventKind_EXIT, none, marked(body(?ESC_F_EventBody_exit, R, RSz), Mark), 0, 0, 0, Mark, B1);
 other_event({trace_ts, Pid, Link, Peer, Ts}, Ctx, B) when Link =:= link; Link =:= unlink ->
     B1 = announce(Pid, Ts, Ctx, B),
     {B2, Other} = other(Peer, B1),
-    O = esc_trace_enc:field_bytes(1, repr(Peer)),
-    Kind = case Link of link -> ?LINK; unlink -> ?UNLINK end,
-    add(Pid, Ts, Kind, none, body(10, O, byte_size(O)), Other, 0, 0, B2);
+    O = esc_trace_enc:field_bytes(?ESC_F_LinkEvent_other, repr(Peer)),
+    Kind = case Link of link -> ?ESC_E_EventKind_LINK; unlink -> ?ESC_E_EventKind_UNLINK end,
+    add(Pid, Ts, Kind, none, body(?ESC_F_EventBody_link, O, byte_size(O)), Other, 0, 0, B2);
 %% spawned and register have no event of their own: they name the process (esc_trace_ident).
 other_event({trace_ts, Pid, register, Name, Ts}, Ctx, B) ->
     announce(Pid, Ts, {register, Name}, Ctx, B);
@@ -303,10 +303,10 @@ filter(Kind, Ctx) ->
         _ -> false
     end.
 
-%% EventBody.hits (field 20) appended to a body when Mark is a hit id.
+%% EventBody.hits appended to a body when Mark is a hit id.
 marked(Body, 0) -> Body;
 marked({Io, Sz}, Mark) ->
-    Hits = esc_trace_enc:packed(20, [Mark]),
+    Hits = esc_trace_enc:packed(?ESC_F_EventBody_hits, [Mark]),
     {[Io | Hits], Sz + byte_size(Hits)}.
 
 %% Line-probe stub modules ('esc_probe@<Module>', see esc_probe): their calls are LINE events.
@@ -330,15 +330,16 @@ line_event(Msg, Hit, Ctx, B) ->
         {ok, #{pid := Pid, module := M, function := F, arity := A, line := Line, file := File,
                bindings := Bs, ts := Ts}} ->
             B1 = announce(Pid, Ts, Ctx, B),
-            Inner = [esc_trace_enc:field_varint(1, Line), esc_trace_enc:field_str(2, File) |
-                     bindings_io(3, Bs, limits(Ctx))],
-            {Body, Sz} = body(4, Inner, iolist_size(Inner)),
+            Inner = [esc_trace_enc:field_varint(?ESC_F_LineEvent_line, Line),
+                     esc_trace_enc:field_str(?ESC_F_LineEvent_file, File) |
+                     bindings_io(?ESC_F_LineEvent_bindings, Bs, limits(Ctx))],
+            {Body, Sz} = body(?ESC_F_EventBody_line, Inner, iolist_size(Inner)),
             case Hit of
                 #{hits := [First | _] = Ids} ->
-                    Hits = esc_trace_enc:packed(20, Ids),
-                    add(Pid, Ts, ?LINE_EV, {M, F, A}, {[Body | Hits], Sz + byte_size(Hits)}, 0, 0, 0, First, B1);
+                    Hits = esc_trace_enc:packed(?ESC_F_EventBody_hits, Ids),
+                    add(Pid, Ts, ?ESC_E_EventKind_LINE, {M, F, A}, {[Body | Hits], Sz + byte_size(Hits)}, 0, 0, 0, First, B1);
                 _ ->
-                    add(Pid, Ts, ?LINE_EV, {M, F, A}, {Body, Sz}, 0, 0, 0, B1)
+                    add(Pid, Ts, ?ESC_E_EventKind_LINE, {M, F, A}, {Body, Sz}, 0, 0, 0, B1)
             end;
         none -> B
     end.
@@ -363,15 +364,15 @@ call_event(Pid, {_, _, Args} = Call, Ts, MFA, Hit, Ctx, B) ->
     upgrade(Pid, Ctx),
     callback_call(Pid, Call, Ctx),
     L = limits(Ctx),
-    {ArgsIo, ArgsSz} = esc_trace_enc:terms(1, Args, repeat_limits(Pid, MFA, Hit, L)),
+    {ArgsIo, ArgsSz} = esc_trace_enc:terms(?ESC_F_CallEvent_args, Args, repeat_limits(Pid, MFA, Hit, L)),
     case Hit of
         #{hits := [First | _] = Ids} ->
             Extra = hit_fields(Hit, L),
-            {Call1, C1Sz} = esc_trace_enc:field_io(1, [ArgsIo | Extra], ArgsSz + iolist_size(Extra)),
-            Hits = esc_trace_enc:packed(20, Ids),
-            add(Pid, Ts, ?CALL, MFA, {[Call1 | Hits], C1Sz + byte_size(Hits)}, 0, 0, 0, First, count(MFA, B1));
+            {Call1, C1Sz} = body(?ESC_F_EventBody_call, [ArgsIo | Extra], ArgsSz + iolist_size(Extra)),
+            Hits = esc_trace_enc:packed(?ESC_F_EventBody_hits, Ids),
+            add(Pid, Ts, ?ESC_E_EventKind_CALL, MFA, {[Call1 | Hits], C1Sz + byte_size(Hits)}, 0, 0, 0, First, count(MFA, B1));
         _ ->
-            add(Pid, Ts, ?CALL, MFA, body(1, ArgsIo, ArgsSz), 0, 0, 0, count(MFA, B1))
+            add(Pid, Ts, ?ESC_E_EventKind_CALL, MFA, body(?ESC_F_EventBody_call, ArgsIo, ArgsSz), 0, 0, 0, count(MFA, B1))
     end.
 
 %% A function called again right after itself by the same process (a recursion step over a list, a
@@ -384,18 +385,18 @@ repeat_limits(Pid, MFA, Hit, L) ->
         _ -> L
     end.
 
-%% CallEvent.clause (2), bindings (3: Binding{name, value}), line (4) and stack (5: StackEntry, see
+%% CallEvent.clause, bindings (Binding{name, value}), line and stack (StackEntry, see
 %% esc_bp:hit_stack/1) of a breakpoint hit.
 hit_fields(Hit, L) ->
-    Clause = esc_trace_enc:field_varint(2, maps:get(clause, Hit, 0)),
-    Bindings = bindings_io(3, maps:get(bindings, Hit, []), L),
-    Line = esc_trace_enc:field_varint(4, maps:get(line, Hit, 0)),
-    Stack = [esc_trace_enc:field_bytes(5, iolist_to_binary(
-                                            [esc_trace_enc:field_str(1, esc_trace_enc:str(M)),
-                                             esc_trace_enc:field_str(2, esc_trace_enc:str(F)),
-                                             esc_trace_enc:field_varint(3, A),
-                                             esc_trace_enc:field_str(4, File),
-                                             esc_trace_enc:field_varint(5, Ln)]))
+    Clause = esc_trace_enc:field_varint(?ESC_F_CallEvent_clause, maps:get(clause, Hit, 0)),
+    Bindings = bindings_io(?ESC_F_CallEvent_bindings, maps:get(bindings, Hit, []), L),
+    Line = esc_trace_enc:field_varint(?ESC_F_CallEvent_line, maps:get(line, Hit, 0)),
+    Stack = [esc_trace_enc:field_bytes(?ESC_F_CallEvent_stack, iolist_to_binary(
+                                            [esc_trace_enc:field_str(?ESC_F_StackEntry_module, esc_trace_enc:str(M)),
+                                             esc_trace_enc:field_str(?ESC_F_StackEntry_function, esc_trace_enc:str(F)),
+                                             esc_trace_enc:field_varint(?ESC_F_StackEntry_arity, A),
+                                             esc_trace_enc:field_str(?ESC_F_StackEntry_file, File),
+                                             esc_trace_enc:field_varint(?ESC_F_StackEntry_line, Ln)]))
              || {M, F, A, File, Ln} <- maps:get(stack, Hit, [])],
     [Clause, Bindings, Line | Stack].
 
@@ -403,8 +404,8 @@ hit_fields(Hit, L) ->
 bindings_io(Field, Bs, L) ->
     [begin
          {V, VSz} = esc_trace_enc:term_io(Value, L),
-         {Vf, VfSz} = esc_trace_enc:field_io(2, V, VSz),
-         N = esc_trace_enc:field_str(1, esc_trace_enc:str(Name)),
+         {Vf, VfSz} = esc_trace_enc:field_io(?ESC_F_Binding_value, V, VSz),
+         N = esc_trace_enc:field_str(?ESC_F_Binding_name, esc_trace_enc:str(Name)),
          element(1, esc_trace_enc:field_io(Field, [N | Vf], byte_size(N) + VfSz))
      end || {Name, Value} <- Bs].
 
@@ -537,20 +538,22 @@ state_event(Pid, MFA, Callback, Msg, From, S, Ts, Ctx, B) ->
     V = Version + 1,
     put({esc_p, Pid}, {V, Pending, Up}),
     L = limits(Ctx),
-    Vf = esc_trace_enc:field_varint(1, V),
-    Cf = esc_trace_enc:field_bytes(2, Callback),
+    Vf = esc_trace_enc:field_varint(?ESC_F_StateEvent_version, V),
+    Cf = esc_trace_enc:field_bytes(?ESC_F_StateEvent_callback, Callback),
     {Mf, MSz} = case Msg of
                     undefined -> {<<>>, 0};
-                    _ -> {M0, M0Sz} = esc_trace_enc:term_io(Msg, L), esc_trace_enc:field_io(3, M0, M0Sz)
+                    _ -> {M0, M0Sz} = esc_trace_enc:term_io(Msg, L),
+                         esc_trace_enc:field_io(?ESC_F_StateEvent_message, M0, M0Sz)
                 end,
     {S0, S0Sz} = esc_trace_enc:term_io(S, L),
-    {Sf, SSz} = esc_trace_enc:field_io(4, S0, S0Sz),
+    {Sf, SSz} = esc_trace_enc:field_io(?ESC_F_StateEvent_state, S0, S0Sz),
     Ff = case From of
-             {FromPid, _} when is_pid(FromPid) -> esc_trace_enc:field_bytes(5, esc_trace_enc:pid_bin(FromPid));
+             {FromPid, _} when is_pid(FromPid) ->
+                 esc_trace_enc:field_bytes(?ESC_F_StateEvent_from, esc_trace_enc:pid_bin(FromPid));
              _ -> <<>>
          end,
     Sz = byte_size(Vf) + byte_size(Cf) + MSz + SSz + byte_size(Ff),
-    add(Pid, Ts, ?STATE, MFA, body(9, [Vf, Cf, Mf, Sf, Ff], Sz), 0, 0, 0, B).
+    add(Pid, Ts, ?ESC_E_EventKind_STATE, MFA, body(?ESC_F_EventBody_state, [Vf, Cf, Mf, Sf, Ff], Sz), 0, 0, 0, B).
 
 %% A process that was running before tracing began: its current state becomes version 1, unless
 %% a callback return already produced a version.
@@ -680,8 +683,9 @@ reopen(task, #{entry := _}) -> known;
 reopen(Open, _) -> Open.
 
 process_event(Pid, Ts, #{cb := CbMod} = Id, Ctx, B) ->
-    Inner = <<(esc_trace_ident:encode(Id))/binary, (esc_trace_enc:field_str(5, behaviour(CbMod, Ctx)))/binary>>,
-    add(Pid, Ts, ?PROCESS, none, body(11, Inner, byte_size(Inner)), 0, 0, 0, B).
+    Inner = <<(esc_trace_ident:encode(Id))/binary,
+              (esc_trace_enc:field_str(?ESC_F_ProcessEvent_behaviour, behaviour(CbMod, Ctx)))/binary>>,
+    add(Pid, Ts, ?ESC_E_EventKind_PROCESS, none, body(?ESC_F_EventBody_process, Inner, byte_size(Inner)), 0, 0, 0, B).
 
 %% The behaviour of a recorded callback module, so the debugger can name a state "GenServer" or
 %% "gen_statem" state.
@@ -820,7 +824,7 @@ add(Pid, {Mono, Uniq}, Kind, MFA, {BodyIo, BodySz}, Other, Hash, Tag, Hit, B) ->
     {B2, MIx} = mfa_ix(MFA, B1),
     %% Flattened now: a batch keeps one binary per event alive instead of a deep iolist, which
     %% keeps the encoder's live heap (and so its max_heap_size headroom) small.
-    {Field, _} = esc_trace_enc:field_io(8, BodyIo, BodySz),
+    {Field, _} = esc_trace_enc:field_io(?ESC_F_EventBatch_body, BodyIo, BodySz),
     B2#b{evs = [{Mono, Uniq, PIx, Kind, MIx, iolist_to_binary(Field), Hit, Other, Hash, Tag} | B2#b.evs],
          n = B2#b.n + 1}.
 
@@ -833,22 +837,24 @@ emit(#b{evs = Evs0, n = N, pidl = PidL, mfal = MfaL, logs = Logs, exact = Exact}
     Last = atomics:add_get(Cnt, ?C_SEQ, N),
     First = Last - N + 1,
     Dropped = atomics:exchange(Cnt, ?C_DROP_PENDING, 0),
-    Col = fun(F, I) -> esc_trace_enc:packed(F, [element(I, E) || E <- Evs]) end,
-    Hits = esc_trace_enc:field_bytes(7, << <<(esc_trace_enc:varint(element(7, E)))/binary>> || E <- Evs >>),
-    Batch = [esc_trace_enc:packed(1, lists:seq(First, Last)),
-             esc_trace_enc:packed(2, [max(0, Mo - M0) || {Mo, _, _, _, _, _, _, _, _, _} <- Evs]),
-             esc_trace_enc:packed(3, [max(0, U - U0) || {_, U, _, _, _, _, _, _, _, _} <- Evs]),
-             esc_trace_enc:field_bytes(4, << <<(esc_trace_enc:varint(element(3, E)))/binary>> || E <- Evs >>),
-             Col(5, 4),
-             esc_trace_enc:field_bytes(6, << <<(esc_trace_enc:varint(element(5, E)))/binary>> || E <- Evs >>),
-             Hits,
+    %% A packed column of element I of every event.
+    Column = fun(F, I) -> esc_trace_enc:field_bytes(F, << <<(esc_trace_enc:varint(element(I, E)))/binary>> || E <- Evs >>) end,
+    Batch = [esc_trace_enc:packed(?ESC_F_EventBatch_seq, lists:seq(First, Last)),
+             esc_trace_enc:packed(?ESC_F_EventBatch_mono, [max(0, Mo - M0) || {Mo, _, _, _, _, _, _, _, _, _} <- Evs]),
+             esc_trace_enc:packed(?ESC_F_EventBatch_uniq, [max(0, U - U0) || {_, U, _, _, _, _, _, _, _, _} <- Evs]),
+             Column(?ESC_F_EventBatch_pid, 3),
+             Column(?ESC_F_EventBatch_kind, 4),
+             Column(?ESC_F_EventBatch_mfa, 5),
+             Column(?ESC_F_EventBatch_hit, 7),
              [Body || {_, _, _, _, _, Body, _, _, _, _} <- Evs],
-             [esc_trace_enc:field_bytes(9, P) || P <- lists:reverse(PidL)],
-             [<<82, 0>> | [esc_trace_enc:field_bytes(10, Mf) || Mf <- lists:reverse(MfaL)]],
-             esc_trace_enc:field_varint(11, Dropped),
-             esc_trace_enc:field_bytes(12, << <<(esc_trace_enc:varint(element(8, E)))/binary>> || E <- Evs >>),
-             esc_trace_enc:field_bytes(13, << <<(esc_trace_enc:varint(element(9, E)))/binary>> || E <- Evs >>),
-             esc_trace_enc:field_bytes(14, << <<(esc_trace_enc:varint(element(10, E)))/binary>> || E <- Evs >>)],
+             [esc_trace_enc:field_bytes(?ESC_F_EventBatch_pids, P) || P <- lists:reverse(PidL)],
+             %% mfas[0] is the placeholder of index 0 (no function): an empty Mfa.
+             [esc_trace_enc:field_bytes(?ESC_F_EventBatch_mfas, <<>>) |
+              [esc_trace_enc:field_bytes(?ESC_F_EventBatch_mfas, Mf) || Mf <- lists:reverse(MfaL)]],
+             esc_trace_enc:field_varint(?ESC_F_EventBatch_dropped, Dropped),
+             Column(?ESC_F_EventBatch_other, 8),
+             Column(?ESC_F_EventBatch_msg_hash, 9),
+             Column(?ESC_F_EventBatch_call_tag, 10)],
     Bin = iolist_to_binary(esc_trace_enc:agent_events(Batch)),
     case esc_trace_sink:send(Ctx, Bin) of
         ok -> atomics:add(Cnt, ?C_ENCODED, N);

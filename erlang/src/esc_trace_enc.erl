@@ -26,6 +26,10 @@
 -define(MAX_COUNT, 1000000).
 -define(PID_CACHE, 4096).
 -define(ETF_BYTES_PER_NODE, 8).
+%% Term{truncated: Truncated{reason: SIZE}} and Term{truncated: {}} (reason DEPTH, the default).
+-define(TRUNCATED_SIZE, <<(?ESC_TAG_LEN(?ESC_F_Term_truncated)), 2, (?ESC_TAG_VARINT(?ESC_F_Truncated_reason)),
+                          (?ESC_E_Truncated_Reason_SIZE)>>).
+-define(TRUNCATED_DEPTH, <<(?ESC_TAG_LEN(?ESC_F_Term_truncated)), 0>>).
 
 %% Turns a CaptureLimits-like map (0 or missing = esc_term's default) into the tuple form.
 -spec limits(map()) -> limits().
@@ -59,9 +63,9 @@ cap_term(T, {Depth, _, _, Budget, _} = L) ->
 %% A length-delimited field holding iodata of known size: {IoData, TotalSize}.
 -spec field_io(pos_integer(), iodata(), non_neg_integer()) -> {iodata(), non_neg_integer()}.
 field_io(F, Io, Sz) when F < 16 ->
-    lfield_io((F bsl 3) bor 2, Io, Sz);
+    lfield_io(?ESC_TAG_LEN(F), Io, Sz);
 field_io(F, Io, Sz) ->
-    K = varint((F bsl 3) bor 2),
+    K = varint(?ESC_TAG_LEN(F)),
     V = varint(Sz),
     {[K, V | Io], byte_size(K) + byte_size(V) + Sz}.
 
@@ -88,14 +92,14 @@ varint(N) -> <<1:1, (N band 127):7, (varint(N bsr 7))/binary>>.
 %% A length-delimited field (wire type 2).
 -spec field_bytes(pos_integer(), binary()) -> binary().
 field_bytes(F, Bin) when F < 16 ->
-    <<((F bsl 3) bor 2), (varint(byte_size(Bin)))/binary, Bin/binary>>;
+    <<(?ESC_TAG_LEN(F)), (varint(byte_size(Bin)))/binary, Bin/binary>>;
 field_bytes(F, Bin) ->
-    <<(varint((F bsl 3) bor 2))/binary, (varint(byte_size(Bin)))/binary, Bin/binary>>.
+    <<(varint(?ESC_TAG_LEN(F)))/binary, (varint(byte_size(Bin)))/binary, Bin/binary>>.
 
 %% A varint field (wire type 0); proto3 default 0 is omitted.
 -spec field_varint(pos_integer(), non_neg_integer()) -> binary().
 field_varint(_F, 0) -> <<>>;
-field_varint(F, N) -> <<(varint(F bsl 3))/binary, (varint(N))/binary>>.
+field_varint(F, N) -> <<(varint(?ESC_TAG_VARINT(F)))/binary, (varint(N))/binary>>.
 
 %% A packed repeated varint column; an empty list encodes as nothing.
 -spec packed(pos_integer(), [non_neg_integer()]) -> binary().
@@ -105,14 +109,14 @@ packed(F, L) -> field_bytes(F, << <<(varint(X))/binary>> || X <- L >>).
 %% Encoded Mfa message.
 -spec mfa(atom(), atom(), non_neg_integer()) -> binary().
 mfa(M, F, A) ->
-    <<(field_bytes(1, atom_to_binary(M, utf8)))/binary,
-      (field_bytes(2, atom_to_binary(F, utf8)))/binary,
-      (field_varint(3, A))/binary>>.
+    <<(field_bytes(?ESC_F_Mfa_module, atom_to_binary(M, utf8)))/binary,
+      (field_bytes(?ESC_F_Mfa_function, atom_to_binary(F, utf8)))/binary,
+      (field_varint(?ESC_F_Mfa_arity, A))/binary>>.
 
 %% AgentMessage{events: Batch} from an already encoded EventBatch.
 -spec agent_events(iodata()) -> iodata().
 agent_events(BatchIo) ->
-    [<<18>>, varint(iolist_size(BatchIo)), BatchIo].
+    [<<(?ESC_TAG_LEN(?ESC_F_AgentMessage_events))>>, varint(iolist_size(BatchIo)), BatchIo].
 
 %% ---------------------------------------------------------------- Term (mirrors esc_term:cap/4)
 %%
@@ -122,31 +126,31 @@ agent_events(BatchIo) ->
 %% measured twice: cap/4 returns {IoData, Size, BudgetLeft}.
 
 cap(_T, _D, _L, B) when B =< 0 ->
-    {<<114, 2, 8, 1>>, 4, 0};                                % truncated{reason: SIZE}
+    {?TRUNCATED_SIZE, 4, 0};
 cap(T, _D, _L, B) when is_atom(T) ->
-    {Io, Sz} = lfield(10, atom_to_binary(T, utf8)),
+    {Io, Sz} = lfield(?ESC_TAG_LEN(?ESC_F_Term_atom), atom_to_binary(T, utf8)),
     {Io, Sz, B - 1};
 cap(T, _D, _L, B) when is_integer(T), T >= 0, T < 64 ->
-    {[16, T bsl 1], 2, B - 1};
+    {[?ESC_TAG_VARINT(?ESC_F_Term_int), T bsl 1], 2, B - 1};
 cap(T, _D, _L, B) when is_integer(T), T =< ?MAX_SAFE_INT, T >= -?MAX_SAFE_INT ->
     Z = if T >= 0 -> T bsl 1; true -> ((-T) bsl 1) - 1 end,
     V = varint(Z),
-    {[16 | V], 1 + byte_size(V), B - 1};
+    {[?ESC_TAG_VARINT(?ESC_F_Term_int) | V], 1 + byte_size(V), B - 1};
 cap(T, _D, _L, B) when is_integer(T) ->
-    Neg = case T < 0 of true -> <<8, 1>>; false -> <<>> end,
-    Inner = <<Neg/binary, (field_bytes(2, binary:encode_unsigned(abs(T))))/binary>>,
-    {Io, Sz} = lfield(26, Inner),
+    Neg = case T < 0 of true -> <<(?ESC_TAG_VARINT(?ESC_F_BigInt_negative)), 1>>; false -> <<>> end,
+    Inner = <<Neg/binary, (field_bytes(?ESC_F_BigInt_magnitude, binary:encode_unsigned(abs(T))))/binary>>,
+    {Io, Sz} = lfield(?ESC_TAG_LEN(?ESC_F_Term_big_int), Inner),
     {Io, Sz, B - 1};
 cap(T, _D, _L, B) when is_float(T) ->
-    {<<33, T:64/little-float>>, 9, B - 1};
+    {<<(?ESC_TAG_I64(?ESC_F_Term_float)), T:64/little-float>>, 9, B - 1};
 cap(T, _D, {_, _, Bytes, _, _}, B) when is_binary(T) ->
     Size = byte_size(T),
     Inner = case Size =< Bytes of
-                true -> bytes_field(1, T);
-                false -> <<(bytes_field(1, binary:part(T, 0, Bytes)))/binary,
-                           (field_varint(2, Size - Bytes))/binary>>
+                true -> bytes_field(?ESC_F_Binary_data, T);
+                false -> <<(bytes_field(?ESC_F_Binary_data, binary:part(T, 0, Bytes)))/binary,
+                           (field_varint(?ESC_F_Binary_omitted_bytes, Size - Bytes))/binary>>
             end,
-    {Io, Sz} = lfield(42, Inner),
+    {Io, Sz} = lfield(?ESC_TAG_LEN(?ESC_F_Term_binary), Inner),
     {Io, Sz, B - 1};
 cap(T, _D, {_, _, Bytes, _, _}, B) when is_bitstring(T) ->
     Whole = byte_size(T) - 1,
@@ -156,25 +160,26 @@ cap(T, _D, {_, _, Bytes, _, _}, B) when is_bitstring(T) ->
                 <<Head:Whole/binary, Tail/bitstring>> = T,
                 Bits = bit_size(Tail),
                 Data = <<Head/binary, Tail/bitstring, 0:(8 - Bits)>>,
-                lfield(50, <<(bytes_field(1, Data))/binary, (field_varint(2, Bits))/binary>>);
+                lfield(?ESC_TAG_LEN(?ESC_F_Term_bitstring), <<(bytes_field(?ESC_F_Bitstring_data, Data))/binary,
+                                                              (field_varint(?ESC_F_Bitstring_trailing_bits, Bits))/binary>>);
             false ->
                 %% binary:part/3 refuses bitstrings on OTP >= 27: take the whole bytes by matching.
                 <<Part:Bytes/binary, _/bitstring>> = T,
-                lfield(42, <<(bytes_field(1, Part))/binary,
-                             (field_varint(2, byte_size(T) - Bytes))/binary>>)
+                lfield(?ESC_TAG_LEN(?ESC_F_Term_binary), <<(bytes_field(?ESC_F_Binary_data, Part))/binary,
+                                                           (field_varint(?ESC_F_Binary_omitted_bytes, byte_size(T) - Bytes))/binary>>)
         end,
     {Io, Sz, B - 1};
 cap(T, _D, _L, B) when is_pid(T) ->
     {Io, Sz} = pid_field(T),
     {Io, Sz, B - 1};
 cap(T, _D, _L, B) when is_port(T) ->
-    {Io, Sz} = lfield(90, opaque(node(T), erlang:port_to_list(T))),
+    {Io, Sz} = lfield(?ESC_TAG_LEN(?ESC_F_Term_port), opaque(node(T), erlang:port_to_list(T))),
     {Io, Sz, B - 1};
 cap(T, _D, _L, B) when is_reference(T) ->
-    {Io, Sz} = lfield(98, opaque(node(T), erlang:ref_to_list(T))),
+    {Io, Sz} = lfield(?ESC_TAG_LEN(?ESC_F_Term_ref), opaque(node(T), erlang:ref_to_list(T))),
     {Io, Sz, B - 1};
 cap(T, _D, _L, B) when is_function(T) ->
-    {Io, Sz} = lfield(106, fun_msg(T)),
+    {Io, Sz} = lfield(?ESC_TAG_LEN(?ESC_F_Term_fun), fun_msg(T)),
     {Io, Sz, B - 1};
 cap(T, D, L, B) when tuple_size(T) =:= 5, element(1, T) =:= '$esc_precaptured' ->
     %% A big part the tracer already captured (esc_trace_prune), under these same limits.
@@ -191,7 +196,7 @@ cap_compound(T, D, L, B) when is_list(T), T =/= []; is_tuple(T); is_map(T) ->
     case etf_cost(T, B) of
         none -> cap_struct(T, D, L, B);
         Cost ->
-            {Io, Sz} = lfield(122, etf(T)),                  % Term.etf: the whole term, exact
+            {Io, Sz} = lfield(?ESC_TAG_LEN(?ESC_F_Term_etf), etf(T)),   % the whole term, exact
             {Io, Sz, B - Cost}
     end;
 cap_compound(T, D, L, B) ->
@@ -199,17 +204,17 @@ cap_compound(T, D, L, B) ->
 
 %% A compound term too big for the budget: captured level by level, each part again whole when it fits.
 cap_struct(_T, D, _L, B) when D =< 0 ->
-    {<<114, 0>>, 2, B - 1};                                  % truncated{reason: DEPTH}
+    {?TRUNCATED_DEPTH, 2, B - 1};
 cap_struct(T, D, {_, Items, _, _, _} = L, B) when is_list(T) ->
     {Inner, ISz, B2} = cap_list(T, D - 1, L, B - 1, Items, [], 0),
-    {Io, Sz} = lfield_io(58, Inner, ISz),
+    {Io, Sz} = lfield_io(?ESC_TAG_LEN(?ESC_F_Term_list), Inner, ISz),
     {Io, Sz, B2};
 cap_struct(T, D, {_, Items, _, _, _} = L, B) when is_tuple(T) ->
     Size = tuple_size(T),
     N = min(Size, Items),
     {Inner, ISz, B2} = cap_elems(T, 1, N, D - 1, L, B - 1, [], 0),
-    Om = field_varint(2, Size - N),
-    {Io, Sz} = lfield_io(66, [Inner | Om], ISz + byte_size(Om)),
+    Om = field_varint(?ESC_F_Tuple_omitted, Size - N),
+    {Io, Sz} = lfield_io(?ESC_TAG_LEN(?ESC_F_Term_tuple), [Inner | Om], ISz + byte_size(Om)),
     {Io, Sz, B2};
 cap_struct(T, D, {_, Items, _, _, _} = L, B) when is_map(T) ->
     Size = map_size(T),
@@ -218,8 +223,8 @@ cap_struct(T, D, {_, Items, _, _, _} = L, B) when is_map(T) ->
                 false -> take(maps:next(maps:iterator(T)), Items)
             end,
     {Inner, ISz, B2} = cap_entries(First, D - 1, L, B - 1, [], 0),
-    Om = field_varint(2, Size - min(Size, Items)),
-    {Io, Sz} = lfield_io(74, [Inner | Om], ISz + byte_size(Om)),
+    Om = field_varint(?ESC_F_Map_omitted, Size - min(Size, Items)),
+    {Io, Sz} = lfield_io(?ESC_TAG_LEN(?ESC_F_Term_map), [Inner | Om], ISz + byte_size(Om)),
     {Io, Sz, B2}.
 
 %% What capturing T whole (Term.etf) costs from a node budget B, or `none` when it does not fit.
@@ -243,15 +248,15 @@ etf(T) ->
 cap_list([], _D, _L, B, _N, Acc, Sz) ->
     {lists:reverse(Acc), Sz, B};
 cap_list([_ | _] = Rest, _D, _L, B, 0, Acc, Sz) ->
-    Om = field_varint(3, count_rest(Rest)),
+    Om = field_varint(?ESC_F_List_omitted, count_rest(Rest)),
     {lists:reverse(Acc, Om), Sz + byte_size(Om), B};
 cap_list([H | T], D, L, B, N, Acc, Sz) ->
     {HC, HSz, B2} = cap(H, D, L, B),
-    {F, FSz} = lfield_io(10, HC, HSz),
+    {F, FSz} = lfield_io(?ESC_TAG_LEN(?ESC_F_List_items), HC, HSz),
     cap_list(T, D, L, B2, N - 1, [F | Acc], Sz + FSz);
 cap_list(Improper, D, L, B, _N, Acc, Sz) ->
     {TC, TSz, B2} = cap(Improper, D, L, B),
-    {F, FSz} = lfield_io(18, TC, TSz),
+    {F, FSz} = lfield_io(?ESC_TAG_LEN(?ESC_F_List_tail), TC, TSz),
     {lists:reverse(Acc, [F]), Sz + FSz, B2}.
 
 %% Length of the cut part of a list: length/1 (a BIF, ~10x faster than counting in Erlang) for a
@@ -271,7 +276,7 @@ cap_elems(_T, I, N, _D, _L, B, Acc, Sz) when I > N ->
     {lists:reverse(Acc), Sz, B};
 cap_elems(T, I, N, D, L, B, Acc, Sz) ->
     {C, CSz, B2} = cap(element(I, T), D, L, B),
-    {F, FSz} = lfield_io(10, C, CSz),
+    {F, FSz} = lfield_io(?ESC_TAG_LEN(?ESC_F_Tuple_items), C, CSz),
     cap_elems(T, I + 1, N, D, L, B2, [F | Acc], Sz + FSz).
 
 take(none, _N) -> [];
@@ -283,9 +288,9 @@ cap_entries([], _D, _L, B, Acc, Sz) ->
 cap_entries([{K, V} | Rest], D, L, B, Acc, Sz) ->
     {KC, KSz, B2} = cap(K, D, L, B),
     {VC, VSz, B3} = cap(V, D, L, B2),
-    {KF, KFSz} = lfield_io(10, KC, KSz),
-    {VF, VFSz} = lfield_io(18, VC, VSz),
-    {E, ESz} = lfield_io(10, [KF | VF], KFSz + VFSz),
+    {KF, KFSz} = lfield_io(?ESC_TAG_LEN(?ESC_F_MapEntry_key), KC, KSz),
+    {VF, VFSz} = lfield_io(?ESC_TAG_LEN(?ESC_F_MapEntry_value), VC, VSz),
+    {E, ESz} = lfield_io(?ESC_TAG_LEN(?ESC_F_Map_entries), [KF | VF], KFSz + VFSz),
     cap_entries(Rest, D, L, B3, [E | Acc], Sz + ESz).
 
 %% Length-delimited field with a one-byte key, from a binary / from iodata of known size.
@@ -319,7 +324,7 @@ pid_entry(P) ->
     case get({?MODULE, P}) of
         undefined ->
             Bin = list_to_binary(pid_to_list(P)),
-            E = {Bin, lfield(82, opaque(node(P), Bin))},
+            E = {Bin, lfield(?ESC_TAG_LEN(?ESC_F_Term_pid), opaque(node(P), Bin))},
             N = case get(?MODULE) of undefined -> 0; C -> C end,
             case N >= ?PID_CACHE of
                 true -> [erase(K) || {{?MODULE, _} = K, _} <- get()], put(?MODULE, 1);
@@ -331,9 +336,10 @@ pid_entry(P) ->
     end.
 
 opaque(Node, Repr) when is_binary(Repr) ->
-    <<(bytes_field(1, atom_to_binary(Node, utf8)))/binary, (bytes_field(2, Repr))/binary>>;
+    <<(bytes_field(?ESC_F_Opaque_node, atom_to_binary(Node, utf8)))/binary, (bytes_field(?ESC_F_Opaque_repr, Repr))/binary>>;
 opaque(Node, Repr) ->
-    <<(bytes_field(1, atom_to_binary(Node, utf8)))/binary, (bytes_field(2, list_to_binary(Repr)))/binary>>.
+    <<(bytes_field(?ESC_F_Opaque_node, atom_to_binary(Node, utf8)))/binary,
+      (bytes_field(?ESC_F_Opaque_repr, list_to_binary(Repr)))/binary>>.
 
 %% A fun's name: empty when its module is not loaded (the VM then reports [] instead of an atom,
 %% e.g. for a fun that arrived in a message from a node running other code).
@@ -348,6 +354,7 @@ fun_msg(F) ->
     {module, M} = erlang:fun_info(F, module),
     {arity, A} = erlang:fun_info(F, arity),
     {type, Type} = erlang:fun_info(F, type),
-    Ext = case Type of external -> <<32, 1>>; _ -> <<>> end,
-    <<(bytes_field(1, atom_to_binary(M, utf8)))/binary, (bytes_field(2, fun_name(F)))/binary,
-      (field_varint(3, A))/binary, Ext/binary, (bytes_field(5, list_to_binary(erlang:fun_to_list(F))))/binary>>.
+    Ext = case Type of external -> <<(?ESC_TAG_VARINT(?ESC_F_Fun_external)), 1>>; _ -> <<>> end,
+    <<(bytes_field(?ESC_F_Fun_module, atom_to_binary(M, utf8)))/binary, (bytes_field(?ESC_F_Fun_name, fun_name(F)))/binary,
+      (field_varint(?ESC_F_Fun_arity, A))/binary, Ext/binary,
+      (bytes_field(?ESC_F_Fun_repr, list_to_binary(erlang:fun_to_list(F))))/binary>>.

@@ -23,6 +23,8 @@
          from_spawn/1, from_call/2, from_received/1, from_register/1, from_info/1, encode/1,
          mfa_bin/3, fun_entry/1]).
 
+-include("esc_proto.hrl").
+
 -define(RUNNER, 'Elixir.ExUnit.Runner').
 %% The first of these that exists is probed: each runs in the test process, before the test's setup,
 %% with the %ExUnit.Test{} as its first argument.
@@ -200,13 +202,16 @@ from_info(_Pid) -> #{}.
 
 %% ---------------------------------------------------------------- encoding
 
-%% ProcessEvent fields (behaviour, field 5, is the encoder's: it knows the recorded callback kinds).
+%% ProcessEvent fields (behaviour is the encoder's: it knows the recorded callback kinds).
 -spec encode(ident()) -> binary().
 encode(#{reg := Reg, cb := Cb, initial := Initial, via := Via, kind := Kind, entry := Entry}) ->
     CbBin = case Cb of undefined -> <<>>; _ -> atom_to_binary(Cb, utf8) end,
-    <<(esc_trace_enc:field_str(1, Reg))/binary, (esc_trace_enc:field_str(2, CbBin))/binary,
-      (esc_trace_enc:field_str(3, Initial))/binary, (esc_trace_enc:field_str(4, Via))/binary,
-      (esc_trace_enc:field_str(6, Kind))/binary, (esc_trace_enc:field_str(7, Entry))/binary>>.
+    <<(esc_trace_enc:field_str(?ESC_F_ProcessEvent_registered_name, Reg))/binary,
+      (esc_trace_enc:field_str(?ESC_F_ProcessEvent_callback_module, CbBin))/binary,
+      (esc_trace_enc:field_str(?ESC_F_ProcessEvent_initial_call, Initial))/binary,
+      (esc_trace_enc:field_str(?ESC_F_ProcessEvent_via_name, Via))/binary,
+      (esc_trace_enc:field_str(?ESC_F_ProcessEvent_kind, Kind))/binary,
+      (esc_trace_enc:field_str(?ESC_F_ProcessEvent_entry, Entry))/binary>>.
 
 -spec mfa_bin(atom(), atom(), arity()) -> binary().
 mfa_bin(M, F, A) ->
