@@ -83,8 +83,7 @@ relax(Counts, Limit, Degr, Now, Retry) ->
                         end
                 end, {Degr, []}, lists:sort(maps:to_list(Degr))).
 
-ready({suspended, Since}, Now, Retry) -> Now - Since >= Retry;
-ready(_, _, _) -> true.
+ready({suspended, Since}, Now, Retry) -> Now - Since >= Retry.
 
 level(MFA, Degr) ->
     case maps:get(MFA, Degr, full) of
