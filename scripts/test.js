@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm test`: installs and builds what is needed, then runs every suite (lint, manifest check, unit,
-// Erlang agent, adapter integration) and ends with one plain "N passed, N failed" line.
+// Erlang agent and its types, adapter integration) and ends with one plain "N passed, N failed" line.
 const { spawnSync } = require('child_process');
 const fs = require('fs');
 const path = require('path');
@@ -75,6 +75,9 @@ if (erlTests.length > 0) {
 
 // The same agent tests on OTP 27 + Elixir 1.18 (trace sessions), in the root scripts/install-otp27.sh makes.
 if (erlTests.length > 0) suite('Erlang agent tests on OTP 27 (EUnit, trixie root)', 'node', ['scripts/test-otp27.js'], plainCounts);
+
+// Checked types in the agent: dialyzer over erlang/ebin (its PLT is cached outside the repository).
+if (erlTests.length > 0) suite('Erlang agent types (dialyzer)', 'node', ['scripts/dialyzer.js'], plainCounts);
 
 if (fs.existsSync('test/webviews')) {
   suite('webview tests (real Chromium)', 'npx', ['mocha', '--no-config', '--require', 'tsx/cjs', '--extension', 'ts', '--timeout', '60000', 'test/webviews/**/*.test.ts'], mochaCounts);
