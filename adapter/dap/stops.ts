@@ -1,6 +1,6 @@
 // What a cursor move means to the user: the DAP stop reason, its description and the breakpoint hit.
 import type { BreakpointBook } from '../runtime/breakpointBook';
-import { CRASH_HIT, RAISED_HIT } from '../runtime/breakpointBook';
+import { HIT_CRASH, HIT_RAISED } from '../gen/version';
 import type { Moved } from '../store';
 import { describeGaps } from '../store/gaps';
 
@@ -28,8 +28,8 @@ function describeMove(m: Moved, book: BreakpointBook, what: string, watchPaths: 
     const path = watchPaths.get(m.watch.id) ?? 'a watched value';
     return { reason: 'data breakpoint', description: `${path} changed: ${m.watch.before} → ${m.watch.after}`, hitBreakpointIds: [m.watch.id] };
   }
-  if (m.reason === 'breakpoint' && m.hit === RAISED_HIT) return { reason: 'exception', description: 'Exception raised', text: 'raised in traced code' };
-  if (m.reason === 'breakpoint' && m.hit === CRASH_HIT) return { reason: 'exception', description: 'Process crashed', text: 'a process that ran traced code exited abnormally' };
+  if (m.reason === 'breakpoint' && m.hit === HIT_RAISED) return { reason: 'exception', description: 'Exception raised', text: 'raised in traced code' };
+  if (m.reason === 'breakpoint' && m.hit === HIT_CRASH) return { reason: 'exception', description: 'Process crashed', text: 'a process that ran traced code exited abnormally' };
   if (m.reason === 'breakpoint' && m.hit > 0) {
     const bp = book.byId(m.hit);
     const where = bp?.function ? bp.function : bp?.line ? `${bp.file.split('/').pop()}:${bp.line}` : `breakpoint ${m.hit}`;

@@ -18,10 +18,6 @@ export interface BreakpointResult {
   message?: string;
 }
 
-/** Hit ids the agent uses for the exception filters (see the .proto). */
-export const RAISED_HIT = 0xffffff01;
-export const CRASH_HIT = 0xffffff02;
-
 export class BreakpointBook {
   private nextId = 1;
   /** file ("" = function breakpoints) → id by request identity, so unchanged breakpoints keep their id. */

@@ -19,8 +19,6 @@
 -define(REPEAT_BUDGET, 64).
 %% Batches waiting before an encoder raises its priority from low to normal (pace/0).
 -define(BACKLOG_BATCHES, 2).
-%% Reserved EventBatch.hit ids of the exception filters (esc_bps).
--define(HIT_RAISED, 16#FFFFFF01). -define(HIT_CRASH, 16#FFFFFF02).
 
 %% Per-batch accumulator: intern tables and events (newest first).
 -record(b, {pids = #{} :: map(), pidl = [] :: list(), np = 0 :: non_neg_integer(),
@@ -225,7 +223,7 @@ exception_event(Pid, MFA, Class, Reason, Ts, Ctx, B) ->
     {R, RSz} = esc_trace_enc:field_io(?ESC_F_ExceptionEvent_reason, R0, R0Sz),
     Same = get({esc_exc, Pid}) =:= {Class, Reason},
     put({esc_exc, Pid}, {Class, Reason}),
-    Mark = case not Same andalso filter(raised, Ctx) of true -> ?HIT_RAISED; false -> 0 end,
+    Mark = case not Same andalso filter(raised, Ctx) of true -> ?ESC_HIT_RAISED; false -> 0 end,
     add(Pid, Ts, ?ESC_E_EventKind_EXCEPTION, MFA, marked(body(?ESC_F_EventBody_exception, [C | R], CSz + RSz), Mark),
         0, 0, 0, Mark, count(MFA, B1)).
 
@@ -275,7 +273,7 @@ other_event({trace_ts, Pid, exit, Reason, Ts}, Ctx, B) ->
     forget(Pid),
     %% The `crashes` filter: an abnormal exit of a process that ran traced code (only those
     %% processes get the procs flag).
-    Mark = case abnormal(Reason) andalso filter(crashes, Ctx) of true -> ?HIT_CRASH; false -> 0 end,
+    Mark = case abnormal(Reason) andalso filter(crashes, Ctx) of true -> ?ESC_HIT_CRASH; false -> 0 end,
     add(Pid, Ts, ?ESC_E_EventKind_EXIT, none, marked(body(?ESC_F_EventBody_exit, R, RSz), Mark), 0, 0, 0, Mark, B1);
 other_event({trace_ts, Pid, Link, Peer, Ts}, Ctx, B) when Link =:= link; Link =:= unlink ->
     B1 = announce(Pid, Ts, Ctx, B),
