@@ -1,6 +1,6 @@
 // DAP data breakpoints ("Break on Value Change") over the recording: which variables can be watched
 // (values inside a GenServer State scope), their data ids, and the ids and paths of the watches
-// handed to the navigator (store/value-watches.ts stops continue where a watched value changes).
+// handed to the navigator (store/valueWatches.ts stops continue where a watched value changes).
 import { DebugProtocol } from '@vscode/debugprotocol';
 import type { ProcState, ValueWatch } from '../store';
 import type { VariableTable } from './variables';

@@ -3,7 +3,7 @@
 // against captured arguments so that calls recorded without named bindings still get names.
 // Anything it cannot read is left alone (no binding), never guessed.
 import type { elixirscope } from '../gen/wire';
-import { toNumber } from '../store/wire-numbers';
+import { toNumber } from '../store/wireNumbers';
 
 type Term = elixirscope.Term.$Properties;
 

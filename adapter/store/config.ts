@@ -39,7 +39,7 @@ export const DEFAULT_REORDER_WINDOW_NS = 20_000_000;
 export const DEFAULT_FLUSH_DELAY_MS = 25;
 
 /**
- * Bytes of typed-array storage per retained event: ring columns (89, see event-columns.ts) plus the
+ * Bytes of typed-array storage per retained event: ring columns (89, see eventColumns.ts) plus the
  * per-process step index (8-byte index + 4-byte depth + min levels, with at most 2× capacity slack: 26).
  */
 export const COLUMN_BYTES_PER_EVENT = 8 + 8 + 4 + 1 + 4 + 4 + 4 + 4 + 4 + 8 + 4 + 4 + 8 + 8 + 8 + 8 + 26;

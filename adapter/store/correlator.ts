@@ -11,12 +11,12 @@
 //   peer[g]   SEND with a call tag: the request's reply, or the reply's request.
 //   lineAt[g] the latest LINE event in the current frame (for CALL: in the caller, i.e. the call site).
 
-import { EventColumns } from './event-columns';
-import { IndexList } from './index-list';
-import { Kind, steppableTable } from './event-kind';
+import { EventColumns } from './eventColumns';
+import { IndexList } from './indexList';
+import { Kind, steppableTable } from './eventKind';
 import { Interner, ProcState } from './processes';
 
-import { GhostFrames } from './ghost-frames';
+import { GhostFrames } from './ghostFrames';
 
 export interface RingAccess {
   readonly head: number;

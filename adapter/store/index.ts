@@ -9,17 +9,17 @@
 //   const r = nav.stepOver({ reverse: true, pid });                 // 'moved' | 'boundary' | 'waiting'
 //   nav.stack(pid).frames; nav.scopes(pid); nav.state(pid); nav.message(pid);
 
-export { RecordingStore } from './recording-store';
-export type { HistoryDropped, AgentLoss, Committed, StoreEventMap, StoreStats, MemoryReport } from './recording-store';
+export { RecordingStore } from './recordingStore';
+export type { HistoryDropped, AgentLoss, Committed, StoreEventMap, StoreStats, MemoryReport } from './recordingStore';
 export { Navigator } from './navigator';
 export type { StepKind, StopReason, MoveOptions, MoveResult, Moved, AtBoundary, Waiting, Cancelled, NavigatorEventMap } from './navigator';
 export { RecordingView } from './views';
-export { ValueWatches } from './value-watches';
-export type { ValueWatch, WatchHit } from './value-watches';
+export { ValueWatches } from './valueWatches';
+export type { ValueWatch, WatchHit } from './valueWatches';
 export type { FrameInfo, StackInfo, FrameScopes, ArgumentsInfo, PositionScopes, StateInfo, MessageInfo, EventInfo, EventLinks } from './views';
 export { resolveLimits, DEFAULT_MAX_EVENTS, DEFAULT_MAX_BYTES } from './config';
 export type { RecordingLimits, ResolvedLimits } from './config';
-export { Kind, isSteppable, kindName } from './event-kind';
+export { Kind, isSteppable, kindName } from './eventKind';
 export { ProcState, formatMfa, elixirModule, atomName } from './processes';
 export type { Mfa } from './processes';
 export { GapBook, describeGaps, GAP_REASON_TEXT } from './gaps';

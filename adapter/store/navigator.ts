@@ -7,11 +7,11 @@
 // wait (settled resolves {status: 'cancelled'}). The cursor does not move while waiting.
 
 import { EventEmitter } from 'events';
-import { Kind, isExit, isSteppable } from './event-kind';
-import { Committed, HistoryDropped, RecordingStore } from './recording-store';
+import { Kind, isExit, isSteppable } from './eventKind';
+import { Committed, HistoryDropped, RecordingStore } from './recordingStore';
 import { FrameInfo, FrameScopes, MessageInfo, PositionScopes, RecordingView, StackInfo, StateInfo } from './views';
 import { ProcState } from './processes';
-import { ValueWatches, WatchHit } from './value-watches';
+import { ValueWatches, WatchHit } from './valueWatches';
 import type { CrossedGaps } from './gaps';
 
 export type StepKind = 'stepIn' | 'stepOver' | 'stepOut' | 'continue';

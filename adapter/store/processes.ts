@@ -1,8 +1,8 @@
 // Interned processes and MFAs: batches carry per-batch pid/MFA tables; the store keeps one global id
 // per pid string and per MFA, and one ProcState per process (thread naming, lineage, live call stack, indexes).
 
-import { IndexList } from './index-list';
-import { StepIndex } from './step-index';
+import { IndexList } from './indexList';
+import { StepIndex } from './stepIndex';
 
 export interface Mfa {
   module: string;

@@ -2,9 +2,9 @@
 // the return value or exception, the GenServer state version current there and the message being handled.
 
 import { elixirscope } from '../gen/wire';
-import { Kind, isExit, kindName } from './event-kind';
+import { Kind, isExit, kindName } from './eventKind';
 import { Mfa, ProcState, formatMfa } from './processes';
-import { RecordingStore } from './recording-store';
+import { RecordingStore } from './recordingStore';
 
 type Term = elixirscope.Term.$Properties;
 type Binding = elixirscope.Binding.$Properties;

@@ -5,7 +5,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { SourceClauses } from '../../../adapter/dap/clauses';
-import { Kind } from '../../../adapter/store/event-kind';
+import { Kind } from '../../../adapter/store/eventKind';
 import { load } from '../store/harness';
 import { Synth, mfa, t } from '../store/synth';
 

@@ -1,7 +1,7 @@
 import * as assert from 'assert';
 import { RecordingIndex } from '../../../adapter/lsp/recordingIndex';
 import { RecordingStore } from '../../../adapter/store';
-import { toNumber } from '../../../adapter/store/wire-numbers';
+import { toNumber } from '../../../adapter/store/wireNumbers';
 import { mfa, Synth, t } from '../store/synth';
 
 describe('lsp: recording index', () => {

@@ -2,7 +2,7 @@
 // the VM saw), frame lines inside a call without line events, and the message being handled.
 
 import { strict as assert } from 'assert';
-import { Kind as K } from '../../../adapter/store/event-kind';
+import { Kind as K } from '../../../adapter/store/eventKind';
 import { load } from './harness';
 import { Synth, mfa, t } from './synth';
 

@@ -4,7 +4,7 @@
 import { strict as assert } from 'assert';
 import fc from 'fast-check';
 import { Navigator } from '../../../adapter/store';
-import { StepIndex } from '../../../adapter/store/step-index';
+import { StepIndex } from '../../../adapter/store/stepIndex';
 import { elixirscope } from '../../../adapter/gen/wire';
 import { load } from './harness';
 import { Synth, mfa, t } from './synth';

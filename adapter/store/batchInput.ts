@@ -2,10 +2,10 @@
 // validated StagedBatches with batch-local pid/MFA indexes mapped to the store's global ids.
 
 import { elixirscope } from '../gen/wire';
-import { BatchReader, MalformedFrame } from './batch-reader';
+import { BatchReader, MalformedFrame } from './batchReader';
 import { Interner } from './processes';
-import { StagedBatch } from './reorder-buffer';
-import { toNumber } from './wire-numbers';
+import { StagedBatch } from './reorderBuffer';
+import { toNumber } from './wireNumbers';
 
 export type BatchInputResult =
   | { kind: 'other'; message: elixirscope.AgentMessage }

@@ -13,7 +13,7 @@
 import type { elixirscope } from '../gen/wire';
 import { evaluatePath } from '../terms/pathEval';
 import { formatTerm } from '../terms/format';
-import type { RecordingStore } from './recording-store';
+import type { RecordingStore } from './recordingStore';
 
 export interface ValueWatch {
   /** Id the stop reports (a DAP data breakpoint id). */

@@ -1,7 +1,7 @@
 // Per-process list of steppable events with their call depth and a 32-ary tree of minimum depths,
 // so "next/previous event of this process at depth <= L" (step over/out) is O(log n) however many calls lie between.
 
-import { IndexList } from './index-list';
+import { IndexList } from './indexList';
 
 const B = 5; // log2 of the fan-out
 const F = 1 << B;

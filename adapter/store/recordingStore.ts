@@ -4,15 +4,15 @@
 import { EventEmitter } from 'events';
 import { elixirscope } from '../gen/wire';
 import { expandEtf } from '../terms/etf';
-import { BatchInput } from './batch-input';
-import { BodyArena } from './body-arena';
+import { BatchInput } from './batchInput';
+import { BodyArena } from './bodyArena';
 import { RecordingLimits, ResolvedLimits, resolveLimits } from './config';
 import { Correlator, RingAccess } from './correlator';
-import { EventColumns } from './event-columns';
+import { EventColumns } from './eventColumns';
 import { GapBook } from './gaps';
-import { Kind } from './event-kind';
+import { Kind } from './eventKind';
 import { Interner, ProcState } from './processes';
-import { ReorderBuffer, StagedBatch } from './reorder-buffer';
+import { ReorderBuffer, StagedBatch } from './reorderBuffer';
 
 /** The oldest history was overwritten (ring full by events or bytes). */
 export interface HistoryDropped {

@@ -5,7 +5,7 @@ import { strict as assert } from 'assert';
 import fc from 'fast-check';
 import { elixirscope } from '../../../adapter/gen/wire';
 import { RecordingStore } from '../../../adapter/store';
-import { BatchReader } from '../../../adapter/store/batch-reader';
+import { BatchReader } from '../../../adapter/store/batchReader';
 
 const u32 = fc.integer({ min: 0, max: 0xffffffff });
 const u53 = fc.oneof(fc.integer({ min: 0, max: 1000 }), fc.maxSafeInteger().map((x) => Math.abs(x)));

@@ -1,7 +1,7 @@
 // Fast path for the hot frame type: reads an AgentMessage{events: EventBatch} straight from the frame
 // bytes into reusable typed arrays (bodies stay in the frame as offset/length), allocating no per-event
 // objects. Field numbers come from the generated encoder at load time, so the .proto stays the one schema;
-// test/unit/store/batch-reader.test.ts checks this reader against the generated decoder.
+// test/unit/store/batchReader.test.ts checks this reader against the generated decoder.
 
 import { elixirscope } from '../gen/wire';
 
