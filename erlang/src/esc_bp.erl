@@ -145,7 +145,7 @@ finish(Kind, #{file := File, line := L, moved := Moved}, Entries, Base) ->
             end;
         Ok ->
             Where = case Moved of
-                        true -> iolist_to_binary(io_lib:format("Moved to line ~b, the nearest line with code.", [L]));
+                        true -> esc_lib:fmt("Moved to line ~b, the nearest line with code.", [L]);
                         false -> <<>>
                     end,
             {ok, Base#{kind => Kind, line => L, file => File, moved => Moved, message => Where, entries => Ok}}
@@ -158,10 +158,10 @@ prepare_function(FSpec, Cond, Base) ->
                     end,
     case code:ensure_loaded(M) of
         {module, M} -> ok;
-        _ -> throw({not_found, fmt("Module ~s is not loaded and cannot be loaded.", [name(M)])})
+        _ -> throw({not_found, esc_lib:fmt("Module ~s is not loaded and cannot be loaded.", [esc_lib:module_name(M)])})
     end,
     Arities = [A || {F2, A} <- M:module_info(functions), F2 =:= F, Arity =:= any orelse A =:= Arity],
-    Arities =/= [] orelse throw({not_found, fmt("~s has no function ~s~s.", [name(M), F, arity_text(Arity)])}),
+    Arities =/= [] orelse throw({not_found, esc_lib:fmt("~s has no function ~s~s.", [esc_lib:module_name(M), F, arity_text(Arity)])}),
     Entries = lists:append([function_entries(M, F, A, Cond) || A <- Arities]),
     Src = case esc_bp_resolve:minfo(M) of {ok, #{source := S}} -> S; _ -> <<>> end,
     finish(function, #{file => Src, line => 0, moved => false}, Entries, Base).
@@ -203,11 +203,11 @@ parse_function(Spec) ->
                       end
              end,
     case {Parsed, Arity} of
-        {_, bad} -> {error, fmt("Invalid arity in ~ts.", [S])};
+        {_, bad} -> {error, esc_lib:fmt("Invalid arity in ~ts.", [S])};
         {{ok, Mod, Fun}, _} when Mod =/= "", Fun =/= "" ->
             {ok, {list_to_atom(Mod), list_to_atom(Fun), Arity}};
-        _ -> {error, fmt("Cannot read the function breakpoint ~ts: use Module.function/arity "
-                         "(Bank.Ledger.handle_cast/2), Module.function or :erlang_module.function/arity.", [S])}
+        _ -> {error, esc_lib:fmt("Cannot read the function breakpoint ~ts: use Module.function/arity "
+                                 "(Bank.Ledger.handle_cast/2), Module.function or :erlang_module.function/arity.", [S])}
     end.
 
 split_last(S, Sep) ->
@@ -490,13 +490,3 @@ hit(#{entries := Es}, MFA, Mode, Bound) ->
                             Passed -> Passed
                         end
                 end, false, Here).
-
-%% ------------------------------------------------------------------ helpers
-
-name(M) ->
-    case atom_to_list(M) of
-        "Elixir." ++ Rest -> Rest;
-        S -> S
-    end.
-
-fmt(F, A) -> unicode:characters_to_binary(io_lib:format(F, A)).

@@ -63,11 +63,11 @@
 parse(Src) ->
     case code:ensure_loaded('Elixir.Code') of
         {module, _} ->
-            try 'Elixir.Code':string_to_quoted(to_bin(Src), [{file, <<"condition">>}]) of
+            try 'Elixir.Code':string_to_quoted(esc_lib:to_bin(Src), [{file, <<"condition">>}]) of
                 {ok, Ast} -> {ok, Ast};
                 {error, {Meta, Msg, Token}} -> {error, syntax_message(Meta, Msg, Token)}
             catch
-                C:R -> {error, fmt("~p: ~0tp", [C, R])}
+                C:R -> {error, esc_lib:fmt("~p: ~0tp", [C, R])}
             end;
         _ ->
             {error, <<"Conditions and log messages are Elixir expressions, and Elixir is not loaded on this node.">>}
@@ -83,8 +83,8 @@ syntax_message(Meta, Msg, Token) ->
                {A, B} -> [A, B];
                _ -> Msg
            end,
-    Tok = case to_bin(Token) of <<>> -> <<"end of expression">>; T -> T end,
-    iolist_to_binary(["syntax error (line ", integer_to_binary(Line), "): ", to_bin(Text), Tok]).
+    Tok = case esc_lib:to_bin(Token) of <<>> -> <<"end of expression">>; T -> T end,
+    iolist_to_binary(["syntax error (line ", integer_to_binary(Line), "): ", esc_lib:to_bin(Text), Tok]).
 
 %% Compiles a parsed condition for a clause whose source names are Available: a match-spec guard
 %% when the subset allows, and a fun (validated by Elixir's compiler) always when Elixir is there.
@@ -98,12 +98,12 @@ compile(Ast0, Names, Effects) when is_map(Names) ->
     case guard(Ast, Names) of
         {unbound, Name} ->
             Avail = [N || N <- lists:sort(maps:keys(Names)), binary:first(N) =/= $_],
-            {error, fmt("undefined variable ~s (variables here: ~s)",
-                        [Name, case Avail of [] -> "none"; _ -> lists:join(", ", Avail) end])};
+            {error, esc_lib:fmt("undefined variable ~s (variables here: ~s)",
+                                [Name, case Avail of [] -> "none"; _ -> lists:join(", ", Avail) end])};
         G ->
             Ms = case G of {ok, Guard} -> Guard; _ -> none end,
             case compile_checked(Ast, maps:keys(Names), Effects, condition) of
-                {ok, Fn} -> {ok, #{source => to_bin('Elixir.Macro':to_string(Ast)), ast => Ast, ms => Ms, fn => Fn}};
+                {ok, Fn} -> {ok, #{source => esc_lib:to_bin('Elixir.Macro':to_string(Ast)), ast => Ast, ms => Ms, fn => Fn}};
                 {error, _} = E -> E
             end
     end;
@@ -143,8 +143,8 @@ compile_fun(Ast, Available) ->
     case eval_collecting(fun() -> 'Elixir.Code':eval_quoted(Fn, [], []) end) of
         {{ok, {Fun, _}}, _} when is_function(Fun, 1) -> {ok, {Fun, Used}};
         {_, [_ | _] = Diagnostics} -> {error, iolist_to_binary(lists:join(<<"; ">>, Diagnostics))};
-        {{caught, error, E}, []} when is_map(E) -> {error, to_bin('Elixir.Exception':message(E))};
-        {{caught, C, R}, []} -> {error, fmt("~p: ~0tp", [C, R])}
+        {{caught, error, E}, []} when is_map(E) -> {error, esc_lib:to_bin('Elixir.Exception':message(E))};
+        {{caught, C, R}, []} -> {error, esc_lib:fmt("~p: ~0tp", [C, R])}
     end.
 
 %% Runs Eval and returns {Result, ErrorMessages}. Elixir >= 1.15 reports compile errors as
@@ -155,7 +155,7 @@ eval_collecting(Eval) ->
     case erlang:function_exported('Elixir.Code', with_diagnostics, 2) of
         true ->
             {Result, Diags} = 'Elixir.Code':with_diagnostics([{log, false}], Guarded),
-            {Result, [to_bin(maps:get(message, D, <<>>)) || D <- Diags, maps:get(severity, D, error) =:= error]};
+            {Result, [esc_lib:to_bin(maps:get(message, D, <<>>)) || D <- Diags, maps:get(severity, D, error) =:= error]};
         false ->
             {Guarded(), []}
     end.
@@ -202,7 +202,7 @@ raised_name(error, Reason, Stack) ->
     case Normalized of
         #{'__struct__' := Mod} when is_atom(Mod) ->
             case atom_to_binary(Mod, utf8) of <<"Elixir.", Name/binary>> -> Name; Name -> Name end;
-        _ -> fmt("~0tP", [Reason, 4])
+        _ -> esc_lib:fmt("~0tP", [Reason, 4])
     end;
 raised_name(Class, _Reason, _Stack) ->
     atom_to_binary(Class, utf8).
@@ -627,8 +627,8 @@ hit_condition(Src) ->
             case re:run(S, "^(==|===|=|>=|>|<=|<|!=|%)?\\s*([0-9]+)$", [{capture, all_but_first, list}]) of
                 {match, [Op, N]} -> {ok, {hit_op(Op), list_to_integer(N)}};
                 {match, [N]} -> {ok, {'>=', list_to_integer(N)}};
-                nomatch -> {error, fmt("Invalid hit count \"~ts\": use a number (3), == 3, >= 3, > 3, < 3, <= 3, "
-                                       "!= 3 or % 10 (every 10th hit).", [S])}
+                nomatch -> {error, esc_lib:fmt("Invalid hit count \"~ts\": use a number (3), == 3, >= 3, > 3, < 3, <= 3, "
+                                               "!= 3 or % 10 (every 10th hit).", [S])}
             end
     end.
 
@@ -695,7 +695,7 @@ log_parts([${ | T], Text, Acc) ->
     Src = unicode:characters_to_binary(string:trim(Expr)),
     case parse(Src) of
         {ok, Ast} -> log_parts(Rest, [], [{expr, Src, Ast} | add_text(Text, Acc)]);
-        {error, Msg} -> throw({log_error, fmt("In log message part {~ts}: ~ts", [Src, Msg])})
+        {error, Msg} -> throw({log_error, esc_lib:fmt("In log message part {~ts}: ~ts", [Src, Msg])})
     end;
 log_parts([C | T], Text, Acc) -> log_parts(T, [C | Text], Acc).
 
@@ -758,14 +758,5 @@ render(V) -> inspect(V).
 inspect(V) ->
     case erlang:function_exported('Elixir.Kernel', inspect, 2) of
         true -> 'Elixir.Kernel':inspect(V, [{limit, 50}]);
-        false -> fmt("~0tp", [V])
+        false -> esc_lib:fmt("~0tp", [V])
     end.
-
-%% ------------------------------------------------------------------ helpers
-
-to_bin(B) when is_binary(B) -> B;
-to_bin(L) when is_list(L) -> unicode:characters_to_binary(L);
-to_bin(A) when is_atom(A) -> atom_to_binary(A, utf8);
-to_bin(X) -> fmt("~0tp", [X]).
-
-fmt(F, A) -> unicode:characters_to_binary(io_lib:format(F, A)).

@@ -94,6 +94,5 @@ forget(Id) ->
 %% "Breakpoint at lib/x.ex:12: condition raised ArgumentError on 12 hits; treated as false"
 -spec message(iodata(), binary(), pos_integer()) -> binary().
 message(Name, What, Count) ->
-    unicode:characters_to_binary(
-      io_lib:format("Breakpoint at ~ts: condition raised ~ts on ~b hit~ts; treated as false",
-                    [Name, What, Count, case Count of 1 -> ""; _ -> "s" end])).
+    esc_lib:fmt("Breakpoint at ~ts: condition raised ~ts on ~b hit~ts; treated as false",
+                [Name, What, Count, case Count of 1 -> ""; _ -> "s" end]).

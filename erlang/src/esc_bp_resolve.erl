@@ -63,9 +63,9 @@ resolve(File0, Line, Opts) when is_integer(Line), Line > 0 ->
     case modules_for_source(File, Opts) of
         [] ->
             {error, #{reason => not_compiled,
-                      message => fmt("No compiled module comes from ~ts. Compile the project (mix compile) "
-                                     "and make sure its ebin folder is on the node's code path.",
-                                     [File])}};
+                      message => esc_lib:fmt("No compiled module comes from ~ts. Compile the project (mix compile) "
+                                             "and make sure its ebin folder is on the node's code path.",
+                                             [File])}};
         Found ->
             Infos = [{M, Beam, minfo(M, Beam)} || {M, Beam} <- Found],
             case [I || {_, _, {ok, I}} <- Infos] of
@@ -75,11 +75,11 @@ resolve(File0, Line, Opts) when is_integer(Line), Line > 0 ->
                         [] ->
                             Mods = [M || {M, _} <- Found],
                             {error, #{reason => no_debug_info,
-                                      message => fmt("~ts ~s compiled without debug info, so breakpoints cannot be "
-                                                     "placed. Recompile with debug info (Mix's default in dev: "
-                                                     "check `debug_info: false` in mix.exs or @compile attributes; "
-                                                     "erlc +debug_info).",
-                                                     [names(Mods), case Mods of [_] -> "was"; _ -> "were" end])}}
+                                      message => esc_lib:fmt("~ts ~s compiled without debug info, so breakpoints cannot be "
+                                                             "placed. Recompile with debug info (Mix's default in dev: "
+                                                             "check `debug_info: false` in mix.exs or @compile attributes; "
+                                                             "erlc +debug_info).",
+                                                             [names(Mods), case Mods of [_] -> "was"; _ -> "were" end])}}
                     end;
                 MInfos ->
                     Compiling = lists:any(fun(#{source := S}) -> esc_inmem:compiling(S) end, MInfos),
@@ -93,12 +93,12 @@ place(File, Line, MInfos, Compiling) ->
     case pick(Line, Cands, Window) of
         none when Compiling ->
             {error, #{reason => not_compiled,
-                      message => fmt("pending: no module of ~ts compiled so far has code at line ~b; waiting "
-                                     "for the rest of the file to compile.", [File, Line])}};
+                      message => esc_lib:fmt("pending: no module of ~ts compiled so far has code at line ~b; waiting "
+                                             "for the rest of the file to compile.", [File, Line])}};
         none ->
             {error, #{reason => no_code,
-                      message => fmt("No code at or near line ~b of ~ts (nearest lines with code: ~s).",
-                                     [Line, File, nearest_text(Line, Cands)])}};
+                      message => esc_lib:fmt("No code at or near line ~b of ~ts (nearest lines with code: ~s).",
+                                             [Line, File, nearest_text(Line, Cands)])}};
         L ->
             At = [C || {CL, _, _} = C <- Cands, CL =:= L],
             Heads = [T || {_, head, T} <- At],
@@ -300,25 +300,25 @@ minfo(M, Beam) when Beam =:= none; Beam =:= "" ->
                             {ok, Info};
                         {error, #{reason := no_debug_info}} ->
                             {error, #{reason => no_debug_info,
-                                      message => fmt("~s was compiled in memory from ~ts without debug info "
-                                                     "(@compile or the :debug_info compiler option), so "
-                                                     "breakpoints cannot be placed in it.",
-                                                     [name(M), loaded_source(M)])}};
+                                      message => esc_lib:fmt("~s was compiled in memory from ~ts without debug info "
+                                                             "(@compile or the :debug_info compiler option), so "
+                                                             "breakpoints cannot be placed in it.",
+                                                             [esc_lib:module_name(M), loaded_source(M)])}};
                         Err -> Err
                     end
             end;
         {error, full} ->
             {error, #{reason => no_debug_info,
-                      message => fmt("~s was compiled in memory from ~ts after the debugger's store of in-memory "
-                                     "modules was full, so its debug info was not kept.",
-                                     [name(M), loaded_source(M)])}};
+                      message => esc_lib:fmt("~s was compiled in memory from ~ts after the debugger's store of in-memory "
+                                             "modules was full, so its debug info was not kept.",
+                                             [esc_lib:module_name(M), loaded_source(M)])}};
         {error, _} ->
             {error, #{reason => no_debug_info,
-                      message => fmt("~s was compiled in memory from ~ts (no .beam file) before the debugger "
-                                     "could keep its debug info. Breakpoints in test files and scripts work "
-                                     "when the debug session launches them (task \"test\" or \"run\"), not "
-                                     "in modules already loaded when the debugger attached.",
-                                     [name(M), loaded_source(M)])}}
+                      message => esc_lib:fmt("~s was compiled in memory from ~ts (no .beam file) before the debugger "
+                                             "could keep its debug info. Breakpoints in test files and scripts work "
+                                             "when the debug session launches them (task \"test\" or \"run\"), not "
+                                             "in modules already loaded when the debugger attached.",
+                                             [esc_lib:module_name(M), loaded_source(M)])}}
     end;
 minfo(M, Beam) ->
     _ = esc_bp_store:ensure(),
@@ -350,8 +350,8 @@ loaded_source(M) ->
 read_debug_info(M, Beam) ->
     BeamPath = case is_binary(Beam) of true -> none; false -> Beam end,
     NoDbg = {error, #{reason => no_debug_info,
-                      message => fmt("~s was compiled without debug info, so breakpoints cannot be placed in "
-                                     "it. Recompile it with debug info.", [name(M)])}},
+                      message => esc_lib:fmt("~s was compiled without debug info, so breakpoints cannot be placed in "
+                                             "it. Recompile it with debug info.", [esc_lib:module_name(M)])}},
     case beam_lib:chunks(Beam, [debug_info, compile_info]) of
         {ok, {Mod, [{debug_info, {debug_info_v1, Backend, Data}}, {compile_info, CI}]}} ->
             Lang = case Backend of elixir_erl -> elixir; _ -> erlang end,
@@ -373,9 +373,9 @@ read_debug_info(M, Beam) ->
                 _ -> NoDbg
             end;
         {error, beam_lib, _} when is_binary(Beam) ->
-            {error, #{reason => not_found, message => fmt("Cannot read the object code of ~s.", [name(M)])}};
+            {error, #{reason => not_found, message => esc_lib:fmt("Cannot read the object code of ~s.", [esc_lib:module_name(M)])}};
         {error, beam_lib, _} ->
-            {error, #{reason => not_found, message => fmt("Cannot read ~ts.", [Beam])}}
+            {error, #{reason => not_found, message => esc_lib:fmt("Cannot read ~ts.", [Beam])}}
     end.
 
 backend_forms(Backend, Mod, Data) ->
@@ -432,7 +432,7 @@ function_info(M, F, A) ->
             case [FI || #{name := F2, arity := A2} = FI <- Fs, F2 =:= F, A2 =:= A] of
                 [FI] -> {ok, MI, FI};
                 [] -> {error, #{reason => not_found,
-                                message => fmt("~s has no function ~s/~b.", [name(M), F, A])}}
+                                message => esc_lib:fmt("~s has no function ~s/~b.", [esc_lib:module_name(M), F, A])}}
             end;
         Err -> Err
     end.
@@ -477,12 +477,4 @@ to_list(B) when is_binary(B) -> unicode:characters_to_list(B);
 to_list(L) when is_list(L) -> unicode:characters_to_list(L);
 to_list(A) when is_atom(A) -> atom_to_list(A).
 
-name(M) ->
-    case atom_to_list(M) of
-        "Elixir." ++ Rest -> Rest;
-        S -> S
-    end.
-
-names(Ms) -> lists:join(", ", [name(M) || M <- Ms]).
-
-fmt(F, A) -> unicode:characters_to_binary(io_lib:format(F, A)).
+names(Ms) -> lists:join(", ", [esc_lib:module_name(M) || M <- Ms]).

@@ -61,7 +61,7 @@ engine_config(Config) ->
     ets:insert(?T, {opts, O#{owner => Owner, sink => maps:get(sink, Config, esc_conn),
                              allow_side_effects => maps:get(allow_side_effects, Config, false) =:= true}}),
     _ = esc_bp_store:watch(Owner),
-    ets:insert(?T, {line_probes, lists:usort([to_atom(M) || M <- maps:get(line_probes, Config, [])])}),
+    ets:insert(?T, {line_probes, lists:usort([esc_lib:to_atom(M) || M <- maps:get(line_probes, Config, [])])}),
     Config#{hit_fun => fun ?MODULE:hit/1, exc_filter => fun ?MODULE:exc_filter/1,
             on_patterns => fun ?MODULE:on_patterns/2, on_tick => fun ?MODULE:on_tick/1}.
 
@@ -221,7 +221,7 @@ prepare(#{spec := Spec} = Rec) ->
             #{line := 0} -> {error, #{reason => no_code, message => <<"No line given.">>}};
             #{function := <<>>} -> {error, #{reason => invalid_function, message => <<"No function given.">>}};
             _ -> try esc_bp:prepare(Spec, POpts)
-                 catch C:E -> {error, #{reason => failed, message => fmt("Could not place the breakpoint: ~0p", [{C, E}])}}
+                 catch C:E -> {error, #{reason => failed, message => esc_lib:fmt("Could not place the breakpoint: ~0p", [{C, E}])}}
                  end
         end,
     Rec1 = maps:without([prepared], Rec),
@@ -256,7 +256,7 @@ load_function_module(#{function := FSpec}, Dirs) when FSpec =/= <<>> ->
 load_function_module(_, _) ->
     true.
 
-note(#{moved := true, line := L}) -> fmt("moved to line ~b", [L]);
+note(#{moved := true, line := L}) -> esc_lib:fmt("moved to line ~b", [L]);
 note(_) -> <<>>.
 
 %% Modules a prepared breakpoint depends on, with their md5 now (none = not loaded).
@@ -371,7 +371,7 @@ lp_instrument(M, O) ->
                         Msg -> ok;
                         _ ->
                             ets:insert(?T, {{lp_error, M}, Msg}),
-                            notice(O, fmt("Line probes cannot be placed in ~s: ~ts", [M, Msg]))
+                            notice(O, esc_lib:fmt("Line probes cannot be placed in ~s: ~ts", [M, Msg]))
                     end,
                     false
             end
@@ -434,9 +434,3 @@ tell_changed(States, O) ->
 notice(O, Text) ->
     Msg = #{msg => {notice, #{severity => 'WARNING', code => ?NOTICE_LINE_PROBES, message => Text}}},
     catch esc_trace_sink:message(#{sink => maps:get(sink, O, esc_conn)}, Msg).
-
-to_atom(A) when is_atom(A) -> A;
-to_atom(B) when is_binary(B) -> binary_to_atom(B, utf8);
-to_atom(L) when is_list(L) -> list_to_atom(L).
-
-fmt(F, A) -> unicode:characters_to_binary(io_lib:format(F, A)).

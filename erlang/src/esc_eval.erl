@@ -42,7 +42,7 @@ run_limited(Code, Bindings, Pure, Events) ->
 bindings(Bindings, Events, Pure) ->
     Exact = lists:foldl(fun(Seq, Acc) ->
                                 case esc_hits:lookup(Seq) of
-                                    {ok, Bs} -> maps:merge(Acc, maps:from_list([{name(N), V} || {N, V} <- Bs]));
+                                    {ok, Bs} -> maps:merge(Acc, maps:from_list([{esc_lib:to_bin(N), V} || {N, V} <- Bs]));
                                     none -> Acc
                                 end
                         end, #{}, Events),
@@ -62,10 +62,6 @@ bindings(Bindings, Events, Pure) ->
                         end;
                    (_, Acc) -> Acc
                 end, {[], []}, Bindings).
-
-name(N) when is_atom(N) -> atom_to_binary(N, utf8);
-name(N) when is_binary(N) -> N;
-name(N) -> unicode:characters_to_binary(N).
 
 has_fun(F) when is_function(F) -> true;
 has_fun([H | T]) -> has_fun(H) orelse has_fun(T);
@@ -111,9 +107,9 @@ pure_eval(Code, Bindings) ->
     end.
 
 flat(B) when is_binary(B) -> B;
-flat(L) when is_list(L) -> unicode:characters_to_binary(io_lib:format("~ts", [L]));
+flat(L) when is_list(L) -> esc_lib:fmt("~ts", [L]);
 flat({A, B}) -> [flat(A), flat(B)];
-flat(Other) -> unicode:characters_to_binary(io_lib:format("~0tp", [Other])).
+flat(Other) -> esc_lib:fmt("~0tp", [Other]).
 
 erlang_eval(Code, Bindings) ->
     {ok, Tokens, _} = erl_scan:string(unicode:characters_to_list(Code) ++ "."),
@@ -125,14 +121,14 @@ erlang_eval(Code, Bindings) ->
 print(Value) ->
     case code:ensure_loaded('Elixir.Kernel') of
         {module, _} -> 'Elixir.Kernel':inspect(Value, [{pretty, true}, {limit, 200}]);
-        _ -> unicode:characters_to_binary(io_lib:format("~0tp", [Value]))
+        _ -> esc_lib:fmt("~0tp", [Value])
     end.
 
 error_result({Class, Reason, _Stack}) ->
     Message = case code:ensure_loaded('Elixir.Exception') of
                   {module, _} -> 'Elixir.Exception':format_banner(Class, Reason, []);
-                  _ -> unicode:characters_to_binary(io_lib:format("~p: ~0tp", [Class, Reason]))
+                  _ -> esc_lib:fmt("~p: ~0tp", [Class, Reason])
               end,
     {error, #{code => ?E_FAILED, message => Message}};
 error_result(Reason) ->
-    {error, #{code => ?E_FAILED, message => unicode:characters_to_binary(io_lib:format("~0tp", [Reason]))}}.
+    {error, #{code => ?E_FAILED, message => esc_lib:fmt("~0tp", [Reason])}}.

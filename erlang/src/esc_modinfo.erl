@@ -18,7 +18,7 @@ one(M) ->
             #{module => Name, error => Why}
     catch
         Class:Reason ->
-            #{module => Name, error => unicode:characters_to_binary(io_lib:format("~p:~0p", [Class, Reason]))}
+            #{module => Name, error => esc_lib:fmt("~p:~0p", [Class, Reason])}
     end.
 
 function(#{name := F, arity := A, clauses := Cs}) ->

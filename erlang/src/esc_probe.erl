@@ -94,9 +94,9 @@ do_instrument(M) ->
                         {error, _} -> esc_bp_resolve:minfo(M, "")
                     end;
                 _ -> err(no_debug_info, "~s was not loaded from a .beam file, so it cannot be recompiled "
-                                        "with line probes.", [name(M)])
+                                        "with line probes.", [esc_lib:module_name(M)])
             end;
-        _ -> err(not_found, "~s is not loaded and cannot be loaded.", [name(M)])
+        _ -> err(not_found, "~s is not loaded and cannot be loaded.", [esc_lib:module_name(M)])
     end.
 
 do_instrument(M, Path, Orig) ->
@@ -112,16 +112,16 @@ do_instrument(M, Path, Orig) ->
                         _ ->
                             err(on_load, "~s has an on_load hook (e.g. it loads a NIF); reloading it with line "
                                          "probes would run the hook again, so body-line breakpoints are not "
-                                         "supported in it (function-entry breakpoints are).", [name(M)])
+                                         "supported in it (function-entry breakpoints are).", [esc_lib:module_name(M)])
                     end;
                 {error, _} = E -> E
             end;
         _ when Path =:= "" ->
             err(stale, "The loaded ~s differs from the code compiled from its .exs file; body-line "
-                       "breakpoints cannot be placed in it.", [name(M)]);
+                       "breakpoints cannot be placed in it.", [esc_lib:module_name(M)]);
         _ ->
             err(stale, "The loaded ~s differs from its .beam file (~ts); reload it (recompile) before "
-                       "placing body-line breakpoints.", [name(M), Path])
+                       "placing body-line breakpoints.", [esc_lib:module_name(M), Path])
     end.
 
 build(M, Path, Orig, Forms, Lang, Src, Foreign) ->
@@ -142,12 +142,12 @@ build(M, Path, Orig, Forms, Lang, Src, Foreign) ->
                     {ok, Probes};
                 {error, Why} ->
                     drop_stub(Stub),
-                    err(load_failed, "Could not load ~s with line probes: ~0tp.", [name(M), Why])
+                    err(load_failed, "Could not load ~s with line probes: ~0tp.", [esc_lib:module_name(M), Why])
             end;
         {{error, Errs, _}, _} ->
-            err(compile_failed, "Could not recompile ~s with line probes: ~0tp.", [name(M), Errs]);
+            err(compile_failed, "Could not recompile ~s with line probes: ~0tp.", [esc_lib:module_name(M), Errs]);
         {_, {error, Errs, _}} ->
-            err(compile_failed, "Could not compile the probe stubs of ~s: ~0tp.", [name(M), Errs])
+            err(compile_failed, "Could not compile the probe stubs of ~s: ~0tp.", [esc_lib:module_name(M), Errs])
     end.
 
 %% The debug info holds the code after parse transforms: they must not run twice.
@@ -352,10 +352,4 @@ drop_stub(Stub) ->
 %% ------------------------------------------------------------------ helpers
 
 err(Reason, F, A) ->
-    {error, #{reason => Reason, message => unicode:characters_to_binary(io_lib:format(F, A))}}.
-
-name(M) ->
-    case atom_to_list(M) of
-        "Elixir." ++ Rest -> Rest;
-        S -> S
-    end.
+    {error, #{reason => Reason, message => esc_lib:fmt(F, A)}}.

@@ -43,9 +43,9 @@ callbacks() ->
 %% modules not loadable yet (recorded when they load), and requested modules refused.
 -spec resolve(map()) -> {[module()], [module()], [{module(), binary()}]}.
 resolve(Config) ->
-    Exact = [to_atom(M) || M <- maps:get(modules, Config, [])],
-    Apps = [to_atom(A) || A <- maps:get(apps, Config, [])],
-    Prefixes = [to_bin(P) || P <- maps:get(prefixes, Config, []), P =/= <<>>, P =/= ""],
+    Exact = [esc_lib:to_atom(M) || M <- maps:get(modules, Config, [])],
+    Apps = [esc_lib:to_atom(A) || A <- maps:get(apps, Config, [])],
+    Prefixes = [esc_lib:to_bin(P) || P <- maps:get(prefixes, Config, []), P =/= <<>>, P =/= ""],
     AppMods = lists:append([app_modules(A) || A <- Apps]),
     PrefixMods = prefix_modules(Prefixes),
     {ExactOk, ExactBad} = lists:partition(fun(M) -> not hard_excluded(M) end, Exact),
@@ -259,11 +259,3 @@ tail_call({call_last, _, {M, F, A}, _}) -> {M, F, A};
 tail_call({call_ext_only, _, {extfunc, M, F, A}}) -> {M, F, A};
 tail_call({call_ext_last, _, {extfunc, M, F, A}, _}) -> {M, F, A};
 tail_call(_) -> none.
-
-to_atom(A) when is_atom(A) -> A;
-to_atom(B) when is_binary(B) -> binary_to_atom(B, utf8);
-to_atom(L) when is_list(L) -> list_to_atom(L).
-
-to_bin(B) when is_binary(B) -> B;
-to_bin(A) when is_atom(A) -> atom_to_binary(A, utf8);
-to_bin(L) when is_list(L) -> unicode:characters_to_binary(L).
