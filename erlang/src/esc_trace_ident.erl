@@ -121,7 +121,7 @@ gen(_) -> #{}.
 
 name({local, N}) when is_atom(N) -> #{reg => atom_to_binary(N, utf8)};
 name({global, N}) -> #{via => inspect(N)};
-%% An Elixir Registry name is shown as its key, as the encoder's live lookup (esc_trace_batch) shows
+%% An Elixir Registry name is shown as its key, as the encoder's live lookup (esc_trace_announce) shows
 %% it: the same process gets the same name whichever way it was learnt.
 name({via, 'Elixir.Registry', {_Registry, Key}}) -> #{via => inspect(Key)};
 name({via, _Mod, N}) -> #{via => inspect(N)};
