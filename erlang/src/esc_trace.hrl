@@ -7,4 +7,5 @@
 -define(C_MBOX_PEAK, 6).     % longest agent mailbox seen since the last Stats
 -define(C_ENCODED, 7).       % events encoded and handed to the sink
 -define(C_SINK_FULL, 8).     % 1 when the sink refused a batch since the controller last looked
--define(C_SIZE, 8).
+-define(C_SHED, 9).          % trace messages the tracer shed (never handed on), total
+-define(C_SIZE, 9).
