@@ -4,7 +4,7 @@
 import * as fs from 'fs';
 import type { elixirscope } from '../gen/wire';
 import { callBindings } from '../lsp/features';
-import { functionsOf, type SourceFunction } from '../lsp/elixirSource';
+import { functionsOf, type SourceFunction } from '../lsp/clauseHeads';
 import type { Mfa, RecordingStore } from '../store';
 
 type Term = elixirscope.Term.$Properties;

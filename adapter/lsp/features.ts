@@ -7,7 +7,10 @@ import { LanguageServerCommands } from '../protocol/customDap';
 import { formatMfa, type Navigator, type RecordingStore } from '../store';
 import { formatTerm } from '../terms/format';
 import { evaluatePath, PathError } from '../terms/pathEval';
-import { erlangHoverTargetAt, erlangIdentifiersOn, evalGuard, functionsOf, hoverTargetAt, identifiersOn, matchClause, type SourceFunction } from './elixirSource';
+import { functionsOf, type SourceFunction } from './clauseHeads';
+import { evalGuard } from './clauseGuards';
+import { matchClause } from './clausePatterns';
+import { erlangHoverTargetAt, erlangIdentifiersOn, hoverTargetAt, identifiersOn } from './hoverTargets';
 import type { ModuleOutlines, OutlineFunction } from './outlines';
 import type { RecordingIndex } from './recordingIndex';
 

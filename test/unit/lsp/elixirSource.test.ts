@@ -1,6 +1,9 @@
 import * as assert from 'assert';
 import * as fs from 'fs';
-import { evalGuard, functionsOf, hoverTargetAt, identifiersOn, matchClause, parseGuard, parsePattern } from '../../../adapter/lsp/elixirSource';
+import { functionsOf } from '../../../adapter/lsp/clauseHeads';
+import { evalGuard, parseGuard } from '../../../adapter/lsp/clauseGuards';
+import { matchClause, parsePattern } from '../../../adapter/lsp/clausePatterns';
+import { hoverTargetAt, identifiersOn } from '../../../adapter/lsp/hoverTargets';
 import { modulesDefinedIn } from '../../../adapter/lsp/server';
 import { formatTerm } from '../../../adapter/terms/format';
 import { t } from '../store/synth';
