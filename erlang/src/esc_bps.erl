@@ -39,7 +39,7 @@
 %% - Line probes: modules of Configure.line_probes are instrumented with every line recorded;
 %%   modules with body-line breakpoints only carry their breakpoints' probe patterns; a module
 %%   no longer needed by either is restored.
-%% - cleanup/0 (engine stop, via esc_trace_ctl:cleanup/3) removes every breakpoint pattern;
+%% - cleanup/0 (engine stop, via esc_trace_guard:cleanup/3) removes every breakpoint pattern;
 %%   session_down/1 (the owner, i.e. the connection, died) also forgets the set.
 -module(esc_bps).
 

@@ -7,7 +7,7 @@
 -module(esc_trace_ctl).
 -behaviour(gen_server).
 
--export([start/2, guard_init/3]).
+-export([start/2]).
 -export([init/1, handle_call/3, handle_cast/2, handle_info/2, terminate/2]).
 
 -include("esc_trace.hrl").
@@ -30,8 +30,7 @@
             flags_set = false :: boolean(),
             overload_ticks = 0 :: non_neg_integer(),   % consecutive ticks the tracer had to shed
             mode = full :: full | sampling | suspended | stopped,
-            windows = #{} :: #{mfa() => {1..3 | suspended, integer(), non_neg_integer()}},
-            win_out = [] :: [map()],
+            windows = esc_trace_windows:new() :: esc_trace_windows:windows(),
             heavy = #{} :: #{pid() => pos_integer()}}).
 
 %% Starts the controller for Owner (the connection) and applies Config.
@@ -75,7 +74,7 @@ init({Owner, Config}) ->
     Tcw0 = erlang:system_info(trace_control_word),
     %% OTP >= 27: our own trace session (see esc_tsess); this process and the guard hold its handle.
     TSess = esc_tsess:open(Tracer),
-    Guard = spawn(?MODULE, guard_init, [self(), Owner, Ctx0]),
+    Guard = esc_trace_guard:start(self(), Owner, Ctx0),
     Agent = maps:from_list([{P, true} || P <- [self(), Tracer, Guard | Encs]]),
     Ctx = Ctx0#{tracer => Tracer, agent => Agent},
     [E ! {esc_ctx, #{tracer => Tracer, agent => Agent}} || E <- Encs],
@@ -149,7 +148,7 @@ handle_info(_Other, S) ->
 -spec terminate(term(), #s{}) -> ok.
 terminate(_Reason, S) ->
     %% Idempotent: a crash of the controller itself still removes everything it set.
-    catch cleanup(S#s.tsess, maps:keys(S#s.mods), S#s.tcw0),
+    catch esc_trace_guard:cleanup(S#s.tsess, maps:keys(S#s.mods), S#s.tcw0),
     ok.
 
 %% ---------------------------------------------------------------- plan
@@ -313,7 +312,8 @@ tick(#s{ctx = #{counters := Cnt, mfa_tab := Tab}, tick = T} = S0) ->
                                               #{overload => Overload, overload_ticks => Streak,
                                                 calm_ticks => Calm, now_ms => now_ms(),
                                                 retry_ms => maps:get(retry_ms, S#s.cfg, 1000)}, #{}),
-    S1 = windows(Counts, Actions, act(Actions, S#s{degr = Degr, calm = case Actions of [] -> Calm; _ -> 0 end})),
+    Acted = act(Actions, S#s{degr = Degr, calm = case Actions of [] -> Calm; _ -> 0 end}),
+    S1 = Acted#s{windows = esc_trace_windows:track(Counts, Actions, Acted#s.windows, Acted#s.ctx)},
     S2 = S1#s{last_in = In, tick = T + 1, overload_ticks = Streak,
               sampled = S1#s.sampled + esc_trace_safety:sampled_estimate(Counts, S#s.degr),
               mode = mode(Degr)},
@@ -322,72 +322,6 @@ tick(#s{ctx = #{counters := Cnt, mfa_tab := Tab}, tick = T} = S0) ->
         0 -> report_windows(true, stats(S3));
         _ -> S3
     end.
-
-%% ---------------------------------------------------------------- sampling windows
-
-%% A sampled or suspended function is a gap in every process that calls it, which the VM never
-%% tells: the controller reports it per function and time window (AgentMessage.gaps with `mfa`),
-%% with the calls it skipped, estimated from the calls it kept. An open window is reported once a
-%% second (the adapter keeps the latest report of a window), a closed one when its level changes.
-windows(Counts, Actions, #s{windows = W0, win_out = Out} = S) ->
-    W1 = lists:foldl(fun({MFA, C}, W) ->
-                             case W of
-                                 #{MFA := {L, From, Est}} when is_integer(L) ->
-                                     W#{MFA := {L, From, Est + round(C * (1 / esc_trace_safety:duty(L) - 1))}};
-                                 _ -> W
-                             end
-                     end, W0, Counts),
-    Now = mono_now(S),
-    {W2, Closed} = lists:foldl(fun(A, {W, Cl}) -> window_action(A, Now, W, Cl) end, {W1, []}, Actions),
-    S2 = S#s{windows = W2, win_out = Out ++ lists:reverse(Closed)},
-    case Closed of
-        [] -> S2;
-        _ -> report_windows(false, S2)
-    end.
-
-window_action({sample, MFA, L, _}, Now, W, Cl) -> reopen(MFA, L, Now, W, Cl);
-window_action({suspend, MFA, _}, Now, W, Cl) -> reopen(MFA, suspended, Now, W, Cl);
-window_action({restore, MFA, full}, Now, W, Cl) -> {maps:remove(MFA, W), close_window(MFA, Now, W, Cl)};
-window_action({restore, MFA, L}, Now, W, Cl) -> reopen(MFA, L, Now, W, Cl);
-window_action(_, _Now, W, Cl) -> {W, Cl}.
-
-reopen(MFA, L, Now, W, Cl) ->
-    {W#{MFA => {L, Now, 0}}, close_window(MFA, Now, W, Cl)}.
-
-close_window(MFA, Now, W, Cl) ->
-    case W of
-        #{MFA := {L, From, Est}} -> [window_gap(MFA, L, From, Now, Est) | Cl];
-        _ -> Cl
-    end.
-
-close_all_windows(#s{windows = W, win_out = Out} = S) ->
-    Now = mono_now(S),
-    S#s{windows = #{}, win_out = Out ++ [window_gap(MFA, L, From, Now, Est) || {MFA, {L, From, Est}} <- maps:to_list(W)]}.
-
-window_gap({M, F, A}, L, From, To, Est) ->
-    #{pid => <<>>, mfa => #{module => atom_to_binary(M, utf8), function => atom_to_binary(F, utf8), arity => A},
-      count => Est, reason => case L of suspended -> 'SUSPENDED'; _ -> 'SAMPLED' end,
-      one_in => case L of suspended -> 0; _ -> 1 bsl (2 * L) end, from_mono => From, to_mono => To}.
-
-%% Closed windows not yet sent, plus (Open) the open ones as they stand; closed ones wait for the
-%% next try when the sink refuses (bounded).
-report_windows(Open, #s{win_out = Out, windows = W, ctx = Ctx} = S) ->
-    Now = mono_now(S),
-    OpenGaps = case Open of
-                   true -> [window_gap(MFA, L, From, Now, Est) || {MFA, {L, From, Est}} <- maps:to_list(W)];
-                   false -> []
-               end,
-    case Out ++ OpenGaps of
-        [] -> S;
-        Gaps ->
-            case esc_trace_sink:message(Ctx, #{msg => {gaps, #{gaps => Gaps}}}) of
-                ok -> S#s{win_out = []};
-                dropped -> S#s{win_out = lists:sublist(Out, 1000)}
-            end
-    end.
-
-mono_now(#s{ctx = #{start_mono := M0}}) ->
-    erlang:monotonic_time(nanosecond) - M0.
 
 act([], S) -> S;
 act(Actions, #s{mods = Mods} = S) ->
@@ -509,92 +443,25 @@ tracer_backlog(#s{tracer = Tracer}) ->
 reset_degradation(#s{degr = Degr} = S) when map_size(Degr) =:= 0 -> S;
 reset_degradation(S) ->
     erlang:system_flag(trace_control_word, S#s.tcw0),
-    report_windows(false, close_all_windows(S#s{degr = #{}, mode = full})).
+    Ctx = S#s.ctx,
+    S#s{degr = #{}, mode = full,
+        windows = esc_trace_windows:report(false, esc_trace_windows:close_all(S#s.windows, Ctx), Ctx)}.
 
-%% ---------------------------------------------------------------- shutdown and the guard
+%% Sends the sampling windows' gaps (Open: with the open windows as they stand, see esc_trace_windows).
+report_windows(Open, #s{windows = W, ctx = Ctx} = S) ->
+    S#s{windows = esc_trace_windows:report(Open, W, Ctx)}.
 
+%% ---------------------------------------------------------------- shutdown
+
+%% Undoes everything (esc_trace_guard:cleanup/3) and tells the guard, which then ends.
 shutdown(#s{tracer = Tracer, tsess = TSess, encs = Encs, mods = Mods, tcw0 = Tcw0, guard = Guard}) ->
-    cleanup(TSess, maps:keys(Mods), Tcw0),
+    esc_trace_guard:cleanup(TSess, maps:keys(Mods), Tcw0),
     [begin unlink(P), exit(P, kill) end || P <- [Tracer | Encs]],
-    Guard ! {esc_guard_done, self()},
-    ok.
+    esc_trace_guard:done(Guard).
 
-%% Removes every flag and pattern this engine set. Safe to run twice and from any process.
-%% Legacy tracing: process flags first (events stop at once), then our patterns one by one. In a
-%% session: patterns are removed inside it (never touching another tool's patterns on the same
-%% functions), then destroying the session drops everything else.
--spec cleanup(esc_tsess:handle(), [module()], non_neg_integer()) -> ok.
-cleanup({legacy, _} = TSess, Mods, Tcw0) ->
-    esc_tsess:close(TSess),
-    clear_patterns(Mods),
-    restore(Tcw0);
-cleanup(TSess, Mods, Tcw0) ->
-    %% A second run after the session is destroyed must not touch patterns: they would be the
-    %% legacy ones, i.e. another tool's.
-    esc_tsess:is_open(TSess) andalso clear_patterns(Mods),
-    restore(Tcw0),
-    esc_tsess:close(TSess).
-
-clear_patterns(Mods) ->
-    [esc_trace_plan:clear_module(M) || M <- Mods],
-    %% Breakpoint patterns (also on functions outside the plan).
-    _ = (catch esc_bps:cleanup()),
-    _ = (catch esc_trace_ident:clear_probes()),
-    true.
-
-%% What is not a trace setting: the line-probed modules' original code, the trace control word.
-restore(Tcw0) ->
-    _ = (catch esc_probe:restore_all()),
-    erlang:system_flag(trace_control_word, Tcw0),
-    ok.
-
+%% What the guard undoes if this process cannot.
 guard_update(#s{guard = G, tracer = T, tsess = TSess, mods = Mods, tcw0 = Tcw0}) ->
-    G ! {esc_guard_state, T, TSess, maps:keys(Mods), Tcw0}.
-
-%% The guard: a small unlinked process that undoes everything if the controller dies without
-%% doing so itself (killed, heap limit) or does not react to the owner's death within 500 ms,
-%% and that carries out emergency stops. Registered as esc_trace_guard.
--spec guard_init(pid(), pid(), map()) -> ok.
-guard_init(Ctl, Owner, Ctx) ->
-    ok = esc_tsess:untrace_self(),
-    catch register(esc_trace_guard, self()),
-    process_flag(message_queue_data, off_heap),
-    erlang:monitor(process, Ctl),
-    erlang:monitor(process, Owner),
-    guard_loop(Ctl, Owner, Ctx, {undefined, undefined, [], erlang:system_info(trace_control_word)}).
-
-guard_loop(Ctl, Owner, Ctx, {T, TSess, Mods, Tcw0} = St) ->
-    receive
-        {esc_guard_state, T2, TSess2, Mods2, Tcw2} ->
-            guard_loop(Ctl, Owner, Ctx, {T2, TSess2, Mods2, Tcw2});
-        {esc_guard_done, Ctl} ->
-            ok;
-        {'DOWN', _, process, Ctl, _} ->
-            T =/= undefined andalso cleanup(TSess, Mods, Tcw0),
-            ok;
-        {'DOWN', _, process, Owner, _} ->
-            receive
-                {'DOWN', _, process, Ctl, _} -> ok;
-                {esc_guard_done, Ctl} -> ok
-            after 500 ->
-                exit(Ctl, kill),
-                T =/= undefined andalso kill_agents(T),
-                T =/= undefined andalso cleanup(TSess, Mods, Tcw0)
-            end,
-            ok;
-        {esc_emergency_stop, From} ->
-            exit(Ctl, kill),
-            T =/= undefined andalso cleanup(TSess, Mods, Tcw0),
-            _ = esc_trace_sink:notice(Ctx, 'WARNING', 2009,
-                                      "Emergency stop: all recording was removed from the node."),
-            From ! {esc_emergency_stopped, self()},
-            ok;
-        _ ->
-            guard_loop(Ctl, Owner, Ctx, St)
-    end.
-
-kill_agents(Tracer) ->
-    exit(Tracer, kill).
+    esc_trace_guard:update(G, T, TSess, maps:keys(Mods), Tcw0).
 
 %% ---------------------------------------------------------------- helpers
 
