@@ -1,5 +1,5 @@
 // ESLint flat config: typescript-eslint's recommended rules, plus the layering rules of the
-// architecture (PRODUCT.md §2): only extension/ talks to VS Code; the runtime model, configuration and
+// architecture (docs/architecture.md): only extension/ talks to VS Code; the runtime model, configuration and
 // protocol modules stay free of VS Code and DAP so the standalone adapter and webviews can use them.
 import json from '@eslint/json';
 import { defineConfig } from 'eslint/config';

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Installs code-server (VS Code in the browser) for the offline end-to-end test, following
-# docs PRODUCT.md §7: npm package without install scripts, VS Code's own dependencies without
-# scripts, Debian's ripgrep in place of the one @vscode/ripgrep would download, native modules
+# Installs code-server (VS Code in the browser) for the offline end-to-end test, so that nothing
+# downloads outside npm and apt: npm package without install scripts, VS Code's own dependencies
+# without scripts, Debian's ripgrep in place of the one @vscode/ripgrep would download, native modules
 # rebuilt against the local Node, node_modules.asar symlink. Also installs the Debian packages it
 # needs (chromium, ripgrep, libkrb5-dev, build tools) when missing.
 #
