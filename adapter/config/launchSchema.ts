@@ -1,5 +1,6 @@
 // The launch and attach attributes of debug type `elixir-scope`: the single definition that
 // package.json (scripts/sync-manifest.ts), the extension's defaults and the adapter's validator share.
+import { DEFAULT_MAX_BYTES, DEFAULT_MAX_EVENTS, type RecordingLimits } from '../store/config';
 import type { AttributeSchema, RequestSchema } from './schemaTypes';
 
 export const DEBUG_TYPE = 'elixir-scope';
@@ -14,8 +15,11 @@ export const MODULE_NAME_RE = String.raw`^([A-Z][A-Za-z0-9_]*(\.[A-Z][A-Za-z0-9_
 /** The token in `trace` that stands for the project's own modules. */
 export const PROJECT_MODULES = '$project';
 
-/** Recording limits, used when neither the configuration nor the settings give them. */
-export const RECORDING_DEFAULTS = { maxEvents: 1_000_000, maxBytes: 256 * 1024 * 1024 } as const;
+/** Recording limits, used when neither the configuration nor the settings give them: the store's own. */
+export const RECORDING_DEFAULTS = { maxEvents: DEFAULT_MAX_EVENTS, maxBytes: DEFAULT_MAX_BYTES } as const;
+
+/** The `recording` attribute: the store's limits a user may set. */
+export type RecordingAttribute = Pick<RecordingLimits, 'maxEvents' | 'maxBytes'>;
 
 const tracePattern: AttributeSchema = {
   type: 'string',
@@ -75,7 +79,7 @@ export interface LaunchRequestArguments {
   env?: Record<string, string>;
   trace?: string[];
   lineProbes?: string[];
-  recording?: { maxEvents?: number; maxBytes?: number };
+  recording?: RecordingAttribute;
   allowSideEffects?: boolean;
 }
 
@@ -84,7 +88,7 @@ export interface AttachRequestArguments {
   node?: string;
   cookie?: string;
   trace?: string[];
-  recording?: { maxEvents?: number; maxBytes?: number };
+  recording?: RecordingAttribute;
   allowSideEffects?: boolean;
 }
 

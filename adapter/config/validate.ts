@@ -8,7 +8,9 @@ import {
   launchSchema,
   PROJECT_MODULES,
   RECORDING_DEFAULTS,
+  type AttachRequestArguments,
   type LaunchRequestArguments,
+  type RecordingAttribute,
 } from './launchSchema';
 import type { AttributeSchema, RequestSchema } from './schemaTypes';
 
@@ -18,11 +20,6 @@ export interface TraceScope {
   projectModules: boolean;
   /** Other module patterns, as written ("Bank.*", ":ets"); never contains "$project". */
   patterns: string[];
-}
-
-export interface RecordingLimits {
-  maxEvents: number;
-  maxBytes: number;
 }
 
 export interface LaunchConfig {
@@ -35,7 +32,7 @@ export interface LaunchConfig {
   env: Record<string, string>;
   trace: TraceScope;
   lineProbes: string[];
-  recording: RecordingLimits;
+  recording: Required<RecordingAttribute>;
   /** Breakpoint conditions and log messages may call functions off the pure allow-list. */
   allowSideEffects: boolean;
   /** VS Code's "Run Without Debugging". */
@@ -49,7 +46,7 @@ export interface AttachConfig {
   /** Undefined: use ~/.erlang.cookie, as `erl` does. */
   cookie?: string;
   trace: TraceScope;
-  recording: RecordingLimits;
+  recording: Required<RecordingAttribute>;
   /** Breakpoint conditions and log messages may call functions off the pure allow-list. */
   allowSideEffects: boolean;
 }
@@ -271,7 +268,7 @@ function traceScope(patterns: string[] | undefined): TraceScope {
   };
 }
 
-function recordingLimits(r: { maxEvents?: number; maxBytes?: number } | undefined): RecordingLimits {
+function recordingLimits(r: RecordingAttribute | undefined): Required<RecordingAttribute> {
   return {
     maxEvents: r?.maxEvents ?? RECORDING_DEFAULTS.maxEvents,
     maxBytes: r?.maxBytes ?? RECORDING_DEFAULTS.maxBytes,
@@ -312,13 +309,7 @@ export function validateLaunchArgs(args: unknown, options: ValidateOptions = {})
 export function validateAttachArgs(args: unknown): ValidationResult<AttachConfig> {
   const issues = checkTopLevel(args, 'attach', attachSchema, launchSchema);
   if (issues.length > 0) return fail(issues);
-  const a = args as Record<string, unknown> & {
-    node: string;
-    cookie?: string;
-    trace?: string[];
-    recording?: { maxEvents?: number; maxBytes?: number };
-    allowSideEffects?: boolean;
-  };
+  const a = args as Record<string, unknown> & AttachRequestArguments & { node: string };
   return {
     ok: true,
     config: {

@@ -1,7 +1,10 @@
 // Recording limits: the launch attribute `recording` ({maxEvents, maxBytes}) resolved into the sizes
 // the ring buffer, body arena and reorder window actually use.
 
-/** User-facing limits (launch attribute `recording`). Every field is optional. */
+/**
+ * The recording's limits. Every field is optional. maxEvents and maxBytes are the launch attribute
+ * `recording` (config/launchSchema.ts takes them and their defaults from here).
+ */
 export interface RecordingLimits {
   /** Most events kept; older ones are overwritten. Default 1,000,000. */
   maxEvents?: number;
