@@ -291,12 +291,14 @@ tick(#s{ctx = #{counters := Cnt, mfa_tab := Tab}, tick = T} = S0) ->
     S = heap_watch(poll(S0)),
     tick_hook(S),
     In = atomics:get(Cnt, ?C_IN),
-    Rate = (In - S#s.last_in) * 1000 div S#s.tick_ms,
+    %% The node's event rate: what the tracer handed on plus what it had to shed.
+    Offered = In + atomics:get(Cnt, ?C_SHED),
+    Rate = (Offered - S#s.last_in) * 1000 div S#s.tick_ms,
     Counts = ets:tab2list(Tab),
     ets:delete_all_objects(Tab),
-    %% The tracer's own flag, or its queue as it stands: a tracer that cannot even get to its next
-    %% flush must still count as overloaded.
-    Overload = atomics:exchange(Cnt, ?C_OVERLOAD, 0) =:= 1 orelse tracer_backlog(S) > maps:get(max_mailbox, S#s.safety),
+    %% The tracer's own flag, or its queue as it stands when far past the limit: a tracer that
+    %% cannot even get to its next flush must still count as overloaded.
+    Overload = atomics:exchange(Cnt, ?C_OVERLOAD, 0) =:= 1 orelse tracer_backlog(S) > 4 * maps:get(max_mailbox, S#s.safety),
     Streak = case Overload of true -> S#s.overload_ticks + 1; false -> 0 end,
     SinkFull = atomics:exchange(Cnt, ?C_SINK_FULL, 0) =:= 1,
     Overload andalso say_once(S, overload, 'WARNING', 2006,
@@ -314,7 +316,7 @@ tick(#s{ctx = #{counters := Cnt, mfa_tab := Tab}, tick = T} = S0) ->
                                                 retry_ms => maps:get(retry_ms, S#s.cfg, 1000)}, #{}),
     Acted = act(Actions, S#s{degr = Degr, calm = case Actions of [] -> Calm; _ -> 0 end}),
     S1 = Acted#s{windows = esc_trace_windows:track(Counts, Actions, Acted#s.windows, Acted#s.ctx)},
-    S2 = S1#s{last_in = In, tick = T + 1, overload_ticks = Streak,
+    S2 = S1#s{last_in = Offered, tick = T + 1, overload_ticks = Streak,
               sampled = S1#s.sampled + esc_trace_safety:sampled_estimate(Counts, S#s.degr),
               mode = mode(Degr)},
     S3 = tcw(S2),

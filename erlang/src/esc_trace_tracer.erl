@@ -179,18 +179,19 @@ attribute(Msg, N, #t{tab = Tab}) ->
     ok.
 
 %% Overload: receive and count until the queue is back under the target. The VM puts trace
-%% messages in this mailbox without any back-pressure: when the queue is far past the limit (a storm:
-%% a few traced processes in a tight loop outrun a normal-priority tracer on a small machine, and the
-%% queue, hundreds of bytes a message, grows by the gigabyte) the tracer sheds at high priority, until
-%% the queue is short again. A burst just over the limit is shed at normal priority, so that a busy
-%% test suite's timing is not disturbed.
-shedding(T, Q, Target) when Q > 4 * T#t.max_q ->
-    Old = process_flag(priority, high),
+%% messages in this mailbox without any back-pressure: once the queue passes twice the limit while
+%% shedding (a storm: a few traced processes in a tight loop outrun a normal-priority tracer on a
+%% small machine, and the queue, hundreds of bytes a message, grows by the gigabyte) the tracer sheds
+%% at high priority until the queue is short again. A burst just over the limit is shed at normal
+%% priority, so that a busy test suite's timing is not disturbed.
+shedding(T, Q, Target) ->
+    storm_priority(Q, T),
     T2 = shed(T, 0, Target),
-    process_flag(priority, Old),
-    T2;
-shedding(T, _Q, Target) ->
-    shed(T, 0, Target).
+    _ = process_flag(priority, normal),
+    T2.
+
+storm_priority(Q, #t{max_q = MaxQ}) when Q > 2 * MaxQ -> _ = process_flag(priority, high), ok;
+storm_priority(_Q, _T) -> ok.
 
 %% Each shed message costs one map update (its process's gap); the global counters move every 1024
 %% (the controller counts the dropped into the node's event rate, so a storm is degraded).
@@ -207,6 +208,7 @@ shed(#t{cnt = Cnt} = T0, Dropped, Target) ->
                     attribute(Msg, 1024, T),
                     {message_queue_len, Q} = process_info(self(), message_queue_len),
                     peak(Cnt, Q),
+                    storm_priority(Q, T),
                     case Q =< Target of
                         true -> T;
                         false -> shed(T, D, Target)
