@@ -4,7 +4,7 @@ import { Handles, Variable } from '@vscode/debugadapter';
 import { DebugProtocol } from '@vscode/debugprotocol';
 import type { elixirscope } from '../gen/wire';
 import { elixirAtom, formatTerm, printableUtf8, type Syntax } from '../terms/format';
-import { sameTerm } from '../terms/exprEval';
+import { sameTerm } from '../terms/exprValues';
 
 type Term = elixirscope.Term.$Properties;
 type Binding = elixirscope.Binding.$Properties;

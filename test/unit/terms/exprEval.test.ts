@@ -1,7 +1,8 @@
 // Hover/watch expressions evaluated in the adapter: pure Elixir over captured terms, and what it must
 // leave to the node (other calls, cut values) or refuse with Elixir's own error.
 import * as assert from 'assert';
-import { evaluateExpression, ExprError, sameTerm, Unsupported } from '../../../adapter/terms/exprEval';
+import { evaluateExpression, ExprError, Unsupported } from '../../../adapter/terms/exprEval';
+import { sameTerm } from '../../../adapter/terms/exprValues';
 import { formatTerm } from '../../../adapter/terms/format';
 import { atom, int, list, map, str, T, tuple } from '../../support/terms';
 
