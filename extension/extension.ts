@@ -42,8 +42,8 @@ export function activate(context: vscode.ExtensionContext): void {
     ),
     vscode.commands.registerCommand(CommandIds.openStateHistory, openStateHistory),
     vscode.commands.registerCommand(CommandIds.openMessageSequence, openMessageSequence),
-    registerRecordingViews(context), // follows the cursor of every session from its start
-    new RecordingLanguageClients(), // captured values in the editor, per debug session
+    registerRecordingViews(context, sessions), // follows the cursor of every session from its start
+    new RecordingLanguageClients(sessions), // captured values in the editor, per debug session
   );
 }
 

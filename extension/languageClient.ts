@@ -7,6 +7,7 @@ import * as vscode from 'vscode';
 import { CloseAction, ErrorAction, LanguageClient, type LanguageClientOptions, type StreamInfo } from 'vscode-languageclient/node';
 import { DEBUG_TYPE } from '../adapter/config/launchSchema';
 import { CustomEvents, CustomRequests, LanguageServerCommands, type GotoEventArguments, type LanguageServerEventBody } from '../adapter/protocol/customDap';
+import type { ScopeSessions } from './sessions';
 
 /** Documents the recording server answers for. */
 export const RECORDING_DOCUMENTS = [
@@ -16,11 +17,10 @@ export const RECORDING_DOCUMENTS = [
 
 export class RecordingLanguageClients implements vscode.Disposable {
   private readonly clients = new Map<string, LanguageClient>();
-  private readonly sessions = new Map<string, vscode.DebugSession>();
   private readonly subscriptions: vscode.Disposable[];
   private channel: vscode.OutputChannel | undefined;
 
-  constructor() {
+  constructor(private readonly sessions: ScopeSessions) {
     this.subscriptions = [
       vscode.debug.onDidReceiveDebugSessionCustomEvent((e) => {
         if (e.session.type !== DEBUG_TYPE || e.event !== CustomEvents.languageServer) return;
@@ -40,7 +40,6 @@ export class RecordingLanguageClients implements vscode.Disposable {
 
   private async connect(session: vscode.DebugSession, port: number, token: string): Promise<void> {
     await this.disconnect(session.id); // a second announcement replaces the first
-    this.sessions.set(session.id, session);
     const serverOptions = (): Promise<StreamInfo> =>
       new Promise((resolve, reject) => {
         const socket = net.connect(port, '127.0.0.1');
@@ -78,7 +77,6 @@ export class RecordingLanguageClients implements vscode.Disposable {
   }
 
   private async disconnect(sessionId: string): Promise<void> {
-    this.sessions.delete(sessionId);
     const client = this.clients.get(sessionId);
     if (!client) return;
     this.clients.delete(sessionId);
@@ -92,9 +90,7 @@ export class RecordingLanguageClients implements vscode.Disposable {
 
   private async stepToEvent(args: GotoEventArguments | undefined, sessionId: string | undefined): Promise<void> {
     if (!args || typeof args.seq !== 'number') return;
-    const session =
-      (sessionId !== undefined ? this.sessions.get(sessionId) : undefined) ??
-      (vscode.debug.activeDebugSession?.type === DEBUG_TYPE ? vscode.debug.activeDebugSession : undefined);
+    const session = (sessionId !== undefined ? this.sessions.byId(sessionId) : undefined) ?? this.sessions.active();
     if (!session) {
       void vscode.window.showInformationMessage('ElixirScope: the debug session of this recording has ended.');
       return;

@@ -10,6 +10,7 @@ import {
   type StateVersionsResponseBody,
   type StreamGrewEventBody,
 } from '../adapter/protocol/customDap';
+import { ScopeSessions } from './sessions';
 import { StreamPanel, type PanelSpec } from './webviewPanel';
 
 /** A thread of the Call Stack view: the command argument of `debug/callstack/context`, or the focused item. */
@@ -26,20 +27,17 @@ interface DapMessage {
 
 export class RecordingViews implements vscode.Disposable {
   private readonly panels = new Set<StreamPanel>();
-  private readonly sessions: vscode.DebugSession[] = [];
   private readonly subscriptions: vscode.Disposable[];
 
-  constructor(private readonly extensionUri: vscode.Uri) {
+  constructor(
+    private readonly extensionUri: vscode.Uri,
+    private readonly sessions: ScopeSessions,
+  ) {
     this.subscriptions = [
       vscode.debug.registerDebugAdapterTrackerFactory(DEBUG_TYPE, {
         createDebugAdapterTracker: (session) => ({ onDidSendMessage: (m: DapMessage) => this.fromAdapter(session, m) }),
       }),
-      vscode.debug.onDidStartDebugSession((s) => {
-        if (s.type === DEBUG_TYPE) this.sessions.push(s);
-      }),
       vscode.debug.onDidTerminateDebugSession((s) => {
-        const i = this.sessions.indexOf(s);
-        if (i >= 0) this.sessions.splice(i, 1);
         for (const p of this.panels) if (p.sessionId === s.id) p.setLive(false);
       }),
     ];
@@ -63,9 +61,7 @@ export class RecordingViews implements vscode.Disposable {
   private session(): vscode.DebugSession | undefined {
     const item = vscode.debug.activeStackItem;
     if (item?.session.type === DEBUG_TYPE) return item.session;
-    const active = vscode.debug.activeDebugSession;
-    if (active?.type === DEBUG_TYPE) return active;
-    return this.sessions[this.sessions.length - 1];
+    return this.sessions.current();
   }
 
   /** The thread a command is about: its Call Stack argument (a thread id), else the focused thread or frame. */
@@ -148,8 +144,8 @@ let views: RecordingViews | undefined;
  * Creates the views at activation (so the tracker sees every session from its start); returns what to add to
  * context.subscriptions. Without it, the first command creates them.
  */
-export function registerRecordingViews(context: vscode.ExtensionContext): vscode.Disposable {
-  views ??= new RecordingViews(context.extensionUri);
+export function registerRecordingViews(context: vscode.ExtensionContext, sessions: ScopeSessions): vscode.Disposable {
+  views ??= new RecordingViews(context.extensionUri, sessions);
   const v = views;
   return new vscode.Disposable(() => {
     v.dispose();
@@ -161,7 +157,8 @@ function ensureViews(): RecordingViews {
   if (!views) {
     const ext = vscode.extensions.all.find((e) => (e.packageJSON as { name?: string } | undefined)?.name === 'elixir-scope');
     if (!ext) throw new Error('the ElixirScope extension is not installed');
-    views = new RecordingViews(ext.extensionUri);
+    // Not activated (or already deactivated): a list of sessions of its own, from now on.
+    views = new RecordingViews(ext.extensionUri, new ScopeSessions());
   }
   return views;
 }

@@ -1,5 +1,6 @@
-// Keeps track of running elixir-scope debug sessions, so commands and the status bar know which
-// session they act on even when another debugger's session is the active one.
+// Keeps track of running elixir-scope debug sessions (the extension's one list of them), so commands, the
+// status bar, the views and the language clients know which session they act on even when another
+// debugger's session is the active one.
 import * as vscode from 'vscode';
 import { DEBUG_TYPE } from '../adapter/config/launchSchema';
 
@@ -28,11 +29,20 @@ export class ScopeSessions implements vscode.Disposable {
     ];
   }
 
+  /** The active debug session if it is ours. */
+  active(): vscode.DebugSession | undefined {
+    const active = vscode.debug.activeDebugSession;
+    return active?.type === DEBUG_TYPE ? active : undefined;
+  }
+
   /** The active debug session if it is ours, otherwise the most recently started one of ours. */
   current(): vscode.DebugSession | undefined {
-    const active = vscode.debug.activeDebugSession;
-    if (active && active.type === DEBUG_TYPE) return active;
-    return this.running[this.running.length - 1];
+    return this.active() ?? this.running[this.running.length - 1];
+  }
+
+  /** A running session of ours by its id. */
+  byId(sessionId: string): vscode.DebugSession | undefined {
+    return this.running.find((s) => s.id === sessionId);
   }
 
   isRunning(sessionId: string): boolean {
