@@ -13,10 +13,8 @@
 %% (esc_probe_ast). A line without code moves to the nearest line with code of the clause it is
 %% in (ties go to the later line); outside any clause, to a line with code at most 3 lines away.
 %%
-%% At launch the project's ebin may not be on the code path yet when the adapter first asks: the
-%% adapter passes the ebin folders (`ebin_dirs`); they and the non-OTP part of the code path are
-%% indexed by source path. The index is cached per .beam file (mtime + size), so repeated
-%% resolutions only stat the files; debug info is cached per .beam file too.
+%% Which modules come from the file is esc_bp_sources' index (the adapter's ebin folders and the
+%% non-OTP code path); debug info is cached per .beam file (mtime + size).
 %%
 %% Modules compiled in memory from .exs files (ExUnit test files, modules defined inside them) have
 %% no .beam: their object code is the copy esc_inmem kept when they were compiled. While such a file
@@ -24,7 +22,7 @@
 %% (not_compiled) rather than moving to a nearby line of another module.
 -module(esc_bp_resolve).
 
--export([resolve/2, resolve/3, modules_for_source/2, minfo/1, minfo/2, beam_path/1,
+-export([resolve/2, resolve/3, minfo/1, minfo/2, beam_path/1,
          function_info/3, source_name/2, clear_cache/0]).
 
 -export_type([target/0, resolved/0, failure/0, minfo/0, finfo/0, cinfo/0, lang/0]).
@@ -59,8 +57,8 @@ resolve(File, Line) -> resolve(File, Line, #{}).
 %% Opts: ebin_dirs => [Dir] (extra folders to search; the adapter passes the project's ebins).
 -spec resolve(iodata(), pos_integer(), map()) -> {ok, resolved()} | {error, failure()}.
 resolve(File0, Line, Opts) when is_integer(Line), Line > 0 ->
-    File = norm(File0),
-    case modules_for_source(File, Opts) of
+    File = esc_bp_sources:norm_path(File0),
+    case esc_bp_sources:modules_for_source(File, Opts) of
         [] ->
             {error, #{reason => not_compiled,
                       message => esc_lib:fmt("No compiled module comes from ~ts. Compile the project (mix compile) "
@@ -164,104 +162,6 @@ drop_default_wrappers(Heads, MInfos) ->
         Real -> Real
     end.
 
-%% ------------------------------------------------------------------ source index
-
-%% Modules compiled from File, with the .beam path they come from (none: loaded from memory).
--spec modules_for_source(iodata(), map()) -> [{module(), string() | none}].
-modules_for_source(File0, Opts) ->
-    File = norm(File0),
-    _ = esc_bp_store:ensure(),
-    Dirs = lists:usort([to_list(D) || D <- maps:get(ebin_dirs, Opts, [])] ++ project_path()),
-    Entries = lists:append([index_dir(D) || D <- Dirs]),
-    Found = match_source(File, [{M, P, S} || {P, M, S} <- Entries]),
-    Mem = case Found of
-              [] -> match_source(File, esc_inmem:entries());
-              _ -> []
-          end,
-    Loaded = case Found ++ Mem of
-                 [] -> match_source(File, loaded_sources());
-                 _ -> []
-             end,
-    Pairs = [{M, prefer_loaded(M, P)} || {M, P, _} <- Found ++ Loaded] ++ [{M, none} || {M, _, _} <- Mem],
-    lists:ukeysort(1, Pairs).
-
-%% Exact path match first; otherwise the longest unique suffix match of at least two path
-%% components (the node may see the project under another root, e.g. in a container).
-match_source(File, Entries) ->
-    case [E || {_, _, S} = E <- Entries, S =:= File] of
-        [] ->
-            Parts = lists:reverse(filename:split(File)),
-            Scored = [{common(Parts, lists:reverse(filename:split(S))), E} || {_, _, S} = E <- Entries],
-            Best = lists:max([0 | [N || {N, _} <- Scored]]),
-            Winners = [E || {N, E} <- Scored, N =:= Best],
-            Sources = lists:usort([S || {_, _, S} <- Winners]),
-            case Best >= 2 andalso length(Sources) =:= 1 of
-                true -> Winners;
-                false -> []
-            end;
-        Exact -> Exact
-    end.
-
-common([X | A], [X | B]) -> 1 + common(A, B);
-common(_, _) -> 0.
-
-prefer_loaded(M, Path) ->
-    case code:is_loaded(M) of
-        {file, F} when is_list(F) -> F;
-        _ -> Path
-    end.
-
-index_dir(Dir) ->
-    case file:list_dir(Dir) of
-        {ok, Files} ->
-            [E || F <- Files, filename:extension(F) =:= ".beam",
-                  E <- index_file(filename:join(Dir, F))];
-        _ -> []
-    end.
-
-index_file(Path) ->
-    case file:read_file_info(Path, [{time, posix}]) of
-        {ok, Info} ->
-            Stamp = {element(6, Info), element(2, Info)},   % mtime, size
-            case ets:lookup(esc_bp_index, Path) of
-                [{_, Stamp, M, S}] -> [{Path, M, S}];
-                _ ->
-                    case beam_lib:chunks(Path, [compile_info]) of
-                        {ok, {M, [{compile_info, CI}]}} ->
-                            S = case proplists:get_value(source, CI) of
-                                    undefined -> <<>>;
-                                    Src -> norm(Src)
-                                end,
-                            ets:insert(esc_bp_index, {Path, Stamp, M, S}),
-                            [{Path, M, S}];
-                        _ -> []
-                    end
-            end;
-        _ -> []
-    end.
-
-%% Elixir's elixir_compiler_N modules run a file's top-level code and are deleted right after.
-loaded_sources() ->
-    Sys = system_dirs(),
-    [{M, P, norm(S)}
-     || {M, P0} <- code:all_loaded(), not is_system(P0, Sys),
-        not lists:prefix("elixir_compiler_", atom_to_list(M)),
-        P <- [case P0 of _ when is_list(P0) -> P0; _ -> none end],
-        S <- [proplists:get_value(source, try M:module_info(compile) catch _:_ -> [] end)],
-        S =/= undefined].
-
-project_path() ->
-    Sys = system_dirs(),
-    [D || D <- code:get_path(), not is_system(D, Sys)].
-
-is_system(Path, Sys) when is_list(Path) -> lists:any(fun(S) -> lists:prefix(S, Path) end, Sys);
-is_system(_, _) -> true.
-
-system_dirs() ->
-    Elixir = [filename:dirname(D) || A <- [elixir, eex, mix, logger, iex, ex_unit],
-                                     is_list(D = code:lib_dir(A))],
-    lists:usort([code:lib_dir() | Elixir]).
-
 %% ------------------------------------------------------------------ debug info
 
 %% Debug info of a module (loaded, or found on the code path), with its functions and clauses.
@@ -275,12 +175,7 @@ minfo(M) ->
 beam_path(M) ->
     case code:which(M) of
         P when is_list(P) -> P;
-        _ ->
-            _ = esc_bp_store:ensure(),
-            case ets:match(esc_bp_index, {'$1', '_', M, '_'}) of
-                [[P] | _] -> P;
-                [] -> none
-            end
+        _ -> esc_bp_sources:indexed_beam(M)
     end.
 
 %% Beam none or "": compiled in memory (no .beam); the object code esc_inmem kept, if any.
@@ -357,7 +252,7 @@ read_debug_info(M, Beam) ->
             Lang = case Backend of elixir_erl -> elixir; _ -> erlang end,
             case catch backend_forms(Backend, Mod, Data) of
                 {ok, Forms} when is_list(Forms) ->
-                    Src = case proplists:get_value(source, CI) of undefined -> <<>>; S -> norm(S) end,
+                    Src = case proplists:get_value(source, CI) of undefined -> <<>>; S -> esc_bp_sources:norm_path(S) end,
                     {ok, #{module => Mod, source => Src, lang => Lang, beam => BeamPath, forms => Forms,
                            functions => functions(Forms)}};
                 _ -> NoDbg
@@ -367,7 +262,7 @@ read_debug_info(M, Beam) ->
             %% Pre-OTP-20 style abstract_code chunk.
             case beam_lib:chunks(Beam, [abstract_code, compile_info]) of
                 {ok, {Mod, [{abstract_code, {raw_abstract_v1, Forms}}, {compile_info, CI}]}} ->
-                    Src = case proplists:get_value(source, CI) of undefined -> <<>>; S -> norm(S) end,
+                    Src = case proplists:get_value(source, CI) of undefined -> <<>>; S -> esc_bp_sources:norm_path(S) end,
                     {ok, #{module => Mod, source => Src, lang => erlang, beam => BeamPath, forms => Forms,
                            functions => functions(Forms)}};
                 _ -> NoDbg
@@ -462,19 +357,5 @@ clear_cache() ->
     ok.
 
 %% ------------------------------------------------------------------ helpers
-
-norm(P) ->
-    Abs = filename:absname(to_list(P)),
-    unicode:characters_to_binary(filename:join(normalize(filename:split(Abs), []))).
-
-normalize([], Acc) -> lists:reverse(Acc);
-normalize(["." | T], Acc) -> normalize(T, Acc);
-normalize([".." | T], [_Root] = Acc) -> normalize(T, Acc);
-normalize([".." | T], [_ | Acc]) -> normalize(T, Acc);
-normalize([H | T], Acc) -> normalize(T, [H | Acc]).
-
-to_list(B) when is_binary(B) -> unicode:characters_to_list(B);
-to_list(L) when is_list(L) -> unicode:characters_to_list(L);
-to_list(A) when is_atom(A) -> atom_to_list(A).
 
 names(Ms) -> lists:join(", ", [esc_lib:module_name(M) || M <- Ms]).

@@ -1,7 +1,7 @@
 %% The session's breakpoint set: what the connection's setBreakpoints / setExceptionFilters /
 %% Configure.line_probes turn into, kept applied to the running code by the recording engine.
 %%
-%% Why a separate module: esc_bp prepares one breakpoint and builds its match specs, esc_probe
+%% Why a separate module: esc_bp prepares one breakpoint, esc_bp_ms builds its match specs, esc_probe
 %% instruments modules, esc_trace records; something must own the *set* across commands, hold the
 %% hit counters shared by the engine's encoders, and keep patterns and probes right when modules
 %% load, reload or get recompiled. State lives in the esc_bps ETS table (owned by esc_bp_store, so
@@ -9,11 +9,11 @@
 %% ({esc_bps, Fun} call) when the engine runs, so it never races the engine's own pattern changes.
 %%
 %% Rows of esc_bps:
-%%   {{bp, Id}, Rec}          Rec = #{id, file, spec, status := ok | pending | error, prepared,
-%%                            message, counter (atomics, shared by encoders), mods := #{M => Md5}}
+%%   {{bp, Id}, Rec}          one breakpoint (esc_bp_record: spec, status, prepared, message,
+%%                            counter (atomics, shared by encoders), module md5s)
 %%   {{file, File}, [Id]}     ids per source file (<<>> = function breakpoints)
 %%   {opts, #{owner, sink, ebin_dirs, allow_side_effects}}, {line_probes, [M]}, {filters, #{raised, crashes}}
-%%   {applied, [Prepared]}    what the trace patterns currently carry (for esc_bp:sync_patterns/3)
+%%   {applied, [Prepared]}    what the trace patterns currently carry (for esc_bp_ms:sync_patterns/3)
 %%   {{base, MFA}, Recorded}  whether the engine records MFA anyway (else a tagged call whose
 %%                            breakpoints did not pass is dropped, not recorded)
 %%   {loaded, N}              number of loaded modules at the last pending retry
@@ -23,11 +23,11 @@
 %% Semantics:
 %% - set_breakpoints replaces every breakpoint of a file ("" = function breakpoints; one sent
 %%   again unchanged keeps its hit count). Each is
-%%   prepared (esc_bp:prepare) right away: verified, moved ("moved to line N"), or unverified with
+%%   prepared (esc_bp_record, esc_bp:prepare) right away: verified, moved ("moved to line N"), or unverified with
 %%   esc_bp's message. A breakpoint whose file no beam comes from (not_compiled) or whose function
 %%   breakpoint module cannot be loaded stays *pending*: retried whenever more modules are loaded.
 %% - Hits: hit/1 is the engine's hit_fun. Conditions decided in the match spec never reach it;
-%%   others are checked by esc_bp:on_hit; hit counts are atomics per breakpoint, so they count
+%%   others are checked by esc_bp_hit:on_hit; hit counts are atomics per breakpoint, so they count
 %%   across encoders. Passing breakpoints without a log message mark the event (hits); log points
 %%   produce LogOutput (logs) and do not mark. A condition that raises counts as false and is
 %%   counted (esc_bp_raised); the controller's tick tells the adapter, once per breakpoint.
@@ -81,12 +81,13 @@ set_breakpoints(Req) ->
                      Prev = maps:from_list([{Id, R} || Id <- lookup({file, File}, []),
                                                        [{_, R}] <- [ets:lookup(?T, {bp, Id})]]),
                      [ets:delete(?T, {bp, Id}) || Id <- maps:keys(Prev)],
-                     New = [new_bp(File, Spec, Prev) || Spec <- Specs],
+                     Opts = opts(),
+                     New = [esc_bp_record:new(File, Spec, Prev, Opts) || Spec <- Specs],
                      ets:insert(?T, {{file, File}, [Id || #{id := Id} <- New]}),
                      refresh(Base, true),
-                     [current(R) || R <- New]
+                     [esc_bp_record:current(R) || R <- New]
              end),
-    #{breakpoints => [state(R) || R <- Recs]}.
+    #{breakpoints => [esc_bp_record:state(R) || R <- Recs]}.
 
 %% SetExceptionFilters -> Reply result.
 -spec set_exception_filters(map()) -> {ok, #{}}.
@@ -101,7 +102,7 @@ set_exception_filters(F) ->
 states() ->
     case ets:info(?T) of
         undefined -> [];
-        _ -> [state(R) || {{bp, _}, R} <- ets:tab2list(?T)]
+        _ -> [esc_bp_record:state(R) || {{bp, _}, R} <- ets:tab2list(?T)]
     end.
 
 %% Removes every breakpoint pattern and probe and forgets the session's set.
@@ -127,7 +128,7 @@ hit({trace_ts, _, call, {M, F, Args}, Tag, _} = Msg)
     Recs = [R || Id <- Ids, [{_, #{status := ok} = R}] <- [ets:lookup(?T, {bp, Id})]],
     Ctrs = maps:from_list([{Id, C} || #{id := Id, counter := C} <- Recs]),
     Count = fun(Id) -> atomics:add_get(maps:get(Id, Ctrs), 1, 1) end,
-    {Acts, Bound, _} = esc_bp:on_hit([P || #{prepared := P} <- Recs], Msg, Count),
+    {Acts, Bound, _} = esc_bp_hit:on_hit([P || #{prepared := P} <- Recs], Msg, Count),
     [esc_bp_raised:record(Id, What) || {cond_raised, Id, What} <- Acts],
     Stops = [Id || {stop, Id} <- Acts],
     Logs = [{Id, Text} || {log, Id, Text} <- Acts],
@@ -136,7 +137,7 @@ hit({trace_ts, _, call, {M, F, Args}, Tag, _} = Msg)
         false ->
             B = case Bound of none -> #{}; _ -> Bound end,
             %% The stack only matters where the Debug pane stops.
-            Stack = case Stops of [] -> []; _ -> esc_bp:hit_stack(Msg) end,
+            Stack = case Stops of [] -> []; _ -> esc_bp_hit:hit_stack(Msg) end,
             B#{hits => Stops, logs => Logs, stack => Stack}
     end;
 hit(_) ->
@@ -163,7 +164,7 @@ on_tick(Base) ->
         _ ->
             refresh(Base, false),
             Sink = #{sink => maps:get(sink, opts(), esc_conn)},
-            esc_bp_raised:report(fun where/1, fun(Msg) -> catch esc_trace_sink:message(Sink, Msg) end)
+            esc_bp_raised:report(fun esc_bp_record:where/1, fun(Msg) -> catch esc_trace_sink:message(Sink, Msg) end)
     end.
 
 %% Removes every breakpoint pattern (engine cleanup: any process, safe to repeat). The set is
@@ -173,7 +174,7 @@ cleanup() ->
     case ets:info(?T) of
         undefined -> ok;
         _ ->
-            [clear_pattern(MFA) || MFA <- esc_bp:patterns(lookup(applied, []))],
+            [clear_pattern(MFA) || MFA <- esc_bp_ms:patterns(lookup(applied, []))],
             [catch esc_probe:enable_all(M, false) || M <- lookup(line_probes, [])],
             ets:insert(?T, {applied, []}),
             ets:match_delete(?T, {{base, '_'}, '_'}),
@@ -193,125 +194,6 @@ session_down(Owner) ->
             end
     end.
 
-%% ------------------------------------------------------------------ preparing
-
-%% A breakpoint the adapter sends again unchanged (same id and spec: VS Code resends a file's
-%% whole list on every change) keeps its hit count.
-new_bp(File, Spec, Prev) ->
-    Id = maps:get(id, Spec),
-    Keys = [id, condition, hit_condition, log_message],
-    BpSpec = case File of
-                 <<>> -> (maps:with(Keys, Spec))#{function => maps:get(function, Spec, <<>>)};
-                 _ -> (maps:with(Keys, Spec))#{file => File, line => maps:get(line, Spec, 0)}
-             end,
-    Counter = case Prev of
-                  #{Id := #{spec := BpSpec, counter := C}} -> C;
-                  _ -> esc_bp_raised:forget(Id), atomics:new(1, [])
-              end,
-    Rec = prepare(#{id => Id, file => File, spec => BpSpec, counter => Counter}),
-    ets:insert(?T, {{bp, Id}, Rec}),
-    Rec.
-
-prepare(#{spec := Spec} = Rec) ->
-    O = opts(),
-    Dirs = maps:get(ebin_dirs, O, []),
-    POpts = maps:merge(#{ebin_dirs => Dirs}, maps:with([owner, allow_side_effects], O)),
-    Loadable = load_function_module(Spec, Dirs),
-    R = case Spec of
-            #{line := 0} -> {error, #{reason => no_code, message => <<"No line given.">>}};
-            #{function := <<>>} -> {error, #{reason => invalid_function, message => <<"No function given.">>}};
-            _ -> try esc_bp:prepare(Spec, POpts)
-                 catch C:E -> {error, #{reason => failed, message => esc_lib:fmt("Could not place the breakpoint: ~0p", [{C, E}])}}
-                 end
-        end,
-    Rec1 = maps:without([prepared], Rec),
-    case R of
-        {ok, P} ->
-            Rec1#{status => ok, prepared => P, mods => md5s(P), message => note(P)};
-        {error, #{reason := not_found}} when not Loadable ->
-            Rec1#{status => pending, mods => #{}, message => <<"pending: module not loaded yet">>};
-        {error, #{reason := not_compiled, message := Msg}} ->
-            Rec1#{status => pending, mods => #{}, message => Msg};
-        {error, #{message := Msg}} ->
-            Rec1#{status => error, mods => #{}, message => Msg}
-    end.
-
-%% A function breakpoint's module that is not on the code path yet but in an ebin folder the
-%% adapter named is loaded from there (as the launch preload would). False: it cannot be found.
-load_function_module(#{function := FSpec}, Dirs) when FSpec =/= <<>> ->
-    case esc_bp:parse_function(FSpec) of
-        {ok, {M, _, _}} ->
-            case code:ensure_loaded(M) of
-                {module, M} -> true;
-                _ ->
-                    Beams = [B || D <- Dirs, B <- [filename:join(D, atom_to_list(M) ++ ".beam")],
-                                  filelib:is_regular(B)],
-                    case Beams of
-                        [B | _] -> element(1, code:load_abs(filename:rootname(B))) =:= module;
-                        [] -> false
-                    end
-            end;
-        _ -> true
-    end;
-load_function_module(_, _) ->
-    true.
-
-note(#{moved := true, line := L}) -> esc_lib:fmt("moved to line ~b", [L]);
-note(_) -> <<>>.
-
-%% Modules a prepared breakpoint depends on, with their md5 now (none = not loaded).
-md5s(#{entries := Es}) ->
-    maps:from_list([{M, md5(M)} || E <- Es, M <- [entry_module(E)]]).
-
-entry_module(#{probe := #{module := M}}) -> M;
-entry_module(#{mfa := {M, _, _}}) -> M.
-
-md5(M) ->
-    case erlang:module_loaded(M) of
-        true -> try M:module_info(md5) catch _:_ -> none end;
-        false -> none
-    end.
-
-stale(#{status := ok, mods := Mods}) ->
-    lists:any(fun({M, Md5}) -> md5(M) =/= Md5 end, maps:to_list(Mods));
-stale(_) -> false.
-
-current(#{id := Id} = R) ->
-    case ets:lookup(?T, {bp, Id}) of
-        [{_, R2}] -> R2;
-        [] -> R
-    end.
-
-state(#{id := Id, status := ok, prepared := P, message := Msg} = R) ->
-    #{id => Id, verified => true, line => line_of(R, P), message => Msg,
-      module => case maps:keys(maps:get(mods, R)) of [M | _] -> atom_to_binary(M, utf8); [] -> <<>> end};
-state(#{id := Id, spec := Spec, message := Msg}) ->
-    #{id => Id, verified => false, line => maps:get(line, Spec, 0), message => Msg, module => <<>>}.
-
-%% How a raised-condition notice names breakpoint Id: its file relative to the node's working
-%% directory (the project, for a launch) and line, or its function.
-where(Id) ->
-    case ets:lookup(?T, {bp, Id}) of
-        [{_, #{spec := #{function := F}}}] -> {ok, F};
-        [{_, #{file := File} = R}] ->
-            Line = case R of #{status := ok, prepared := P} -> line_of(R, P); #{spec := S} -> maps:get(line, S, 0) end,
-            Rel = case file:get_cwd() of
-                      {ok, Cwd} ->
-                          case string:prefix(File, [Cwd, "/"]) of nomatch -> File; Rest -> Rest end;
-                      _ -> File
-                  end,
-            {ok, io_lib:format("~ts:~b", [Rel, Line])};
-        [] -> gone
-    end.
-
-%% Function breakpoints: the head line of the first clause.
-line_of(_R, #{kind := function, entries := Es}) ->
-    Lines = [L || #{mfa := {M, F, A}, clause := I} <- Es,
-                  {ok, _, Cs} <- [catch esc_bp_bind:clauses(M, F, A)],
-                  {I2, L, _} <- Cs, I2 =:= I orelse I =:= 0, L > 0],
-    case Lines of [] -> 0; _ -> lists:min(Lines) end;
-line_of(_R, #{line := L}) -> L.
-
 %% ------------------------------------------------------------------ applying
 
 %% Re-prepares what went stale (reload, recompile, restored probes) or pending (when more modules
@@ -328,9 +210,10 @@ refresh(Base0, Force) ->
     %% line_probes modules (instrument is idempotent; it re-instruments after a user reload)
     LPok = [M || M <- LP, lp_instrument(M, O)],
     Recs = [R || {{bp, _}, R} <- ets:tab2list(?T)],
-    Redone = [{state(R), begin R2 = prepare(R), ets:insert(?T, {{bp, Id}, R2}), state(R2) end}
+    Redone = [{esc_bp_record:state(R),
+               begin R2 = esc_bp_record:prepare(R, O), ets:insert(?T, {{bp, Id}, R2}), esc_bp_record:state(R2) end}
               || #{id := Id, status := St} = R <- Recs,
-                 stale(R) orelse (St =:= pending andalso RetryPending)],
+                 esc_bp_record:stale(R) orelse (St =:= pending andalso RetryPending)],
     Changed = [maps:get(id, New) || {_, New} <- Redone],
     tell_changed([New || {Old, New} <- Redone, New =/= Old], O),
     Active = [P || {{bp, _}, #{status := ok, prepared := P}} <- ets:tab2list(?T)],
@@ -338,8 +221,8 @@ refresh(Base0, Force) ->
     Needed = lists:usort(LPok ++ [M || #{entries := Es} <- Active, #{probe := #{module := M}} <- Es]),
     Restored = [M || M <- esc_probe:instrumented(), not lists:member(M, Needed)],
     [esc_probe:restore(M) || M <- Restored],
-    Mods = lists:usort(Needed ++ Restored ++ [M || P <- Active, M <- maps:keys(md5s(P))]),
-    Now = md5_map(Mods),
+    Mods = lists:usort(Needed ++ Restored ++ [M || P <- Active, M <- maps:keys(esc_bp_record:md5s(P))]),
+    Now = esc_bp_record:module_md5s(Mods),
     %% modules loaded anew since the last time (ours: instrument/restore; the user's: reload)
     Reloaded = [M || {M, Md5} <- maps:to_list(Now), Md5 =/= none, maps:get(M, Seen, none) =/= Md5],
     ets:insert(?T, {seen, Now}),
@@ -351,14 +234,12 @@ refresh(Base0, Force) ->
             Base = base_fun(Base0, LPok),
             [esc_probe:enable_all(M, true) || M <- LPok],
             Old = lookup(applied, []),
-            ok = esc_bp:sync_patterns(Old, Active, Base),
+            ok = esc_bp_ms:sync_patterns(Old, Active, Base),
             ets:match_delete(?T, {{base, '_'}, '_'}),
-            ets:insert(?T, [{{base, MFA}, Base(MFA) =/= []} || MFA <- esc_bp:patterns(Active)]),
+            ets:insert(?T, [{{base, MFA}, Base(MFA) =/= []} || MFA <- esc_bp_ms:patterns(Active)]),
             ets:insert(?T, {applied, Active}),
             ok
     end.
-
-md5_map(Mods) -> maps:from_list([{M, md5(M)} || M <- Mods]).
 
 lp_instrument(M, O) ->
     case erlang:module_loaded(M) of

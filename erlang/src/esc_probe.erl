@@ -282,7 +282,7 @@ enable(#{stub := MFA}, Ms) ->
 
 %% Every probe of an instrumented module at once (line-by-line recording of `lineProbes` modules:
 %% Ms = true records every line; false turns them all off). Breakpoint patterns set afterwards on
-%% single stub functions (esc_bp:match_specs/3 with Base = [{'_', [], []}]) take precedence.
+%% single stub functions (esc_bp_ms:match_specs/3 with Base = [{'_', [], []}]) take precedence.
 -spec enable_all(module(), list() | boolean()) -> non_neg_integer().
 enable_all(M, Ms) ->
     case probes(M) of

@@ -63,7 +63,7 @@
 %%       code get hit 0xFFFFFF02;
 %%   on_patterns => fun((Modules, BaseFun) -> _) runs in the controller right after the engine
 %%       (re)set the patterns of Modules (plan, late load, reload, degradation); BaseFun(MFA) is the
-%%       engine's own spec, e.g. fun(Mods, Base) -> esc_bp:sync_patterns([], Prepared, Base) end;
+%%       engine's own spec, e.g. fun(Mods, Base) -> esc_bp_ms:sync_patterns([], Prepared, Base) end;
 %%   on_tick => fun((BaseFun) -> _) runs in the controller every tick (pending breakpoints,
 %%       reloads outside the plan).
 %% gen_server:call(esc_trace, {esc_bps, Fun}) runs Fun(BaseFun) in the controller (esc_bps
@@ -139,7 +139,7 @@ emergency_stop() ->
             ok
     end.
 
-%% The match spec the engine gives MFA ([] = not recorded), for esc_bp:sync_patterns/3 when the
+%% The match spec the engine gives MFA ([] = not recorded), for esc_bp_ms:sync_patterns/3 when the
 %% breakpoint set changes. (Inside the on_patterns hook use the BaseFun it is given instead.)
 -spec base_ms(mfa()) -> list().
 base_ms(MFA) ->

@@ -187,7 +187,7 @@ ms_sampled(Level, Loop) ->
     [{'_', [{'=/=', {'band', {get_tcw}, Bit}, 0}], Body}].
 
 %% The match spec the engine itself gives MFA ([] = not recorded): what breakpoint patterns
-%% (esc_bp:match_specs/3) must end with so that recording stays as it is.
+%% (esc_bp_ms:match_specs/3) must end with so that recording stays as it is.
 -spec base_ms(mfa(), #{module() => mod_info()}, #{mfa() => level() | {suspended, integer()}}) -> list().
 base_ms({M, F, A} = MFA, Mods, Degr) ->
     case Mods of

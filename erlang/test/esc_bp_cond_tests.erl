@@ -17,7 +17,7 @@ prep(Id, Line, Cond) ->
 %% the trace messages received (tracer = this process).
 traced(Prepared, Balance, Calls) ->
     Pid = esc_bp_fixture:start_account(b, Balance),
-    Ms = esc_bp:match_specs(Prepared, ?HC, []),
+    Ms = esc_bp_ms:match_specs(Prepared, ?HC, []),
     1 = erlang:trace_pattern(?HC, Ms, [local]),
     1 = erlang:trace(Pid, true, [call]),
     try
@@ -41,7 +41,7 @@ drain() ->
 struct_field_condition_compiles_to_match_spec_test() ->
     esc_bp_fixture:setup(),
     {ok, P} = prep(1, 31, <<"amount > 100 and state.balance < 500">>),
-    Ms = esc_bp:match_specs([P], ?HC, []),
+    Ms = esc_bp_ms:match_specs([P], ?HC, []),
     %% Clause 1 ({:deposit, amount}) blocks, clause 2's head keeps its literal and binds '$N'. The
     %% condition's map_get could raise: "evaluated and false" sends nothing, "raised" goes to the agent.
     Cond = {'andalso', {'>', '$1', 100}, {'<', {map_get, {const, balance}, '$3'}, 500}},
@@ -50,7 +50,7 @@ struct_field_condition_compiles_to_match_spec_test() ->
      {[{withdraw, '$1'}, '$2', '$3'], [{is_atom, Cond} | Guard2], [{message, false}]},
      {[{withdraw, '$1'}, '$2', '$3'], Guard2, [{message, {const, {esc_bp_check, [1]}}}]}] = Ms,
     ?assertEqual([Cond | Guard2], Guard),
-    ?assert(esc_bp_cond:ms_ok(Ms)).
+    ?assert(esc_bp_ms:ms_ok(Ms)).
 
 struct_field_condition_on_real_gen_server_test() ->
     esc_bp_fixture:setup(),
@@ -61,7 +61,7 @@ struct_field_condition_on_real_gen_server_test() ->
     ?assertMatch([{trace, _, call, {?ACC, handle_call, [{withdraw, 105}, _, _]}, {esc_bp, [1]}}], Msgs),
     %% The agent side: clause 2's named bindings for the hit.
     [Hit] = Msgs,
-    {Actions, Bound, _} = esc_bp:on_hit([P], Hit, #{}),
+    {Actions, Bound, _} = esc_bp_hit:on_hit([P], Hit, #{}),
     ?assertEqual([{stop, 1}], Actions),
     ?assertMatch(#{clause := 2, bindings := [{<<"amount">>, 105}, {<<"balance">>, 396}, {<<"state">>, _}]}, Bound).
 
@@ -79,7 +79,7 @@ fallback_condition_runs_in_agent_test() ->
     #{entries := [#{condition := #{ms := none}}]} = P2,
     {_, Msgs} = traced([P2], 1000, [{withdraw, 14}, {withdraw, 15}, {withdraw, 21}]),
     ?assertEqual(3, length(Msgs)),
-    Results = [element(1, esc_bp:on_hit([P2], M, #{})) || M <- Msgs],
+    Results = [element(1, esc_bp_hit:on_hit([P2], M, #{})) || M <- Msgs],
     ?assertEqual([[{stop, 3}], [], [{stop, 3}]], Results).
 
 two_breakpoints_on_one_function_test() ->
@@ -95,7 +95,7 @@ two_breakpoints_on_one_function_test() ->
 base_recording_kept_test() ->
     esc_bp_fixture:setup(),
     {ok, P} = prep(1, 31, <<"amount > 100">>),
-    Ms = esc_bp:match_specs([P], ?HC, [{'_', [], [{exception_trace}]}]),
+    Ms = esc_bp_ms:match_specs([P], ?HC, [{'_', [], [{exception_trace}]}]),
     ?assertMatch({'_', [], [{exception_trace}]}, lists:last(Ms)),
     ?assertMatch({ok, {esc_bp, [1]}, [exception_trace], _},
                  erlang:match_spec_test([{withdraw, 150}, x, #{'__struct__' => ?ACC, balance => 1000}], Ms, trace)),
@@ -108,13 +108,13 @@ sync_patterns_test() ->
     {module, _} = code:ensure_loaded(?ACC),
     {ok, P} = prep(1, 31, <<"amount > 100">>),
     Base = fun(_) -> [] end,
-    ok = esc_bp:sync_patterns([], [P], Base),
+    ok = esc_bp_ms:sync_patterns([], [P], Base),
     ?assertMatch({match_spec, [_ | _]}, erlang:trace_info(?HC, match_spec)),
-    ok = esc_bp:sync_patterns([P], [], Base),
+    ok = esc_bp_ms:sync_patterns([P], [], Base),
     ?assertEqual({traced, false}, erlang:trace_info(?HC, traced)),
     Recorded = fun(_) -> [{'_', [], [{exception_trace}]}] end,
-    ok = esc_bp:sync_patterns([], [P], Recorded),
-    ok = esc_bp:sync_patterns([P], [], Recorded),
+    ok = esc_bp_ms:sync_patterns([], [P], Recorded),
+    ok = esc_bp_ms:sync_patterns([P], [], Recorded),
     ?assertEqual({match_spec, [{'_', [], [{exception_trace}]}]}, erlang:trace_info(?HC, match_spec)),
     erlang:trace_pattern(?HC, false, [local]).
 
@@ -134,7 +134,7 @@ guard_subset_test() ->
     esc_bp_fixture:setup(),
     N = #{<<"amount">> => '$1', <<"state">> => '$2', <<"msg">> => '$3', <<"list">> => '$4',
           <<"m">> => '$5', <<"flag">> => '$6'},
-    G = fun(S) -> {ok, A} = esc_bp_cond:parse(S), esc_bp_cond:guard(A, N) end,
+    G = fun(S) -> {ok, A} = esc_bp_cond:parse(S), esc_bp_guard:guard(A, N) end,
     ?assertEqual({ok, {is_integer, '$1'}}, G(<<"is_integer(amount)">>)),
     ?assertEqual({ok, {'==', {element, 1, '$3'}, {const, withdraw}}}, G(<<"elem(msg, 0) == :withdraw">>)),
     ?assertEqual({ok, {'==', {map_get, {const, id}, '$2'}, {const, b}}}, G(<<"state.id == :b">>)),
@@ -156,41 +156,41 @@ guard_subset_test() ->
     ?assertMatch({ok, false, _, _}, erlang:match_spec_test(Args, Ms(<<"state.nokey == 1">>), trace)).
 
 hit_conditions_test() ->
-    ?assertEqual({ok, none}, esc_bp_cond:hit_condition(<<>>)),
-    {ok, H3} = esc_bp_cond:hit_condition(<<"3">>),
-    ?assertEqual([false, false, true, true], [esc_bp_cond:hit_ok(H3, N) || N <- [1, 2, 3, 4]]),
-    {ok, E3} = esc_bp_cond:hit_condition(<<"== 3">>),
-    ?assertEqual([false, false, true, false], [esc_bp_cond:hit_ok(E3, N) || N <- [1, 2, 3, 4]]),
-    {ok, G3} = esc_bp_cond:hit_condition(<<">= 3">>),
-    ?assertEqual([false, true, true], [esc_bp_cond:hit_ok(G3, N) || N <- [2, 3, 9]]),
-    {ok, M10} = esc_bp_cond:hit_condition(<<"% 10">>),
-    ?assertEqual([false, true, false, true], [esc_bp_cond:hit_ok(M10, N) || N <- [9, 10, 11, 20]]),
-    ?assertMatch({error, _}, esc_bp_cond:hit_condition(<<"every 3">>)).
+    ?assertEqual({ok, none}, esc_bp_hitcond:hit_condition(<<>>)),
+    {ok, H3} = esc_bp_hitcond:hit_condition(<<"3">>),
+    ?assertEqual([false, false, true, true], [esc_bp_hitcond:hit_ok(H3, N) || N <- [1, 2, 3, 4]]),
+    {ok, E3} = esc_bp_hitcond:hit_condition(<<"== 3">>),
+    ?assertEqual([false, false, true, false], [esc_bp_hitcond:hit_ok(E3, N) || N <- [1, 2, 3, 4]]),
+    {ok, G3} = esc_bp_hitcond:hit_condition(<<">= 3">>),
+    ?assertEqual([false, true, true], [esc_bp_hitcond:hit_ok(G3, N) || N <- [2, 3, 9]]),
+    {ok, M10} = esc_bp_hitcond:hit_condition(<<"% 10">>),
+    ?assertEqual([false, true, false, true], [esc_bp_hitcond:hit_ok(M10, N) || N <- [9, 10, 11, 20]]),
+    ?assertMatch({error, _}, esc_bp_hitcond:hit_condition(<<"every 3">>)).
 
 hit_condition_counts_hits_after_condition_test() ->
     esc_bp_fixture:setup(),
     {ok, P} = esc_bp:prepare(#{id => 9, file => acc(), line => 31, condition => <<"amount > 10">>,
                                hit_condition => <<"% 2">>}, #{}),
     {_, Msgs} = traced([P], 1000, [{withdraw, 11}, {withdraw, 1}, {withdraw, 12}, {withdraw, 13}, {withdraw, 14}]),
-    {Acts, _} = lists:foldl(fun(M, {Acc, Cs}) -> {A, _, Cs2} = esc_bp:on_hit([P], M, Cs), {Acc ++ A, Cs2} end,
+    {Acts, _} = lists:foldl(fun(M, {Acc, Cs}) -> {A, _, Cs2} = esc_bp_hit:on_hit([P], M, Cs), {Acc ++ A, Cs2} end,
                             {[], #{}}, Msgs),
     ?assertEqual([{stop, 9}, {stop, 9}], Acts).
 
 log_message_test() ->
     esc_bp_fixture:setup(),
-    {ok, L} = esc_bp_cond:log_message(<<"withdraw {amount} from {state.id} ({elem(msg, 0)}, \\{literal})">>),
+    {ok, L} = esc_bp_log:log_message(<<"withdraw {amount} from {state.id} ({elem(msg, 0)}, \\{literal})">>),
     B = [{<<"amount">>, 105}, {<<"state">>, #{id => b}}, {<<"msg">>, {withdraw, 105}}],
-    ?assertEqual(<<"withdraw 105 from :b (:withdraw, {literal})">>, esc_bp_cond:format_log(L, B)),
-    ?assertEqual(<<"x=<error: nope.x>">>, esc_bp_cond:format_log(element(2, esc_bp_cond:log_message(<<"x={nope.x}">>)), B)),
-    ?assertMatch({error, _}, esc_bp_cond:log_message(<<"unclosed {amount">>)),
+    ?assertEqual(<<"withdraw 105 from :b (:withdraw, {literal})">>, esc_bp_log:format_log(L, B)),
+    ?assertEqual(<<"x=<error: nope.x>">>, esc_bp_log:format_log(element(2, esc_bp_log:log_message(<<"x={nope.x}">>)), B)),
+    ?assertMatch({error, _}, esc_bp_log:log_message(<<"unclosed {amount">>)),
     %% Outside the interpreted subset: compiled once, still rendered.
-    {ok, L2} = esc_bp_cond:log_message(<<"n={Enum.count([amount, amount])} s={state[:id]}">>),
-    ?assertEqual(<<"n=2 s=:b">>, esc_bp_cond:format_log(L2, B)),
+    {ok, L2} = esc_bp_log:log_message(<<"n={Enum.count([amount, amount])} s={state[:id]}">>),
+    ?assertEqual(<<"n=2 s=:b">>, esc_bp_log:format_log(L2, B)),
     %% A log point on the real gen_server: no stop, a rendered message.
     {ok, P} = esc_bp:prepare(#{id => 5, file => acc(), line => 31,
                                log_message => <<"withdraw {amount} from {state.id}">>}, #{}),
     {_, [Msg]} = traced([P], 1000, [{withdraw, 105}]),
-    ?assertMatch({[{log, 5, <<"withdraw 105 from :b">>}], _, _}, esc_bp:on_hit([P], Msg, #{})).
+    ?assertMatch({[{log, 5, <<"withdraw 105 from :b">>}], _, _}, esc_bp_hit:on_hit([P], Msg, #{})).
 
 function_breakpoint_test() ->
     esc_bp_fixture:setup(),
@@ -200,7 +200,7 @@ function_breakpoint_test() ->
     ?assertEqual({ok, {lists, reverse, 1}}, esc_bp:parse_function(<<"lists:reverse/1">>)),
     {ok, P} = esc_bp:prepare(#{id => 7, function => <<"Bank.Account.handle_call/3">>,
                                condition => <<"state.balance < 100">>}, #{}),
-    ?assertEqual([?HC], esc_bp:patterns([P])),
+    ?assertEqual([?HC], esc_bp_ms:patterns([P])),
     %% 150 -> 140 -> 39 (fee 1): then every clause sees a balance under 100.
     {_, Msgs} = traced([P], 150, [{withdraw, 10}, {withdraw, 100}, {deposit, 1}, balance, {withdraw, 1000}]),
     ?assertEqual([{{deposit, 1}, {esc_bp, [7]}}, {balance, {esc_bp, [7]}}, {{withdraw, 1000}, {esc_bp, [7]}}],

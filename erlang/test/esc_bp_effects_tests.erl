@@ -87,15 +87,15 @@ refused_log_message_test() ->
     ?assert(has(Msg, <<"log message calls File.write!/2, which may have side effects">>)),
     ?assertMatch({ok, _}, prep(2, #{log_message => <<"{File.exists?(\"x\")}">>}, #{allow_side_effects => true})),
     %% pure parts still print, through esc_pure's rewrite when not interpreted
-    {ok, L} = esc_bp_cond:log_message(<<"n={Enum.count([amount, amount])} id={state.id}">>, refuse),
+    {ok, L} = esc_bp_log:log_message(<<"n={Enum.count([amount, amount])} id={state.id}">>, refuse),
     B = [{<<"amount">>, 5}, {<<"state">>, #{id => b}}],
-    ?assertEqual(<<"n=2 id=:b">>, esc_bp_cond:format_log(L, B)),
+    ?assertEqual(<<"n=2 id=:b">>, esc_bp_log:format_log(L, B)),
     %% an Erlang source's variables read as aliases: a field of one is no call
-    {ok, E} = esc_bp_cond:log_message(<<"{State.balance}">>, refuse),
-    ?assertEqual(<<"3">>, esc_bp_cond:format_log(E, [{<<"State">>, #{balance => 3}}])),
+    {ok, E} = esc_bp_log:log_message(<<"{State.balance}">>, refuse),
+    ?assertEqual(<<"3">>, esc_bp_log:format_log(E, [{<<"State">>, #{balance => 3}}])),
     %% a field read on a value that is not a map never calls a module held in it
     ?assertEqual(<<"id=<error: state.id>">>,
-                 esc_bp_cond:format_log(element(2, esc_bp_cond:log_message(<<"id={state.id}">>, refuse)),
+                 esc_bp_log:format_log(element(2, esc_bp_log:log_message(<<"id={state.id}">>, refuse)),
                                         [{<<"state">>, ?ACC}])).
 
 %% ------------------------------------------------------------------ raising conditions
@@ -113,7 +113,7 @@ may_raise_test() ->
 %% the trace messages received (tracer = this process).
 traced(Prepared, Calls) ->
     Pid = esc_bp_fixture:start_account(r, 1000),
-    1 = erlang:trace_pattern(?HC, esc_bp:match_specs(Prepared, ?HC, []), [local]),
+    1 = erlang:trace_pattern(?HC, esc_bp_ms:match_specs(Prepared, ?HC, []), [local]),
     1 = erlang:trace(Pid, true, [call]),
     try
         [gen_server:call(Pid, C) || C <- Calls],
@@ -137,7 +137,7 @@ raising_guard_reaches_the_agent_test() ->
     {ok, P} = prep(1, #{condition => <<"hd([]) == 1">>}, #{}),
     Msgs = traced([P], [{withdraw, 1}, {withdraw, 2}, {deposit, 3}]),
     ?assertEqual([{esc_bp_check, [1]}, {esc_bp_check, [1]}], [element(5, M) || M <- Msgs]),
-    [?assertMatch({[{cond_raised, 1, <<"ArgumentError">>}], _, _}, esc_bp:on_hit([P], M, #{})) || M <- Msgs],
+    [?assertMatch({[{cond_raised, 1, <<"ArgumentError">>}], _, _}, esc_bp_hit:on_hit([P], M, #{})) || M <- Msgs],
     %% one that can raise but evaluates to false still sends nothing
     {ok, F} = prep(2, #{condition => <<"state.balance < 0">>}, #{}),
     ?assertEqual([], traced([F], [{withdraw, 1}, {withdraw, 2}])).
@@ -147,7 +147,7 @@ raising_fun_condition_test() ->
     esc_bp_fixture:setup(),
     {ok, P} = prep(3, #{condition => <<"String.length(amount) > 1">>}, #{}),
     [M | _] = traced([P], [{withdraw, 1}]),
-    ?assertMatch({[{cond_raised, 3, <<"FunctionClauseError">>}], _, _}, esc_bp:on_hit([P], M, #{})).
+    ?assertMatch({[{cond_raised, 3, <<"FunctionClauseError">>}], _, _}, esc_bp_hit:on_hit([P], M, #{})).
 
 %% Counted per breakpoint, told once the count settles (a burst is one report); again only when the
 %% count grew, at most every 5 s; a count that keeps growing is told after 1 s anyway.

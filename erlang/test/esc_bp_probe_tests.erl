@@ -26,9 +26,9 @@ body_line_condition_on_local_assigned_two_lines_earlier_test() ->
         {ok, P} = esc_bp:prepare(#{id => 11, file => acc(), line => 35, condition => <<"fee > 0">>},
                                  #{ebin_dirs => [esc_bp_fixture:bank_ebin()]}),
         ?assertMatch(#{kind := body, line := 35}, P),
-        [Stub] = esc_bp:patterns([P]),
+        [Stub] = esc_bp_ms:patterns([P]),
         ?assertMatch({'esc_probe@Elixir.Bank.Account', _, 5}, Stub),
-        Ms = esc_bp:match_specs([P], Stub, []),
+        Ms = esc_bp_ms:match_specs([P], Stub, []),
         ?assertMatch([{['$1', '$2', '$3', '$4', '$5'], [{'>', '$4', 0}], [{message, {const, {esc_bp, [11]}}}]}], Ms),
         1 = erlang:trace_pattern(Stub, Ms, [global]),
         Pid = esc_bp_fixture:start_account(b, 1000),
@@ -46,7 +46,7 @@ body_line_condition_on_local_assigned_two_lines_earlier_test() ->
         ?assertEqual({<<"new_balance">>, 889}, lists:keyfind(<<"new_balance">>, 1, B)),
         ?assertEqual({<<"amount">>, 105}, lists:keyfind(<<"amount">>, 1, B)),
         ?assertMatch({<<"state">>, #{balance := 995}}, lists:keyfind(<<"state">>, 1, B)),
-        ?assertMatch({[{stop, 11}], #{line := 35}, _}, esc_bp:on_hit([P], Msg, #{})),
+        ?assertMatch({[{stop, 11}], #{line := 35}, _}, esc_bp_hit:on_hit([P], Msg, #{})),
         exit(Pid, kill)
     after
         ok = esc_probe:restore_all()
@@ -92,8 +92,8 @@ erlang_module_probe_test() ->
     esc_bp_fixture:setup(),
     {ok, P} = esc_bp:prepare(#{id => 12, file => list_to_binary(esc_bp_fixture:erl_file()), line => 6,
                                condition => <<"Y > 10">>}, #{}),
-    [Stub] = esc_bp:patterns([P]),
-    1 = erlang:trace_pattern(Stub, esc_bp:match_specs([P], Stub, []), [global]),
+    [Stub] = esc_bp_ms:patterns([P]),
+    1 = erlang:trace_pattern(Stub, esc_bp_ms:match_specs([P], Stub, []), [global]),
     Self = self(),
     {Pid, Ref} = spawn_monitor(fun() ->
                                         receive go -> ok end,
@@ -192,8 +192,8 @@ in_memory_module_probe_test() ->
         {ok, P} = esc_bp:prepare(#{id => 14, file => list_to_binary(Src), line => 5, condition => <<"Y > 10">>}, #{}),
         ?assertMatch(#{kind := body, line := 5}, P),
         ?assertEqual("", code:which(esc_fx_inmem_probe)),
-        [Stub] = esc_bp:patterns([P]),
-        1 = erlang:trace_pattern(Stub, esc_bp:match_specs([P], Stub, []), [global]),
+        [Stub] = esc_bp_ms:patterns([P]),
+        1 = erlang:trace_pattern(Stub, esc_bp_ms:match_specs([P], Stub, []), [global]),
         Self = self(),
         {Pid, Ref} = spawn_monitor(fun() ->
                                             receive go -> ok end,

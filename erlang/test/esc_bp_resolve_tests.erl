@@ -21,7 +21,7 @@ nested_module_test() ->
 several_modules_per_file_test() ->
     setup(),
     F = esc_bp_fixture:ex_file(),
-    Mods = [M || {M, _} <- esc_bp_resolve:modules_for_source(F, #{})],
+    Mods = [M || {M, _} <- esc_bp_sources:modules_for_source(F, #{})],
     ?assertEqual(['Elixir.EscFx.Outer', 'Elixir.EscFx.Outer.Inner', 'Elixir.EscFx.Second',
                   'Elixir.EscFx.Size', 'Elixir.EscFx.Size.Map'], lists:sort(Mods)),
     ?assertEqual({14, head, [{'Elixir.EscFx.Second', pick, 1, 1}]}, at(F, 14)).

@@ -126,7 +126,7 @@ bp_only(P, Calls, Sink) ->
     MFA = {tb_srv, handle_call, 3},
     Bp = #{id => 1, kind => function, line => 0, file => <<>>, moved => false, message => <<>>, log => none,
            hit => none, entries => [#{mfa => MFA, clause => 0, condition => #{source => <<"false">>, ast => false, ms => false}}]},
-    {esc_bps_result, ok} = gen_server:call(esc_trace, {esc_bps, fun(Base) -> esc_bp:sync_patterns([], [Bp], Base) end}),
+    {esc_bps_result, ok} = gen_server:call(esc_trace, {esc_bps, fun(Base) -> esc_bp_ms:sync_patterns([], [Bp], Base) end}),
     {meta, M} = esc_tsess:info(MFA, meta),
     true = is_pid(M),
     [] = [X || X <- processes(), esc_tsess:info(X, flags) =/= {flags, []}, esc_tsess:info(X, flags) =/= undefined],
