@@ -20,20 +20,32 @@ function fieldOf(bytes: Uint8Array): number {
 const EB = elixirscope.EventBatch;
 const F_EVENTS = fieldOf(elixirscope.AgentMessage.encode({ events: {} }).finish());
 
-// Column ids.
-const C_SEQ = 0, C_MONO = 1, C_UNIQ = 2, C_PID = 3, C_KIND = 4, C_MFA = 5, C_HIT = 6, C_OTHER = 7, C_HASH = 8, C_TAG = 9, C_DEPTH = 10;
-const C_BODY = 11, C_PIDS = 12, C_MFAS = 13, C_DROPPED = 14;
+/**
+ * The batch's numeric columns; the index is the column id. Each names the reader's array it is read into
+ * (depth goes to scratch: the correlator computes its own) and a batch that makes the generated encoder
+ * write its field. Columns up to C_UNIQ are 64-bit (Float64Array); the others are read as 32-bit.
+ */
+const NUMERIC_COLUMNS = [
+  ['seq', { seq: [1] }], ['mono', { mono: [1] }], ['uniq', { uniq: [1] }], ['pid', { pid: [1] }], ['kind', { kind: [1] }],
+  ['mfa', { mfa: [1] }], ['hit', { hit: [1] }], ['other', { other: [1] }], ['msgHash', { msgHash: [1] }], ['callTag', { callTag: [1] }],
+  ['scratch', { depth: [1] }],
+] as const satisfies readonly (readonly [string, elixirscope.EventBatch.$Properties])[];
+
+// Column ids: the numeric ones above, then the others.
+const C_SEQ = 0, C_UNIQ = 2;
+const C_BODY = NUMERIC_COLUMNS.length, C_PIDS = C_BODY + 1, C_MFAS = C_BODY + 2, C_DROPPED = C_BODY + 3;
 const fieldToColumn = new Int8Array(64).fill(-1);
 const probe: [number, elixirscope.EventBatch.$Properties][] = [
-  [C_SEQ, { seq: [1] }], [C_MONO, { mono: [1] }], [C_UNIQ, { uniq: [1] }], [C_PID, { pid: [1] }], [C_KIND, { kind: [1] }],
-  [C_MFA, { mfa: [1] }], [C_HIT, { hit: [1] }], [C_OTHER, { other: [1] }], [C_HASH, { msgHash: [1] }], [C_TAG, { callTag: [1] }],
-  [C_DEPTH, { depth: [1] }], [C_BODY, { body: [new Uint8Array(1)] }], [C_PIDS, { pids: ['x'] }], [C_MFAS, { mfas: [{ arity: 1 }] }], [C_DROPPED, { dropped: 1 }],
+  ...NUMERIC_COLUMNS.map(([, props], col): [number, elixirscope.EventBatch.$Properties] => [col, props]),
+  [C_BODY, { body: [new Uint8Array(1)] }], [C_PIDS, { pids: ['x'] }], [C_MFAS, { mfas: [{ arity: 1 }] }], [C_DROPPED, { dropped: 1 }],
 ];
 for (const [col, props] of probe) {
   const f = fieldOf(EB.encode(props).finish());
   if (f >= 64) throw new Error(`batch-reader: field ${f} out of range; extend the table`);
   fieldToColumn[f] = col;
 }
+
+type NumericArray = (typeof NUMERIC_COLUMNS)[number][0];
 
 const TWO32 = 4294967296;
 const utf8 = new TextDecoder('utf-8');
@@ -56,7 +68,7 @@ export class BatchReader {
   bodyOff = new Uint32Array(1024);
   bodyLen = new Uint32Array(1024);
   /** Entries per column in the last batch (a proto3 column may be absent when every value is 0). */
-  readonly count = new Uint32Array(15);
+  readonly count = new Uint32Array(C_DROPPED + 1);
   pids: string[] = [];
   mfas: elixirscope.Mfa[] = [];
   dropped = 0;
@@ -154,20 +166,9 @@ export class BatchReader {
     this.n = this.count[C_SEQ];
   }
 
+  /** The array of numeric column `col` (< C_BODY). */
   private column(col: number): Float64Array | Uint32Array {
-    switch (col) {
-      case C_SEQ: return this.seq;
-      case C_MONO: return this.mono;
-      case C_UNIQ: return this.uniq;
-      case C_PID: return this.pid;
-      case C_KIND: return this.kind;
-      case C_MFA: return this.mfa;
-      case C_HIT: return this.hit;
-      case C_OTHER: return this.other;
-      case C_HASH: return this.msgHash;
-      case C_TAG: return this.callTag;
-      default: return this.scratch;
-    }
+    return this[NUMERIC_COLUMNS[col][0]];
   }
 
   private scratch = new Uint32Array(1024);
@@ -175,21 +176,12 @@ export class BatchReader {
   private grow(need: number): void {
     let cap = this.seq.length;
     while (cap < need) cap *= 2;
-    const f = (a: Float64Array) => { const r = new Float64Array(cap); r.set(a); return r; };
-    const u = (a: Uint32Array) => { const r = new Uint32Array(cap); r.set(a); return r; };
-    this.seq = f(this.seq);
-    this.mono = f(this.mono);
-    this.uniq = f(this.uniq);
-    this.pid = u(this.pid);
-    this.kind = u(this.kind);
-    this.mfa = u(this.mfa);
-    this.hit = u(this.hit);
-    this.other = u(this.other);
-    this.msgHash = u(this.msgHash);
-    this.callTag = u(this.callTag);
-    this.bodyOff = u(this.bodyOff);
-    this.bodyLen = u(this.bodyLen);
-    this.scratch = u(this.scratch);
+    const arrays = this as unknown as Record<NumericArray | 'bodyOff' | 'bodyLen', Float64Array | Uint32Array>;
+    for (const name of [...NUMERIC_COLUMNS.map(([array]) => array), 'bodyOff', 'bodyLen'] as const) {
+      const grown = arrays[name] instanceof Float64Array ? new Float64Array(cap) : new Uint32Array(cap);
+      grown.set(arrays[name]);
+      arrays[name] = grown;
+    }
   }
 
   /** A varint's low 32 bits (uint32/enum fields; the rest of a longer varint is skipped). */

@@ -1,5 +1,6 @@
 // Recording limits: the launch attribute `recording` ({maxEvents, maxBytes}) resolved into the sizes
 // the ring buffer, body arena and reorder window actually use.
+import { RING_BYTES_PER_EVENT } from './eventColumns';
 
 /**
  * The recording's limits. Every field is optional. maxEvents and maxBytes are the launch attribute
@@ -41,11 +42,11 @@ export const DEFAULT_MAX_BYTES = 256 * 1024 * 1024;
 export const DEFAULT_REORDER_WINDOW_NS = 20_000_000;
 export const DEFAULT_FLUSH_DELAY_MS = 25;
 
-/**
- * Bytes of typed-array storage per retained event: ring columns (89, see eventColumns.ts) plus the
- * per-process step index (8-byte index + 4-byte depth + min levels, with at most 2× capacity slack: 26).
- */
-export const COLUMN_BYTES_PER_EVENT = 8 + 8 + 4 + 1 + 4 + 4 + 4 + 4 + 4 + 8 + 4 + 4 + 8 + 8 + 8 + 8 + 26;
+/** Per-process step index per event: 8-byte index + 4-byte depth + min levels, with at most 2× capacity slack. */
+const STEP_INDEX_BYTES_PER_EVENT = 26;
+
+/** Bytes of typed-array storage per retained event: the ring's columns (eventColumns.ts) plus the step index. */
+export const COLUMN_BYTES_PER_EVENT = RING_BYTES_PER_EVENT + STEP_INDEX_BYTES_PER_EVENT;
 
 const MAX_CHUNK = 4 * 1024 * 1024;
 const MIN_CHUNK = 4 * 1024;

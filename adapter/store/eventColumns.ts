@@ -1,50 +1,50 @@
 // The ring buffer proper: one typed array per event attribute, addressed by slot. Global event index g
 // (never reused) maps to a slot; growth doubles capacity up to maxEvents and re-lays retained events.
 
-export class EventColumns {
-  cap: number;
-  seq!: Float64Array;
-  mono!: Float64Array;
-  pid!: Uint32Array;
-  kind!: Uint8Array;
-  mfa!: Uint32Array;
-  hit!: Uint32Array;
+/** The ring's columns and their element types: the one list that fields, allocation, growth and byte counts follow. */
+const COLUMN_TYPES = {
+  seq: Float64Array,
+  mono: Float64Array,
+  pid: Uint32Array,
+  kind: Uint8Array,
+  mfa: Uint32Array,
+  hit: Uint32Array,
   /** The other process (global pid id + 1; 0 = none). */
-  other!: Uint32Array;
-  msgHash!: Uint32Array;
-  callTag!: Uint32Array;
+  other: Uint32Array,
+  msgHash: Uint32Array,
+  callTag: Uint32Array,
   /** Virtual arena offset of the body. */
-  bodyPos!: Float64Array;
-  bodyLen!: Uint32Array;
-  /** Correlator output, see correlator.ts. */
-  depth!: Uint32Array;
-  match!: Float64Array;
-  link!: Float64Array;
-  peer!: Float64Array;
-  lineAt!: Float64Array;
+  bodyPos: Float64Array,
+  bodyLen: Uint32Array,
+  /** Correlator output (depth, match, link, peer, lineAt), see correlator.ts. */
+  depth: Uint32Array,
+  match: Float64Array,
+  link: Float64Array,
+  peer: Float64Array,
+  lineAt: Float64Array,
+};
+
+type ColumnName = keyof typeof COLUMN_TYPES;
+type ColumnArrays = { [K in ColumnName]: InstanceType<(typeof COLUMN_TYPES)[K]> };
+type AnyColumn = Float64Array | Uint32Array | Uint8Array;
+
+const COLUMN_NAMES = Object.keys(COLUMN_TYPES) as ColumnName[];
+
+/** Bytes of ring storage per event: one element of every column. */
+export const RING_BYTES_PER_EVENT = COLUMN_NAMES.reduce((sum, name) => sum + COLUMN_TYPES[name].BYTES_PER_ELEMENT, 0);
+
+class Ring {
+  cap: number;
 
   constructor(initialCap: number) {
     this.cap = initialCap;
-    this.allocate(initialCap);
+    // Every column is set here, in one order, so every ring has the same shape (fast property access).
+    const columns = this.columns();
+    for (const name of COLUMN_NAMES) columns[name] = new COLUMN_TYPES[name](initialCap);
   }
 
-  private allocate(cap: number): void {
-    this.seq = new Float64Array(cap);
-    this.mono = new Float64Array(cap);
-    this.pid = new Uint32Array(cap);
-    this.kind = new Uint8Array(cap);
-    this.mfa = new Uint32Array(cap);
-    this.hit = new Uint32Array(cap);
-    this.other = new Uint32Array(cap);
-    this.msgHash = new Uint32Array(cap);
-    this.callTag = new Uint32Array(cap);
-    this.bodyPos = new Float64Array(cap);
-    this.bodyLen = new Uint32Array(cap);
-    this.depth = new Uint32Array(cap);
-    this.match = new Float64Array(cap);
-    this.link = new Float64Array(cap);
-    this.peer = new Float64Array(cap);
-    this.lineAt = new Float64Array(cap);
+  private columns(): Record<ColumnName, AnyColumn> {
+    return this as unknown as Record<ColumnName, AnyColumn>;
   }
 
   /**
@@ -52,35 +52,24 @@ export class EventColumns {
    * slot 0. Returns the new head slot (0).
    */
   grow(newCap: number, headSlot: number, count: number): number {
-    const old = { ...this } as EventColumns;
-    const oldCap = this.cap;
-    this.allocate(newCap);
+    const firstRun = Math.min(count, this.cap - headSlot);
+    const columns = this.columns();
+    for (const name of COLUMN_NAMES) {
+      const src = columns[name];
+      const dst = new COLUMN_TYPES[name](newCap);
+      dst.set(src.subarray(headSlot, headSlot + firstRun), 0);
+      if (count > firstRun) dst.set(src.subarray(0, count - firstRun), firstRun);
+      columns[name] = dst;
+    }
     this.cap = newCap;
-    const firstRun = Math.min(count, oldCap - headSlot);
-    const copy = <T extends Float64Array | Uint32Array | Uint8Array>(dst: T, src: T): void => {
-      dst.set(src.subarray(headSlot, headSlot + firstRun) as never, 0);
-      if (count > firstRun) dst.set(src.subarray(0, count - firstRun) as never, firstRun);
-    };
-    copy(this.seq, old.seq);
-    copy(this.mono, old.mono);
-    copy(this.pid, old.pid);
-    copy(this.kind, old.kind);
-    copy(this.mfa, old.mfa);
-    copy(this.hit, old.hit);
-    copy(this.other, old.other);
-    copy(this.msgHash, old.msgHash);
-    copy(this.callTag, old.callTag);
-    copy(this.bodyPos, old.bodyPos);
-    copy(this.bodyLen, old.bodyLen);
-    copy(this.depth, old.depth);
-    copy(this.match, old.match);
-    copy(this.link, old.link);
-    copy(this.peer, old.peer);
-    copy(this.lineAt, old.lineAt);
     return 0;
   }
 
   bytes(): number {
-    return this.cap * (8 + 8 + 4 + 1 + 4 + 4 + 4 + 4 + 4 + 8 + 4 + 4 + 8 + 8 + 8 + 8);
+    return this.cap * RING_BYTES_PER_EVENT;
   }
 }
+
+/** The ring: `cap` slots of every column in COLUMN_TYPES (c.seq, c.mono, …), plus grow() and bytes(). */
+export type EventColumns = Ring & ColumnArrays;
+export const EventColumns = Ring as new (initialCap: number) => EventColumns;
