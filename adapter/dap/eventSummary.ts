@@ -3,7 +3,7 @@
 // than on source code, the Debug pane still says where the cursor is.
 import { formatMfa, Kind, type RecordingStore, type RecordingView } from '../store';
 import { formatTerm } from '../terms/format';
-import { shownVersion } from './webviewData';
+import { shownVersion } from '../webview/stateVersions';
 
 const SHORT = { maxLength: 60 };
 

@@ -21,8 +21,9 @@ import { scopeBindings, VariableTable, type ScopeNames } from './variables';
 import type { elixirscope } from '../gen/wire';
 
 type Term = elixirscope.Term.$Properties;
-import { shownVersion } from './webviewData';
-import { handleWebviewRequest, isWebviewRequest, watchStreams } from './webviewRequests';
+import { shownVersion } from '../webview/stateVersions';
+import { handleWebviewRequest, isWebviewRequest } from '../webview/requests';
+import { watchStreams } from '../webview/streamNotifications';
 import { Handles, Response } from '@vscode/debugadapter';
 import { readDapInput } from './dapInput';
 

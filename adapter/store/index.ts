@@ -24,3 +24,7 @@ export { ProcState, formatMfa, elixirModule, atomName } from './processes';
 export type { Mfa } from './processes';
 export { GapBook, describeGaps, GAP_REASON_TEXT } from './gaps';
 export type { Gap, GapReason, SamplingWindow, CrossedGaps } from './gaps';
+export { StreamIndex, streamIndexOf, existingStreamIndex } from './streamIndex';
+export type { VersionStream, StreamIndexEvents } from './streamIndex';
+export { StreamList } from './streamList';
+export { RegisteredNames, nameOfPid } from './registeredNames';

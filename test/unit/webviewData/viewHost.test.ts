@@ -2,10 +2,9 @@
 // adapter's request handler: init, pages, live appends, cursor moves, the end of recording, and a view opened
 // after the ring buffer evicted the start of its stream; the view side is the webviews' own PagedStream.
 import { strict as assert } from 'assert';
-import { handleWebviewRequest } from '../../../adapter/dap/webviewRequests';
-import { streamIndexOf } from '../../../adapter/dap/webviewData';
+import { handleWebviewRequest } from '../../../adapter/webview/requests';
 import type { HostToView, MessageEvent, RequestRangeMessage, StateVersion } from '../../../adapter/protocol/webviewData';
-import { Navigator, RecordingStore, type RecordingLimits } from '../../../adapter/store';
+import { Navigator, RecordingStore, streamIndexOf, type RecordingLimits } from '../../../adapter/store';
 import { ViewHost, type ViewHostOptions } from '../../../extension/viewHost';
 import { PagedStream } from '../../../webviews/pagedStream';
 import { Synth, t } from '../store/synth';

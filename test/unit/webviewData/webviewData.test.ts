@@ -3,12 +3,15 @@
 // under live ingest and eviction, the custom requests and the throttled streamGrew notifications.
 import { strict as assert } from 'assert';
 import { EventEmitter } from 'events';
-import { messageEvent, stateVersion, streamIndexOf, termView } from '../../../adapter/dap/webviewData';
-import { handleWebviewRequest, watchStreams, type WatchedRuntime } from '../../../adapter/dap/webviewRequests';
+import { termView } from '../../../adapter/terms/termView';
+import { messageEvent } from '../../../adapter/webview/messageEvents';
+import { handleWebviewRequest } from '../../../adapter/webview/requests';
+import { stateVersion } from '../../../adapter/webview/stateVersions';
+import { watchStreams, type WatchedRuntime } from '../../../adapter/webview/streamNotifications';
 import { CustomEvents, CustomRequests, type StreamGrewEventBody } from '../../../adapter/protocol/customDap';
 import type { MessageEvent, StateVersion, TermView } from '../../../adapter/protocol/webviewData';
 import { elixirscope } from '../../../adapter/gen/wire';
-import { Navigator, RecordingStore, type RecordingLimits } from '../../../adapter/store';
+import { Navigator, RecordingStore, streamIndexOf, type RecordingLimits } from '../../../adapter/store';
 import { formatTerm } from '../../../adapter/terms/format';
 import { Synth, mfa, t } from '../store/synth';
 
