@@ -1,37 +1,31 @@
 // The DAP session: translates Debug Adapter Protocol requests into calls on the runtime model and
 // runtime events into DAP events. No debugging logic lives here: the recording, navigation and the
 // agent are in adapter/runtime and adapter/store.
-import { Breakpoint, BreakpointEvent, InitializedEvent, TerminatedEvent, LoggingDebugSession, OutputEvent, Scope, Source, StackFrame, StoppedEvent, ThreadEvent, Thread, Event } from '@vscode/debugadapter';
+import { Breakpoint, BreakpointEvent, Event, Handles, InitializedEvent, LoggingDebugSession, OutputEvent, Response, Source, StackFrame, StoppedEvent, TerminatedEvent, Thread, ThreadEvent } from '@vscode/debugadapter';
 import { DebugProtocol } from '@vscode/debugprotocol';
-import { Errors, formatError, noticeLine, ScopeFailure } from '../errors';
-import { CustomEvents, CustomRequests, type LanguageServerEventBody } from '../protocol/customDap';
-import { startRecordingLanguageServer, type RecordingLanguageServer } from '../lsp/server';
-import type { DebugTarget, DebugTargetFactory, DebugTargetRequest } from '../runtime/runtime';
-import { createLogger, Logger, redactConfig } from '../runtime/log';
-import { type FrameInfo, type Moved, type MoveResult } from '../store';
-import { locateFrame } from './callbackFrame';
-import { SourceClauses } from './clauses';
-import { formatTerm } from '../terms/format';
-import { evaluateExpression, Unsupported } from '../terms/exprEval';
-import { toAttachOptions, toLaunchOptions } from './launchArgs';
-import { eventSummary, stateOwner } from './eventSummary';
-import { DataBreakpoints } from './dataBreakpoints';
-import { describeStop } from './stops';
-import { scopeBindings, VariableTable, type ScopeNames } from './variables';
+import { Errors, noticeLine, ScopeFailure } from '../errors';
 import type { elixirscope } from '../gen/wire';
+import { startRecordingLanguageServer, type RecordingLanguageServer } from '../lsp/server';
+import { CustomEvents, type LanguageServerEventBody } from '../protocol/customDap';
+import { createLogger, Logger, redactConfig } from '../runtime/log';
+import type { DebugTarget, DebugTargetFactory, DebugTargetRequest } from '../runtime/runtime';
+import type { FrameInfo, Moved, MoveResult } from '../store';
+import { watchStreams } from '../webview/streamNotifications';
+import type { Answer } from './answer';
+import { locateFrame } from './callbackFrame';
+import { capabilities } from './capabilities';
+import { SourceClauses } from './clauses';
+import { customRequest } from './customRequests';
+import { readDapInput } from './dapInput';
+import { DataBreakpoints } from './dataBreakpoints';
+import { evaluate } from './evaluate';
+import { eventSummary } from './eventSummary';
+import { toAttachOptions, toLaunchOptions } from './launchArgs';
+import { evaluationContext, frameScopes, type FrameRef } from './scopes';
+import { describeStop } from './stops';
+import { VariableTable } from './variables';
 
 type Term = elixirscope.Term.$Properties;
-import { shownVersion } from '../webview/stateVersions';
-import { handleWebviewRequest, isWebviewRequest } from '../webview/requests';
-import { watchStreams } from '../webview/streamNotifications';
-import { Handles, Response } from '@vscode/debugadapter';
-import { readDapInput } from './dapInput';
-
-interface FrameRef {
-  pid: number;
-  frame: FrameInfo;
-  top: boolean;
-}
 
 export class ElixirScopeSession extends LoggingDebugSession {
   private readonly log: Logger = createLogger();
@@ -109,35 +103,7 @@ export class ElixirScopeSession extends LoggingDebugSession {
 
   /** Declares only what works end to end. */
   protected override initializeRequest(response: DebugProtocol.InitializeResponse): void {
-    response.body = {
-      // configurationDone releases the launched node's boot, so breakpoints in init/1 apply.
-      supportsConfigurationDoneRequest: true,
-      // Conditions compile into match specifications inside the VM (or once into an agent-side fun).
-      supportsConditionalBreakpoints: true,
-      // Hit counts ("3", ">= 3", "% 10") are counted by the agent.
-      supportsHitConditionalBreakpoints: true,
-      // "Bank.Ledger.handle_cast/2", "Bank.Ledger.handle_cast", ":lists.reverse/1".
-      supportsFunctionBreakpoints: true,
-      // Log points are interpolated by the agent over the hit's bindings; nothing stops.
-      supportsLogPoints: true,
-      exceptionBreakpointFilters: [
-        { filter: 'raised', label: 'Raised exceptions', description: 'Stop where traced code raises, throws or exits', default: false },
-        { filter: 'crashes', label: 'Process crashes', description: 'Stop where a process that ran traced code dies abnormally', default: true },
-      ],
-      // The Debug pane is a view over the recording: stepBack and reverseContinue move backwards in it.
-      supportsStepBack: true,
-      // "Break on Value Change" on a value inside a GenServer State: continue (either way) stops at
-      // the state version where it changes. Answered from the recording; the node never pauses.
-      supportsDataBreakpoints: true,
-      // Hovers and watches resolve names and field paths over the captured bindings.
-      supportsEvaluateForHovers: true,
-      // Copy Value gives the whole term, not the preview.
-      supportsClipboardContext: true,
-      // terminate ends the launched OS process group (attach: detaches cleanly).
-      supportsTerminateRequest: true,
-      // Stack pages: deep recursions are not sent whole.
-      supportsDelayedStackTraceLoading: true,
-    };
+    response.body = capabilities();
     this.sendResponse(response);
   }
 
@@ -265,27 +231,7 @@ export class ElixirScopeSession extends LoggingDebugSession {
 
   /** Custom requests: data for the webviews (state versions, messages, cursor moves) and the emergency stop. */
   protected override async customRequest(command: string, response: DebugProtocol.Response, args: unknown): Promise<void> {
-    if (!this.target && isWebviewRequest(command)) return this.fail(response, new ScopeFailure(Errors.notStarted), false);
-    const wv = handleWebviewRequest(command, args, this.target!); // answers only its own commands, which need a target
-    if (wv.handled) {
-      if (wv.error !== undefined) this.sendErrorResponse(response, { id: Errors.viewRequestFailed.code, format: wv.error, showUser: false });
-      else {
-        response.body = wv.body;
-        this.sendResponse(response);
-      }
-      return;
-    }
-    if (command === CustomRequests.emergencyStop) {
-      try {
-        await this.runtime.emergencyStop();
-        response.body = { stopped: true, removed: 0 };
-        this.sendResponse(response);
-      } catch (err) {
-        this.fail(response, err);
-      }
-      return;
-    }
-    this.sendErrorResponse(response, { id: Errors.unknownRequest.code, format: formatError(Errors.unknownRequest, { command }) });
+    this.answer(response, await customRequest(command, args, this.target));
   }
 
   // ───────────── movement over the recording (every one takes the reverse flag) ─────────────
@@ -339,53 +285,7 @@ export class ElixirScopeSession extends LoggingDebugSession {
       this.sendResponse(response);
       return;
     }
-    const nav = this.runtime.nav;
-    const syntax = ref.frame.file.endsWith('.erl') ? 'erlang' : 'elixir';
-    const fs = nav.frameScopes(ref.frame);
-    const scopes: DebugProtocol.Scope[] = [];
-    const args0 = fs.arguments;
-    if (args0) {
-      if (args0.unavailable) scopes.push(new Scope('Arguments (not retained)', this.vars.add({ kind: 'text', entries: [{ name: 'why', value: 'the call event was evicted from the recording or too large to keep' }] }), false));
-      else if (args0.bindings.length > 0) scopes.push(new Scope(`Arguments (clause ${args0.clause})`, this.vars.bindings(args0.bindings, syntax), false));
-      else {
-        // Not a hit: the names of the clause that ran, read from the source's clause heads.
-        const m = ref.frame.mfa && ref.frame.call >= 0 ? this.clauses.clauseOf(this.runtime.store, ref.frame.call, ref.frame.mfa) : undefined;
-        if (m && m.bindings.length > 0) scopes.push(new Scope(`Arguments (clause ${m.clause})`, this.vars.bindings(m.bindings, syntax), false));
-        else scopes.push(new Scope('Arguments', this.vars.add({ kind: 'named', syntax, entries: args0.args.map((a, i) => ({ name: `arg${i + 1}`, term: a })) }), false));
-      }
-    }
-    if (fs.locals.length > 0) scopes.push(new Scope('Locals', this.vars.bindings(fs.locals, syntax), false));
-    if (ref.top) {
-      const at = nav.scopes(ref.pid);
-      if (at?.returnValue) scopes.push(new Scope('Return value', this.vars.add({ kind: 'named', syntax, entries: [{ name: 'return', term: at.returnValue }] }), false));
-      if (at?.exception) {
-        const ex = at.exception;
-        scopes.push(new Scope('Exception', this.vars.add({ kind: 'named', syntax, entries: [{ name: 'class', term: { atom: ex.class } }, { name: 'reason', term: ex.reason ?? {} }, ...(ex.stacktrace ? [{ name: 'stacktrace', term: ex.stacktrace }] : [])] }), false));
-      }
-      const p = nav.threads().find((t) => t.id === ref.pid);
-      const { names } = this.evalContext(ref); // what watches of the State and Message scopes evaluate as
-      const state = nav.state(ref.pid);
-      if (state?.state) {
-        // A gen_statem's versions are {state name, data}; its callback is the state function (or handle_event).
-        scopes.push(new Scope(`${stateOwner(p?.behaviour)} State (v${shownVersion(state.version)}, after ${state.callback})`, this.vars.add({ kind: 'named', syntax, entries: [{ name: 'state', term: state.state, evaluateName: names.state }], origin: { pid: ref.pid, root: names.state } }), false));
-      }
-      const msg = nav.message(ref.pid);
-      if (msg?.message) scopes.push(new Scope(`Message (${msg.callback || msg.source})`, this.vars.add({ kind: 'named', syntax, entries: [{ name: 'message', term: msg.message, evaluateName: names.message }] }), false));
-      if (p) {
-        const entries = [
-          { name: 'pid', value: p.pid },
-          ...(p.registeredName ? [{ name: 'registered name', value: p.registeredName }] : []),
-          ...(p.viaName ? [{ name: 'name', value: p.viaName }] : []),
-          ...(p.callbackModule ? [{ name: 'callback module', value: p.callbackModule.replace(/^Elixir\./, '') }] : []),
-          ...(p.behaviour ? [{ name: 'behaviour', value: p.behaviour }] : []),
-          ...(p.initialCall ? [{ name: 'initial call', value: p.initialCall }] : []),
-          ...(p.parent ? [{ name: 'spawned by', value: p.parent }] : []),
-          ...(p.links.size ? [{ name: 'links', value: [...p.links].join(', ') }] : []),
-        ];
-        scopes.push(new Scope('Process', this.vars.add({ kind: 'text', entries }), true));
-      }
-    }
-    response.body = { scopes };
+    response.body = { scopes: frameScopes(this.runtime, ref, this.vars, this.clauses) };
     this.sendResponse(response);
   }
 
@@ -395,66 +295,12 @@ export class ElixirScopeSession extends LoggingDebugSession {
     this.sendResponse(response);
   }
 
-  /**
-   * supportsEvaluateForHovers: hover/watch/clipboard over the captured bindings and the State and
-   * Message scopes, in the adapter when it can (terms/exprEval), else on the live node only as a pure
-   * evaluation (the agent refuses any call off its allow-list); repl runs anything on the live node.
-   */
+  /** supportsEvaluateForHovers: hovers, watches and Copy Value over the recording, and the repl on the live node (./evaluate). */
   protected override async evaluateRequest(response: DebugProtocol.EvaluateResponse, args: DebugProtocol.EvaluateArguments): Promise<void> {
     const ref = args.frameId !== undefined ? this.frames.get(args.frameId) : undefined;
-    const { bindings, events } = ref ? this.evalContext(ref) : { bindings: new Map<string, Term>(), events: [] };
-    const wire = () => [...bindings].map(([name, value]) => ({ name, value }));
-    if (args.context === 'repl') {
-      try {
-        const r = await this.runtime.evaluateOnNode(args.expression, wire(), { events });
-        response.body = { result: r.printed ?? formatTerm(r.value), variablesReference: r.value ? this.vars.variable('result', r.value, 'elixir').variablesReference : 0 };
-        this.sendResponse(response);
-      } catch (err) {
-        this.fail(response, err instanceof ScopeFailure && err.error === Errors.nodeGone ? new ScopeFailure(Errors.replAfterExit) : err, false);
-      }
-      return;
-    }
-    let term: Term;
-    try {
-      term = evaluateExpression(args.expression, bindings);
-    } catch (err) {
-      if (!(err instanceof Unsupported)) {
-        this.sendErrorResponse(response, { id: Errors.notCaptured.code, format: err instanceof Error ? err.message : String(err), showUser: false });
-        return;
-      }
-      try {
-        const r = await this.runtime.evaluateOnNode(args.expression, wire(), { pure: true, events });
-        term = r.value ?? {};
-      } catch (nodeErr) {
-        const why = nodeErr instanceof ScopeFailure && nodeErr.error === Errors.nodeGone
-          ? `cannot evaluate here (${err.message}) and the program has exited, so the node cannot either`
-          : nodeErr instanceof Error ? nodeErr.message : String(nodeErr);
-        this.sendErrorResponse(response, { id: Errors.notCaptured.code, format: why, showUser: false });
-        return;
-      }
-    }
-    const full = args.context === 'clipboard';
-    const v = this.vars.variable(args.expression, term, ref?.frame.file.endsWith('.erl') ? 'erlang' : 'elixir', args.expression);
-    response.body = { result: full ? formatTerm(term) : v.value, type: v.type, variablesReference: v.variablesReference, indexedVariables: v.indexedVariables, namedVariables: v.namedVariables };
-    this.sendResponse(response);
-  }
-
-  /**
-   * What an expression at this frame is evaluated with: the frame's captured bindings, plus the State
-   * and Message scopes' values under the names their entries show as evaluateName (scopeBindings), and
-   * the events the bindings were captured at (the agent may still hold their exact terms).
-   */
-  private evalContext(ref: FrameRef): { bindings: Map<string, Term>; names: ScopeNames; events: number[] } {
-    const nav = this.runtime.nav;
-    const fs = nav.frameScopes(ref.frame);
-    const bindings = new Map<string, Term>();
-    for (const b of fs.arguments?.bindings ?? []) if (b.name && b.value) bindings.set(b.name, b.value);
-    for (const b of fs.locals) if (b.name && b.value) bindings.set(b.name, b.value);
-    const events = [ref.frame.call, ref.frame.lineEvent].filter((g) => g >= 0).map((g) => nav.view.event(g)?.seq ?? 0).filter((s) => s > 0);
-    if (!ref.top) return { bindings, names: {}, events };
-    const { names, extra } = scopeBindings(bindings, { state: nav.state(ref.pid)?.state ?? undefined, message: nav.message(ref.pid)?.message ?? undefined });
-    for (const [k, v] of extra) bindings.set(k, v);
-    return { bindings, names, events };
+    const context = ref ? evaluationContext(this.runtime.nav, ref) : { bindings: new Map<string, Term>(), events: [] };
+    const r = await evaluate(() => this.runtime, this.vars, args, context, ref?.frame.file.endsWith('.erl') ? 'erlang' : 'elixir');
+    this.answer(response, r);
   }
 
   /** Client gone (stdio closed, SIGTERM): never leave the node behind. */
@@ -532,6 +378,15 @@ export class ElixirScopeSession extends LoggingDebugSession {
     bp.id = r.id;
     if (r.message) bp.message = r.message;
     return bp;
+  }
+
+  /** Sends what a handler in another file (./evaluate, ./customRequests) decided. */
+  private answer(response: DebugProtocol.Response, a: Answer): void {
+    if ('body' in a) {
+      response.body = a.body;
+      this.sendResponse(response);
+    } else if ('failure' in a) this.fail(response, a.failure, a.showUser);
+    else this.sendErrorResponse(response, a.error);
   }
 
   private fail(response: DebugProtocol.Response, err: unknown, showUser = true): void {
