@@ -5,6 +5,7 @@ import { EventEmitter } from 'events';
 import * as path from 'path';
 import { Errors, errorNotice, noticeLine, ScopeFailure } from '../errors';
 import { elixirscope } from '../gen/wire';
+import type { RecordingMode } from '../protocol/customDap';
 import { Navigator, RecordingStore, type StoreStats } from '../store';
 import { AgentConnection } from './agentConnection';
 import { AgentServer } from './agentServer';
@@ -283,7 +284,8 @@ export class DebugRuntime extends EventEmitter<DebugTargetEvents> implements Deb
     agent.on('breakpointsChanged', (c) => this.breakpoints.changed(c).forEach(({ result, file }) => this.emit('breakpointChanged', result, file)));
     agent.on('stats', (s) => {
       this.agentLoss = { dropped: Number(s.droppedTotal ?? 0), sampled: Number(s.sampledTotal ?? 0) };
-      this.emitStats(Number(s.eventsPerS ?? 0), s.mode || 'full');
+      // Stats.mode is one of RECORDING_MODES (the .proto says so); the extension checks it on receipt.
+      this.emitStats(Number(s.eventsPerS ?? 0), (s.mode || 'full') as RecordingMode);
     });
     agent.on('protocolError', (reason, error) => {
       this.log.log('warn', `protocol error: ${reason}`);
@@ -300,7 +302,7 @@ export class DebugRuntime extends EventEmitter<DebugTargetEvents> implements Deb
   /** Totals the agent reported last (dropped in the node, skipped by sampling). */
   private agentLoss = { dropped: 0, sampled: 0 };
 
-  private emitStats(eventsPerSecond: number, mode: string, ended = false): void {
+  private emitStats(eventsPerSecond: number, mode: RecordingMode, ended = false): void {
     this.emit('stats', recordingStats(this.store.stats(), this.agentLoss, eventsPerSecond, mode, ended));
   }
 }
@@ -311,6 +313,6 @@ export class DebugRuntime extends EventEmitter<DebugTargetEvents> implements Deb
  * are committed; counting committed events only read 0 until then — for a program that runs in bursts,
  * at every Stats, until the final one after the flush.
  */
-export function recordingStats(st: StoreStats, agentLoss: { dropped: number; sampled: number }, eventsPerSecond: number, mode: string, ended = false): RecordingStats {
+export function recordingStats(st: StoreStats, agentLoss: { dropped: number; sampled: number }, eventsPerSecond: number, mode: RecordingMode, ended = false): RecordingStats {
   return { eventsPerSecond, eventsKept: st.retained + st.pending, dropped: agentLoss.dropped + st.evictedTotal, sampled: agentLoss.sampled, mode, ...(ended ? { ended } : {}) };
 }

@@ -3,6 +3,7 @@
 // target over a saved recording and a multi-node target can too. Knows nothing of DAP.
 import type { AttachConfig, LaunchConfig } from '../config/validate';
 import type { elixirscope } from '../gen/wire';
+import type { StatsEventBody } from '../protocol/customDap';
 import type { Moved, Navigator, RecordingStore } from '../store';
 import type { BreakpointBook, BreakpointRequest, BreakpointResult, FileBreakpoints } from './breakpointBook';
 import type { Logger } from './log';
@@ -19,15 +20,8 @@ export type DebugTargetRequest = { request: 'launch'; options: LaunchOptions } |
 
 export type OutputCategory = 'stdout' | 'stderr' | 'console' | 'important';
 
-export interface RecordingStats {
-  eventsPerSecond: number;
-  eventsKept: number;
-  dropped: number;
-  sampled: number;
-  mode: string;
-  /** The agent is gone (the program ended): these are the final figures. */
-  ended?: boolean;
-}
+/** The once-a-second recording figures: what the session sends as the `elixirScope.stats` event. */
+export type RecordingStats = StatsEventBody;
 
 /** What a target tells the session; every event is optional for a target that has no such thing. */
 export interface DebugTargetEvents {
