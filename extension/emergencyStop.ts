@@ -1,7 +1,7 @@
 // Command elixirScope.emergencyStop: asks the adapter to remove all tracing at once (the recording
 // so far stays), for when recording itself hurts the node.
 import * as vscode from 'vscode';
-import { CustomRequests, type EmergencyStopResponseBody } from '../adapter/protocol/customDap';
+import { customRequest, CustomRequests } from '../adapter/protocol/customDap';
 import type { ScopeSessions } from './sessions';
 
 export async function emergencyStop(sessions: ScopeSessions): Promise<void> {
@@ -11,7 +11,7 @@ export async function emergencyStop(sessions: ScopeSessions): Promise<void> {
     return;
   }
   try {
-    const body = (await session.customRequest(CustomRequests.emergencyStop, {})) as EmergencyStopResponseBody | undefined;
+    const body = await customRequest(session, CustomRequests.emergencyStop, {});
     void vscode.window.showInformationMessage(
       body?.stopped === false
         ? `ElixirScope: "${session.name}" was not recording.`

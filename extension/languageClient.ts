@@ -6,7 +6,7 @@ import * as net from 'net';
 import * as vscode from 'vscode';
 import { CloseAction, ErrorAction, LanguageClient, type LanguageClientOptions, type StreamInfo } from 'vscode-languageclient/node';
 import { DEBUG_TYPE } from '../adapter/config/launchSchema';
-import { CustomEvents, CustomRequests, LanguageServerCommands, type GotoEventArguments, type LanguageServerEventBody } from '../adapter/protocol/customDap';
+import { customRequest, CustomEvents, CustomRequests, LanguageServerCommands, type GotoEventArguments, type LanguageServerEventBody } from '../adapter/protocol/customDap';
 import type { ScopeSessions } from './sessions';
 
 /** Documents the recording server answers for. */
@@ -96,7 +96,7 @@ export class RecordingLanguageClients implements vscode.Disposable {
       return;
     }
     try {
-      const r = (await session.customRequest(CustomRequests.gotoEvent, { seq: args.seq } satisfies GotoEventArguments)) as { moved?: boolean } | undefined;
+      const r = await customRequest(session, CustomRequests.gotoEvent, { seq: args.seq });
       if (r && r.moved === false) void vscode.window.showInformationMessage('ElixirScope: that call is no longer in the recording (evicted).');
     } catch (err) {
       void vscode.window.showWarningMessage(`ElixirScope: could not step to the call: ${(err as Error).message}`);

@@ -3,13 +3,7 @@
 // `stopped` (→ cursor highlight), `elixirScope.streamGrew` (→ live appends) and the end of the session.
 import * as vscode from 'vscode';
 import { DEBUG_TYPE } from '../adapter/config/launchSchema';
-import {
-  CustomEvents,
-  CustomRequests,
-  type StateProcessesResponseBody,
-  type StateVersionsResponseBody,
-  type StreamGrewEventBody,
-} from '../adapter/protocol/customDap';
+import { customRequest, CustomEvents, CustomRequests, type StreamGrewEventBody } from '../adapter/protocol/customDap';
 import { ScopeSessions } from './sessions';
 import { StreamPanel, type PanelSpec } from './webviewPanel';
 
@@ -86,7 +80,7 @@ export class RecordingViews implements vscode.Disposable {
     try {
       let target: { key: string; title: string } | undefined;
       if (t) {
-        const r = (await session.customRequest(CustomRequests.stateVersions, { threadId: t.threadId, from: 0, count: 0 })) as StateVersionsResponseBody;
+        const r = await customRequest(session, CustomRequests.stateVersions, { threadId: t.threadId, from: 0, count: 0 });
         if (r.key) target = { key: r.key, title: r.title };
       }
       target ??= await this.pickGenServer(session, t ? 'That process has no GenServer state versions. ' : '');
@@ -97,7 +91,7 @@ export class RecordingViews implements vscode.Disposable {
   }
 
   private async pickGenServer(session: vscode.DebugSession, why: string): Promise<{ key: string; title: string } | undefined> {
-    const { processes } = (await session.customRequest(CustomRequests.stateProcesses, {})) as StateProcessesResponseBody;
+    const { processes } = await customRequest(session, CustomRequests.stateProcesses, {});
     if (processes.length === 0) {
       void vscode.window.showInformationMessage(`ElixirScope: ${why}No GenServer state versions are recorded (yet).`);
       return undefined;

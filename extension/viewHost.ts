@@ -3,8 +3,9 @@
 // `elixirScope.streamGrew` and stops into `append`, `live` and `cursor`. The panel (webviewPanel.ts) wires it
 // to a webview and a debug session; tests wire it to the adapter's request handler directly.
 import {
+  customRequest,
   CustomRequests,
-  type CursorResponseBody,
+  type CustomRequester,
   type MessagesResponseBody,
   type StateVersionsResponseBody,
   type StreamGrewEventBody,
@@ -52,6 +53,8 @@ export class ViewHost {
   private initialized = false;
   private appending: Promise<void> = Promise.resolve();
   private closed = false;
+  /** The adapter, for the typed requests (customDap.ts's customRequest). */
+  private readonly adapter: CustomRequester = { customRequest: (command, args) => this.o.request(command, args as object) };
 
   constructor(private readonly o: ViewHostOptions) {
     this.stream = o.view === 'stateHistory' ? 'versions' : 'messages';
@@ -83,7 +86,7 @@ export class ViewHost {
           break;
         }
         case 'moveCursor':
-          await this.o.request(CustomRequests.gotoEvent, { seq: m.seq });
+          await customRequest(this.adapter, CustomRequests.gotoEvent, { seq: m.seq });
           break;
         case 'export':
           await this.o.exportDiagram(m);
@@ -98,9 +101,9 @@ export class ViewHost {
 
   private fetch(from: number, count: number): Promise<Page> {
     const range = { from: Math.max(0, from), count: Math.max(0, Math.min(count, WEBVIEW_PAGE_SIZE)) };
-    return (this.stream === 'versions'
-      ? this.o.request(CustomRequests.stateVersions, { key: this.o.key, ...range })
-      : this.o.request(CustomRequests.messages, range)) as Promise<Page>;
+    return this.stream === 'versions'
+      ? customRequest(this.adapter, CustomRequests.stateVersions, { key: this.o.key, ...range })
+      : customRequest(this.adapter, CustomRequests.messages, range);
   }
 
   /** First page, the cursor and whether the program still records; (re)sent on every `ready`. */
@@ -120,7 +123,7 @@ export class ViewHost {
 
   private async cursorSeq(): Promise<number | null> {
     try {
-      return ((await this.o.request(CustomRequests.cursor, {})) as CursorResponseBody).seq;
+      return (await customRequest(this.adapter, CustomRequests.cursor, {})).seq;
     } catch {
       return null;
     }

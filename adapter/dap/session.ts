@@ -6,7 +6,7 @@ import { DebugProtocol } from '@vscode/debugprotocol';
 import { Errors, noticeLine, ScopeFailure } from '../errors';
 import type { elixirscope } from '../gen/wire';
 import { startRecordingLanguageServer, type RecordingLanguageServer } from '../lsp/server';
-import { CustomEvents, type LanguageServerEventBody } from '../protocol/customDap';
+import { CustomEvents, type CustomEventSender } from '../protocol/customDap';
 import { createLogger, Logger, redactConfig } from '../runtime/log';
 import type { DebugTarget, DebugTargetFactory, DebugTargetRequest } from '../runtime/runtime';
 import type { FrameInfo, Moved, MoveResult } from '../store';
@@ -38,6 +38,8 @@ export class ElixirScopeSession extends LoggingDebugSession {
   private terminated = false;
   private threadsTimer: NodeJS.Timeout | undefined;
   private lsp: RecordingLanguageServer | undefined;
+  /** Sends a custom event with the body its name takes (CustomEventBodies in adapter/protocol/customDap.ts). */
+  private readonly sendCustomEvent: CustomEventSender = (name, body) => this.sendEvent(new Event(name, body));
 
   /** `createTarget` makes what the session debugs (adapter/main.ts: live targets; tests: fakes). */
   constructor(private readonly createTarget: DebugTargetFactory) {
@@ -57,14 +59,14 @@ export class ElixirScopeSession extends LoggingDebugSession {
       this.sendEvent(new OutputEvent(`The program exited (code ${code}). The recording stays available until you stop the session.\n`, 'important')),
     );
     rt.on('moved', (m) => this.stopped(m));
-    rt.on('stats', (s) => this.sendEvent(new Event(CustomEvents.stats, s)));
-    rt.on('progress', (message) => this.sendEvent(new Event(CustomEvents.progress, { message })));
-    rt.on('ready', (tracedModules, traced) => this.sendEvent(new Event(CustomEvents.ready, { tracedModules, tracedApps: traced.apps, tracedPatterns: traced.patterns })));
+    rt.on('stats', (s) => this.sendCustomEvent(CustomEvents.stats, s));
+    rt.on('progress', (message) => this.sendCustomEvent(CustomEvents.progress, { message }));
+    rt.on('ready', (tracedModules, traced) => this.sendCustomEvent(CustomEvents.ready, { tracedModules, tracedApps: traced.apps, tracedPatterns: traced.patterns }));
     rt.on('breakpointChanged', (r, f) => {
       this.sendEvent(new BreakpointEvent('changed', this.toBreakpoint(r)));
       this.lsp?.setBreakpointResults(f.file, f.requests, f.results); // diagnostics follow
     });
-    watchStreams(rt, (event, body) => this.sendEvent(new Event(event, body)));
+    watchStreams(rt, this.sendCustomEvent);
     return rt;
   }
 
@@ -321,7 +323,7 @@ export class ElixirScopeSession extends LoggingDebugSession {
     if (this.lsp) return;
     try {
       this.lsp = await startRecordingLanguageServer(this.runtime, this.log);
-      this.sendEvent(new Event(CustomEvents.languageServer, { port: this.lsp.port, token: this.lsp.token } satisfies LanguageServerEventBody));
+      this.sendCustomEvent(CustomEvents.languageServer, { port: this.lsp.port, token: this.lsp.token });
     } catch (err) {
       this.log.log('warn', `recording language server not started: ${(err as Error).message}`);
     }

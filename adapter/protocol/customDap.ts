@@ -205,6 +205,22 @@ export interface CustomRequestTypes {
   [CustomRequests.cursor]: { arguments: Record<string, never>; response: CursorResponseBody };
 }
 
+export type CustomRequestArguments<K extends CustomRequestName> = CustomRequestTypes[K]['arguments'];
+export type CustomResponseBody<K extends CustomRequestName> = CustomRequestTypes[K]['response'];
+
+/** Sends a custom event with the body its name takes (the adapter's sendCustomEvent). */
+export type CustomEventSender = <K extends CustomEventName>(name: K, body: CustomEventBodies[K]) => void;
+
+/** What sends a DAP request and resolves with the response body: a vscode.DebugSession, a view host's transport. */
+export interface CustomRequester {
+  customRequest(command: string, args?: unknown): PromiseLike<unknown>;
+}
+
+/** A custom request with the arguments its name takes, resolving with the response body it answers with. */
+export async function customRequest<K extends CustomRequestName>(to: CustomRequester, name: K, args: CustomRequestArguments<K>): Promise<CustomResponseBody<K>> {
+  return (await to.customRequest(name, args)) as CustomResponseBody<K>;
+}
+
 const eventNames: ReadonlySet<string> = new Set(Object.values(CustomEvents));
 
 /** True for the name of one of ElixirScope's custom events (as opposed to other custom events). */

@@ -17,7 +17,7 @@ export type WatchedRuntime = WebviewRuntime & Pick<DebugTarget, 'on' | 'off'>;
  * versions) with its new total; and once more for the messages stream with `live: false` when the program
  * exits. The target's store is created once with it, so one index is followed. Returns a function that stops it.
  */
-export function watchStreams(runtime: WatchedRuntime, send: (event: string, body: StreamGrewEventBody) => void): () => void {
+export function watchStreams(runtime: WatchedRuntime, send: (event: typeof CustomEvents.streamGrew, body: StreamGrewEventBody) => void): () => void {
   const interval = 1000 / STREAM_GREW_MAX_PER_SECOND;
   let ix: StreamIndex | undefined;
   let messagesDirty = false;

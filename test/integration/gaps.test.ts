@@ -8,13 +8,9 @@
 //    sequence carry gap markers (gapBefore) where events are missing.
 import * as assert from 'assert';
 import { DebugProtocol } from '@vscode/debugprotocol';
-import { CustomRequests, type MessagesResponseBody, type StateProcessesResponseBody, type StateVersionsResponseBody } from '../../adapter/protocol/customDap';
+import { CustomRequests } from '../../adapter/protocol/customDap';
 import type { MessageEvent, StateVersion } from '../../adapter/protocol/webviewData';
-import { bankProject, endSession, TracedDebugClient } from '../support/dapSession';
-
-async function request<T>(dc: TracedDebugClient, command: string, args: object): Promise<T> {
-  return (await dc.customRequest(command, args)).body as T;
-}
+import { bankProject, customRequestBody, endSession, TracedDebugClient } from '../support/dapSession';
 
 async function all<T>(fetch: (from: number) => Promise<{ total: number; from: number; items: T[] }>): Promise<T[]> {
   const out: T[] = [];
@@ -70,10 +66,10 @@ describe('gaps: lost events are marked, per process, with counts (real BEAM, rea
     assert.match(top.name, /Bank\.Storm\.run\/3/, 'landed on the return of run/3');
 
     // 3a. Account :a took every deposit: its state history marks where its versions are missing.
-    const procs = (await request<StateProcessesResponseBody>(dc, CustomRequests.stateProcesses, {})).processes;
+    const procs = (await customRequestBody(dc, CustomRequests.stateProcesses, {})).processes;
     const a = procs.find((p) => p.title === 'Bank.Account {:account, :a}');
     assert.ok(a, JSON.stringify(procs.map((p) => p.title)));
-    const versions = await all((from) => request<StateVersionsResponseBody>(dc!, CustomRequests.stateVersions, { key: a.key, from, count: 5000 }));
+    const versions = await all((from) => customRequestBody(dc!, CustomRequests.stateVersions, { key: a.key, from, count: 5000 }));
     const marked = versions.filter((v: StateVersion) => v.gapBefore);
     assert.ok(marked.length > 0, `gap markers among ${versions.length} versions of account :a`);
     // Lost events of this process, or its callbacks sampled by the rate limit meanwhile (count 0: none of its own lost).
@@ -84,7 +80,7 @@ describe('gaps: lost events are marked, per process, with counts (real BEAM, rea
     assert.ok(versions.length < deposits + 2, `${versions.length} versions for ${deposits} deposits`);
 
     // 3b. The message sequence marks the gaps between messages, naming the processes that lost events.
-    const messages = await all((from) => request<MessagesResponseBody>(dc!, CustomRequests.messages, { from, count: 5000 }));
+    const messages = await all((from) => customRequestBody(dc!, CustomRequests.messages, { from, count: 5000 }));
     const gapped = messages.filter((m: MessageEvent) => m.gapBefore);
     assert.ok(gapped.length > 0, `gap markers among ${messages.length} messages`);
     assert.match(gapped[0].gapBefore!.text, /^[\d,]+ events? not recorded \(.+: [\d,]+/);

@@ -8,20 +8,12 @@ import { DebugProtocol } from '@vscode/debugprotocol';
 import {
   CustomEvents,
   CustomRequests,
-  type CursorResponseBody,
-  type MessagesResponseBody,
-  type StateProcessesResponseBody,
-  type StateVersionsResponseBody,
   type StreamGrewEventBody,
 } from '../../adapter/protocol/customDap';
 import type { MessageEvent, StateVersion } from '../../adapter/protocol/webviewData';
-import { bankProject, endSession, TracedDebugClient } from '../support/dapSession';
+import { bankProject, customRequestBody, endSession, TracedDebugClient } from '../support/dapSession';
 
 const PID = /^<\d+\.\d+\.\d+>$/;
-
-async function request<T>(dc: TracedDebugClient, command: string, args: object): Promise<T> {
-  return (await dc.customRequest(command, args)).body as T;
-}
 
 /** Every item of a stream, page by page as a view fetches it. */
 async function all<T>(fetch: (from: number) => Promise<{ total: number; from: number; items: T[] }>): Promise<T[]> {
@@ -64,13 +56,13 @@ describe('webview data over a real recording (real BEAM, real DAP)', function ()
     assert.ok(grew.some((g) => g.stream === 'versions' && g.key), 'version streams were announced');
 
     // 2. The GenServers with state versions; account b is the one that got {:withdraw, 5}.
-    const procs = (await request<StateProcessesResponseBody>(dc, CustomRequests.stateProcesses, {})).processes;
+    const procs = (await customRequestBody(dc, CustomRequests.stateProcesses, {})).processes;
     const accounts = procs.filter((p) => p.title.startsWith('Bank.Account'));
     // Streams group a process's incarnations by their registered or via name: b's restart joins b's history.
     assert.deepStrictEqual(accounts.map((p) => p.title).sort(), ['Bank.Account {:account, :a}', 'Bank.Account {:account, :b}'], JSON.stringify(procs));
     let b: { info: (typeof procs)[number]; versions: StateVersion[] } | undefined;
     for (const info of accounts) {
-      const versions = await all((from) => request<StateVersionsResponseBody>(dc!, CustomRequests.stateVersions, { threadId: info.threadId, from, count: 50 }));
+      const versions = await all((from) => customRequestBody(dc!, CustomRequests.stateVersions, { threadId: info.threadId, from, count: 50 }));
       if (versions.some((v) => v.message?.text === '{:withdraw, 5}')) b = { info, versions };
     }
     assert.ok(b, 'an account got {:withdraw, 5}');
@@ -103,7 +95,7 @@ describe('webview data over a real recording (real BEAM, real DAP)', function ()
 
     // 3. Messages: the call {:withdraw, 10} to account b paired with its reply {:ok, 90}; the Ledger casts.
     // (Round 1's calls from the demo process can precede the agent's switching on message tracing for it.)
-    const msgs = await all((from) => request<MessagesResponseBody>(dc!, CustomRequests.messages, { from, count: 2000 }));
+    const msgs = await all((from) => customRequestBody(dc!, CustomRequests.messages, { from, count: 2000 }));
     assert.ok(msgs.every((m, i) => i === 0 || m.seq > msgs[i - 1].seq), 'ascending seq');
     const bySeq = new Map(msgs.map((m) => [m.seq, m]));
     const call = msgs.find((m) => m.kind === 'call' && m.message.text === '{:withdraw, 10}' && m.to === v[0].pid);
@@ -133,10 +125,10 @@ describe('webview data over a real recording (real BEAM, real DAP)', function ()
 
     // 4. Selecting a version moves the Debug pane there: stopped (reason goto) on that thread, cursor agrees.
     const stopped = dc.waitForEvent('stopped', 10_000) as Promise<DebugProtocol.StoppedEvent>;
-    assert.deepStrictEqual(await request(dc, CustomRequests.gotoEvent, { seq: withdraw5.seq }), { moved: true });
+    assert.deepStrictEqual(await customRequestBody(dc, CustomRequests.gotoEvent, { seq: withdraw5.seq }), { moved: true });
     const ev = await stopped;
     assert.strictEqual(ev.body.reason, 'goto');
-    const cursor = await request<CursorResponseBody>(dc, CustomRequests.cursor, {});
+    const cursor = await customRequestBody(dc, CustomRequests.cursor, {});
     assert.deepStrictEqual([cursor.seq, cursor.pid, cursor.threadId], [withdraw5.seq, withdraw5.pid, ev.body.threadId]);
     await assert.rejects(dc.customRequest(CustomRequests.gotoEvent, { seq: 10_000_000 }), /no longer in the recording/);
   });

@@ -3,6 +3,7 @@
 import { DebugClient } from '@vscode/debugadapter-testsupport';
 import { DebugProtocol } from '@vscode/debugprotocol';
 import * as path from 'path';
+import { customRequest, type CustomRequestArguments, type CustomRequestName, type CustomResponseBody } from '../../adapter/protocol/customDap';
 
 export const repoRoot = path.resolve(__dirname, '..', '..');
 export const adapterPath = path.join(repoRoot, 'dist', 'adapter.js');
@@ -82,6 +83,11 @@ function short(v: unknown): string {
   if (v === undefined) return '';
   const s = JSON.stringify(v);
   return s.length > 400 ? `${s.slice(0, 400)}…` : s;
+}
+
+/** An ElixirScope custom request with the arguments its name takes; resolves with its response body. */
+export function customRequestBody<K extends CustomRequestName>(dc: DebugClient, name: K, args: CustomRequestArguments<K>): Promise<CustomResponseBody<K>> {
+  return customRequest({ customRequest: async (command, a) => (await dc.customRequest(command, a)).body }, name, args);
 }
 
 /** Replaces run-specific ids (pids, ports, paths) so transcripts compare across runs. */
