@@ -16,7 +16,7 @@
 %% What to do with a tagged trace message (see the module doc). Counts: hit counts per id (after
 %% the condition), kept by the caller. Returns the actions, the event's clause/line/bindings
 %% (none when the arguments match no targeted clause), and the new counts.
--spec on_hit([esc_bp:prepared()], tuple(), #{pos_integer() => non_neg_integer()} | fun((pos_integer()) -> pos_integer())) ->
+-spec on_hit([esc_bp_plan:prepared()], tuple(), #{pos_integer() => non_neg_integer()} | fun((pos_integer()) -> pos_integer())) ->
           {[{stop, pos_integer()} | {log, pos_integer(), binary()} | {cond_raised, pos_integer(), binary()}],
            #{clause := non_neg_integer(), line := non_neg_integer(), bindings := [{binary(), term()}]} | none,
            #{pos_integer() => non_neg_integer()}}.

@@ -1,4 +1,4 @@
-%% The trace patterns of prepared breakpoints (esc_bp): which functions need one, and their match
+%% The trace patterns of prepared breakpoints (esc_bp_plan): which functions need one, and their match
 %% specifications, set in front of what the recording engine (esc_trace*) records anyway.
 %%
 %% patterns(Prepared) lists the functions that need a trace pattern; for each, the engine sets
@@ -19,7 +19,7 @@
 -define(MAX_COMBINED, 3).
 
 %% The functions that need a trace pattern for these breakpoints.
--spec patterns([esc_bp:prepared()]) -> [mfa()].
+-spec patterns([esc_bp_plan:prepared()]) -> [mfa()].
 patterns(Prepared) ->
     lists:usort([MFA || #{entries := Es} <- Prepared, #{mfa := MFA} <- Es]).
 
@@ -28,7 +28,7 @@ patterns(Prepared) ->
 %% for MFA ([] = not recorded; then the pattern is removed). Probe stubs are global patterns (the
 %% probe is a remote call), the rest local. Call it whenever the breakpoint set changes and after
 %% a module with breakpoints is reloaded.
--spec sync_patterns([esc_bp:prepared()], [esc_bp:prepared()], fun((mfa()) -> list())) -> ok.
+-spec sync_patterns([esc_bp_plan:prepared()], [esc_bp_plan:prepared()], fun((mfa()) -> list())) -> ok.
 sync_patterns(Old, New, BaseFun) ->
     Needed = patterns(New),
     [set_pattern(MFA, BaseFun(MFA)) || MFA <- patterns(Old), not lists:member(MFA, Needed)],
@@ -90,7 +90,7 @@ stack_expr() ->
 %% The match specification for MFA: breakpoint clauses first, then Base (what the engine would
 %% set without breakpoints; [] = not recorded). A hit's body is [{message, {esc_bp, Ids}} | the
 %% actions of Base's first clause] (e.g. exception_trace), so recording is unchanged.
--spec match_specs([esc_bp:prepared()], mfa(), list()) -> list().
+-spec match_specs([esc_bp_plan:prepared()], mfa(), list()) -> list().
 match_specs(Prepared, {_, _, Arity} = MFA, Base) ->
     Entries = [{Id, E} || #{id := Id, entries := Es} <- Prepared, #{mfa := M} = E <- Es, M =:= MFA],
     BaseActions = case Base of
@@ -162,7 +162,7 @@ blocker(Head, Guards, Base) ->
 %% a raising condition silently false. For conditions that can raise (esc_bp_raised:may_raise/1),
 %% a subset's clause also requires the others to evaluate (is_atom: a guard that does not raise is
 %% true or false), then "all evaluated, none held" falls through to Base as a blocker would, and
-%% what is left (one raised) goes to the agent, whose fun raises again and counts it (esc_bps). A
+%% what is left (one raised) goes to the agent, whose fun raises again and counts it (esc_bp_set). A
 %% false condition still sends nothing; one that can raise is evaluated twice.
 combine(Head, Guards, Bps, Base, BaseActions) ->
     Tag = fun(T, Ids) -> [{message, {const, {T, Ids}}} | BaseActions] end,

@@ -1,22 +1,22 @@
-%% Breakpoint conditions that raise: which match-spec guards can (esc_bp routes those to the agent
+%% Breakpoint conditions that raise: which match-spec guards can (esc_bp_ms routes those to the agent
 %% when they do), counted per breakpoint by the encoders, told to the adapter by the engine's
 %% controller as one notice per breakpoint, again only when the count has grown.
 %%
 %% Why: a condition that raises (`hd(list) == 1` on an empty list) counts as false, so the
 %% breakpoint silently never stops. Saying so on every hit would flood the Debug Console, so the
-%% count lives in one ETS row per breakpoint (esc_bps's table, one update_counter per raise) and
+%% count lives in one ETS row per breakpoint (esc_bp_set's table, one update_counter per raise) and
 %% report/2 runs on the controller's tick: a breakpoint is told about once its count has settled
 %% (unchanged for a tick, so a burst of raises is one report with its whole count) or has been
 %% growing for ?SETTLE_MS, then again at most every ?REPEAT_MS while its count keeps growing.
 %%
-%% Rows (in esc_bps): {{raised, Id}, Count, What} and
+%% Rows (in esc_bp_set): {{raised, Id}, Count, What} and
 %% {{raised_told, Id}, Told, ToldAtMs | none, CountSeenLastTime, GrowingSinceMs}.
-%% Notice code 2201 (WARNING); 2200 is esc_bps's line-probe notice.
+%% Notice code 2201 (WARNING); 2200 is esc_bp_set's line-probe notice.
 -module(esc_bp_raised).
 
 -export([may_raise/1, record/2, report/2, forget/1, message/3]).
 
--define(T, esc_bps).
+-define(T, esc_bp_set).
 -define(NOTICE_CONDITION_RAISED, 2201).
 -define(REPEAT_MS, 5000).
 -define(SETTLE_MS, 1000).

@@ -1,9 +1,9 @@
-%% One breakpoint of the session's set (esc_bps), as its row {{bp, Id}, Record} in the set's table:
-%% prepared from the adapter's spec (esc_bp), verified, pending or unverified with a message, the
+%% One breakpoint of the session's set (esc_bp_set), as its row {{bp, Id}, Record} in the set's table:
+%% prepared from the adapter's spec (esc_bp_plan), verified, pending or unverified with a message, the
 %% module versions it was prepared against, and the BreakpointState the adapter shows.
 %%
 %% A breakpoint whose file no beam comes from (not_compiled), or whose function breakpoint module
-%% cannot be loaded, stays pending: esc_bps prepares it again when more modules are loaded, and
+%% cannot be loaded, stays pending: esc_bp_set prepares it again when more modules are loaded, and
 %% prepares again a verified one that went stale (its modules' md5 changed).
 -module(esc_bp_record).
 
@@ -11,12 +11,12 @@
 
 -export_type([record/0]).
 
--define(T, esc_bps).
+-define(T, esc_bp_set).
 
 %% #{id, file, spec, status := ok | pending | error, prepared, message, counter (atomics, shared
 %% by the encoders), mods := #{M => Md5}}
 -type record() :: #{id := pos_integer(), file := binary(), spec := map(), counter := atomics:atomics_ref(),
-                    status => ok | pending | error, prepared => esc_bp:prepared(), message => binary(),
+                    status => ok | pending | error, prepared => esc_bp_plan:prepared(), message => binary(),
                     mods => #{module() => binary() | none}}.
 
 %% The record of breakpoint Spec of File (<<>> = function breakpoints), prepared with the set's
@@ -48,7 +48,7 @@ prepare(#{spec := Spec} = Rec, O) ->
     R = case Spec of
             #{line := 0} -> {error, #{reason => no_code, message => <<"No line given.">>}};
             #{function := <<>>} -> {error, #{reason => invalid_function, message => <<"No function given.">>}};
-            _ -> try esc_bp:prepare(Spec, POpts)
+            _ -> try esc_bp_plan:prepare(Spec, POpts)
                  catch C:E -> {error, #{reason => failed, message => esc_lib:fmt("Could not place the breakpoint: ~0p", [{C, E}])}}
                  end
         end,
@@ -67,7 +67,7 @@ prepare(#{spec := Spec} = Rec, O) ->
 %% A function breakpoint's module that is not on the code path yet but in an ebin folder the
 %% adapter named is loaded from there (as the launch preload would). False: it cannot be found.
 load_function_module(#{function := FSpec}, Dirs) when FSpec =/= <<>> ->
-    case esc_bp:parse_function(FSpec) of
+    case esc_bp_plan:parse_function(FSpec) of
         {ok, {M, _, _}} ->
             case code:ensure_loaded(M) of
                 {module, M} -> true;
@@ -88,7 +88,7 @@ note(#{moved := true, line := L}) -> esc_lib:fmt("moved to line ~b", [L]);
 note(_) -> <<>>.
 
 %% Modules a prepared breakpoint depends on, with their md5 now (none = not loaded).
--spec md5s(esc_bp:prepared()) -> #{module() => binary() | none}.
+-spec md5s(esc_bp_plan:prepared()) -> #{module() => binary() | none}.
 md5s(#{entries := Es}) ->
     module_md5s([entry_module(E) || E <- Es]).
 

@@ -8,7 +8,7 @@
 %%   esc_bp_forms   {{Module, Key}, Info}                          debug-info forms and clause tables
 %%   esc_probe_mods {Module, Info}                                 instrumented modules (originals)
 %%   esc_probe_ids  {{StubModule, Function}, Probe}                one row per line probe
-%%   esc_bps        the session's breakpoint set (see esc_bps)
+%%   esc_bp_set        the session's breakpoint set (see esc_bp_set)
 %%   esc_inmem      object code of modules compiled in memory from .exs files (see esc_inmem)
 %% It also monitors the owners that esc_probe:instrument/2 registers: when an owner (the agent's
 %% connection) dies, every instrumented module is restored here, so no probe outlives the session.
@@ -16,7 +16,7 @@
 
 -export([ensure/0, watch/1, stop/0, init/1]).
 
--define(TABLES, [esc_bp_index, esc_bp_forms, esc_probe_mods, esc_probe_ids, esc_bps, esc_inmem]).
+-define(TABLES, [esc_bp_index, esc_bp_forms, esc_probe_mods, esc_probe_ids, esc_bp_set, esc_inmem]).
 
 %% Starts the owner if needed; returns its pid. Safe to call concurrently.
 -spec ensure() -> pid().
@@ -76,7 +76,7 @@ loop(Watched) ->
         {'DOWN', _, process, Owner, _} when is_map_key(Owner, Watched) ->
             %% The session is over: its breakpoints (patterns and set) go, then the probes
             %% (not when Owner is not the owner of the breakpoint session in force).
-            case catch esc_bps:session_down(Owner) of
+            case catch esc_bp_set:session_down(Owner) of
                 skip -> ok;
                 _ -> _ = (catch esc_probe:restore_all())
             end,

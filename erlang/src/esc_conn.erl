@@ -204,15 +204,15 @@ handle_frame(Data, St) ->
 handle_command(Id, {configure, Config}, St) ->
     preload(Config),
     %% esc_bps adds the breakpoint hooks and takes Configure.line_probes.
-    reply(Id, engine(configure, [esc_bps:engine_config(Config#{sink => self()})])),
+    reply(Id, engine(configure, [esc_bp_set:engine_config(Config#{sink => self()})])),
     St;
 handle_command(Id, {set_breakpoints, Req}, St) ->
-    reply(Id, try {breakpoints, esc_bps:set_breakpoints(Req)}
+    reply(Id, try {breakpoints, esc_bp_set:set_breakpoints(Req)}
               catch C:R -> {error, #{code => 2000, message => format_reason({C, R})}}
               end),
     St;
 handle_command(Id, {set_exception_filters, Filters}, St) ->
-    reply(Id, esc_bps:set_exception_filters(Filters)),
+    reply(Id, esc_bp_set:set_exception_filters(Filters)),
     St;
 handle_command(Id, {configuration_done, _}, #st{notify = Notify} = St) ->
     Notify =/= undefined andalso (Notify ! esc_configuration_done),

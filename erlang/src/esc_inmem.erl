@@ -9,7 +9,7 @@
 %% `debug_info: false` (Mix.Compilers.Test); the tracer turns debug info back on when an .exs file
 %% starts compiling — it only costs the memory of our copy, the loaded code is the same.
 %%
-%% Timing: a breakpoint set before its test module exists is pending (esc_bps). It must be in place
+%% Timing: a breakpoint set before its test module exists is pending (esc_bp_set). It must be in place
 %% before the module's code first runs, and ExUnit may start an `async: true` module's tests as soon
 %% as the module registers itself, which it does in its @after_compile callback. So when a module
 %% `use`s ExUnit.Case while breakpoints are pending, the tracer puts an @after_compile callback of ours
@@ -203,21 +203,21 @@ table() ->
 
 %% ------------------------------------------------------------------ pending breakpoints
 
-%% Are breakpoints waiting for a module (esc_bps rows {{bp, Id}, #{status := pending}})?
+%% Are breakpoints waiting for a module (esc_bp_set rows {{bp, Id}, #{status := pending}})?
 pending() ->
-    case ets:info(esc_bps) of
+    case ets:info(esc_bp_set) of
         undefined -> false;
-        _ -> ets:select(esc_bps, [{{{bp, '_'}, #{status => pending}}, [], [true]}], 1) =/= '$end_of_table'
+        _ -> ets:select(esc_bp_set, [{{{bp, '_'}, #{status => pending}}, [], [true]}], 1) =/= '$end_of_table'
     end.
 
 %% Places pending breakpoints now, from the compiling process (bounded wait), so they are in place
 %% before the module's code can run. In the recording engine's controller when it runs, as every
-%% breakpoint change (esc_bps).
+%% breakpoint change (esc_bp_set).
 nudge() ->
     case pending() of
         false -> ok;
         true ->
-            Fun = fun(Base) -> esc_bps:on_patterns([], Base) end,
+            Fun = fun(Base) -> esc_bp_set:on_patterns([], Base) end,
             case whereis(esc_trace) of
                 undefined -> Fun(fun(_) -> [] end);
                 _ -> catch gen_server:call(esc_trace, {esc_bps, Fun}, ?NUDGE_TIMEOUT_MS)

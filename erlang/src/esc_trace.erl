@@ -51,7 +51,7 @@
 %%   max_queue_bytes (64 MiB: the tracer's queue by weight, not only by length),
 %%   tick_ms (250), retry_ms (1000: suspended functions retried), upgrade (true: add
 %%   send/receive/procs flags to processes running project code)
-%% Breakpoint hooks (esc_bps:engine_config/1 adds them), all optional:
+%% Breakpoint hooks (esc_bp_set:engine_config/1 adds them), all optional:
 %%   hit_fun => fun((TaggedCallMsg) -> none | skip | #{hits := [Id], logs => [{Id, Text}], clause,
 %%                                                     line, bindings := [{Name, Value}]})
 %%       runs in the encoder for calls tagged by a breakpoint match spec; fills EventBatch.hit
@@ -70,7 +70,7 @@
 %% changes patterns there, serialized with the engine's own changes).
 %% Calls on line-probe stub modules ('esc_probe@<Module>') are recorded as LINE events (MFA = the
 %% instrumented function; LineEvent line, file, bindings). Cleanup also removes every breakpoint
-%% pattern (esc_bps:cleanup/0) and restores every probed module (esc_probe:restore_all/0).
+%% pattern (esc_bp_set:cleanup/0) and restores every probed module (esc_probe:restore_all/0).
 %%
 %% Notice codes sent through the sink (AgentMessage.notice), 2000–2099:
 %%   2000  configure failed (reported by esc_conn in the Reply)

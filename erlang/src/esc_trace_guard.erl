@@ -87,7 +87,7 @@ cleanup(TSess, Mods, Tcw0) ->
 clear_patterns(Mods) ->
     [esc_trace_plan:clear_module(M) || M <- Mods],
     %% Breakpoint patterns (also on functions outside the plan).
-    _ = (catch esc_bps:cleanup()),
+    _ = (catch esc_bp_set:cleanup()),
     _ = (catch esc_trace_ident:clear_probes()),
     true.
 

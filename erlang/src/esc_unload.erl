@@ -34,7 +34,7 @@ run(Conn, Mods) ->
     %% breakpoint store reacts to the connection's death on its own.
     _ = (catch esc_trace:stop()),
     _ = (catch esc_trace:emergency_stop()),
-    _ = (catch esc_bps:reset()),
+    _ = (catch esc_bp_set:reset()),
     _ = (catch esc_probe:restore_all()),
     _ = (catch esc_trace_ident:clear_probes()),
     _ = (catch esc_bp_store:stop()),

@@ -10,7 +10,7 @@
 acc() -> esc_bp_fixture:bank_source("account.ex").
 
 prep(Id, Line, Cond) ->
-    esc_bp:prepare(#{id => Id, file => acc(), line => Line, condition => Cond},
+    esc_bp_plan:prepare(#{id => Id, file => acc(), line => Line, condition => Cond},
                    #{ebin_dirs => [esc_bp_fixture:bank_ebin()]}).
 
 %% Runs Calls against a fresh account with the breakpoints' pattern on handle_call/3 and returns
@@ -169,7 +169,7 @@ hit_conditions_test() ->
 
 hit_condition_counts_hits_after_condition_test() ->
     esc_bp_fixture:setup(),
-    {ok, P} = esc_bp:prepare(#{id => 9, file => acc(), line => 31, condition => <<"amount > 10">>,
+    {ok, P} = esc_bp_plan:prepare(#{id => 9, file => acc(), line => 31, condition => <<"amount > 10">>,
                                hit_condition => <<"% 2">>}, #{}),
     {_, Msgs} = traced([P], 1000, [{withdraw, 11}, {withdraw, 1}, {withdraw, 12}, {withdraw, 13}, {withdraw, 14}]),
     {Acts, _} = lists:foldl(fun(M, {Acc, Cs}) -> {A, _, Cs2} = esc_bp_hit:on_hit([P], M, Cs), {Acc ++ A, Cs2} end,
@@ -187,18 +187,18 @@ log_message_test() ->
     {ok, L2} = esc_bp_log:log_message(<<"n={Enum.count([amount, amount])} s={state[:id]}">>),
     ?assertEqual(<<"n=2 s=:b">>, esc_bp_log:format_log(L2, B)),
     %% A log point on the real gen_server: no stop, a rendered message.
-    {ok, P} = esc_bp:prepare(#{id => 5, file => acc(), line => 31,
+    {ok, P} = esc_bp_plan:prepare(#{id => 5, file => acc(), line => 31,
                                log_message => <<"withdraw {amount} from {state.id}">>}, #{}),
     {_, [Msg]} = traced([P], 1000, [{withdraw, 105}]),
     ?assertMatch({[{log, 5, <<"withdraw 105 from :b">>}], _, _}, esc_bp_hit:on_hit([P], Msg, #{})).
 
 function_breakpoint_test() ->
     esc_bp_fixture:setup(),
-    ?assertEqual({ok, {'Elixir.Bank.Ledger', handle_cast, 2}}, esc_bp:parse_function(<<"Bank.Ledger.handle_cast/2">>)),
-    ?assertEqual({ok, {'Elixir.Bank.Ledger', handle_cast, any}}, esc_bp:parse_function(<<"Bank.Ledger.handle_cast">>)),
-    ?assertEqual({ok, {lists, reverse, 1}}, esc_bp:parse_function(<<":lists.reverse/1">>)),
-    ?assertEqual({ok, {lists, reverse, 1}}, esc_bp:parse_function(<<"lists:reverse/1">>)),
-    {ok, P} = esc_bp:prepare(#{id => 7, function => <<"Bank.Account.handle_call/3">>,
+    ?assertEqual({ok, {'Elixir.Bank.Ledger', handle_cast, 2}}, esc_bp_plan:parse_function(<<"Bank.Ledger.handle_cast/2">>)),
+    ?assertEqual({ok, {'Elixir.Bank.Ledger', handle_cast, any}}, esc_bp_plan:parse_function(<<"Bank.Ledger.handle_cast">>)),
+    ?assertEqual({ok, {lists, reverse, 1}}, esc_bp_plan:parse_function(<<":lists.reverse/1">>)),
+    ?assertEqual({ok, {lists, reverse, 1}}, esc_bp_plan:parse_function(<<"lists:reverse/1">>)),
+    {ok, P} = esc_bp_plan:prepare(#{id => 7, function => <<"Bank.Account.handle_call/3">>,
                                condition => <<"state.balance < 100">>}, #{}),
     ?assertEqual([?HC], esc_bp_ms:patterns([P])),
     %% 150 -> 140 -> 39 (fee 1): then every clause sees a balance under 100.

@@ -12,7 +12,7 @@
 acc() -> esc_bp_fixture:bank_source("account.ex").
 
 prep(Id, Spec, Opts) ->
-    esc_bp:prepare(maps:merge(#{id => Id, file => acc(), line => 31}, Spec),
+    esc_bp_plan:prepare(maps:merge(#{id => Id, file => acc(), line => 31}, Spec),
                    maps:merge(#{ebin_dirs => [esc_bp_fixture:bank_ebin()]}, Opts)).
 
 check(Src) ->
@@ -174,23 +174,23 @@ report_once_then_when_grown_test() ->
     esc_bp_raised:record(77, <<"KeyError">>),
     ok = esc_bp_raised:report(Where, Send),
     ?assertEqual([], Sent()),                                   % grown, but told less than 5 s ago
-    ets:update_element(esc_bps, {raised_told, 77}, {3, erlang:monotonic_time(millisecond) - 6000}),
+    ets:update_element(esc_bp_set, {raised_told, 77}, {3, erlang:monotonic_time(millisecond) - 6000}),
     ok = esc_bp_raised:report(Where, Send),
     [#{message := Again}] = Sent(),
     ?assert(has(Again, <<"ArgumentError on 13 hits">>)),
     %% growing on every tick: told after 1 s of growth even though it never settles
-    ets:update_element(esc_bps, {raised_told, 77}, {3, erlang:monotonic_time(millisecond) - 6000}),
+    ets:update_element(esc_bp_set, {raised_told, 77}, {3, erlang:monotonic_time(millisecond) - 6000}),
     esc_bp_raised:record(77, <<"ArgumentError">>),
     ok = esc_bp_raised:report(Where, Send),
     ?assertEqual([], Sent()),
-    ets:update_element(esc_bps, {raised_told, 77}, {5, erlang:monotonic_time(millisecond) - 1500}),
+    ets:update_element(esc_bp_set, {raised_told, 77}, {5, erlang:monotonic_time(millisecond) - 1500}),
     esc_bp_raised:record(77, <<"ArgumentError">>),
     ok = esc_bp_raised:report(Where, Send),
     [#{message := Growing}] = Sent(),
     ?assert(has(Growing, <<"on 15 hits">>)),
     %% a breakpoint that is gone is forgotten
     ok = esc_bp_raised:report(fun(_) -> gone end, Send),
-    ?assertEqual([], ets:lookup(esc_bps, {raised, 77})).
+    ?assertEqual([], ets:lookup(esc_bp_set, {raised, 77})).
 
 %% ------------------------------------------------------------------ through the engine
 
@@ -201,11 +201,11 @@ engine_test_() ->
 engine_end_to_end() ->
     esc_bp_fixture:setup(),
     esc_trace:stop(),
-    esc_bps:reset(),
+    esc_bp_set:reset(),
     try
         Set = fun(Bps) ->
                       #{breakpoints := States} =
-                          esc_bps:set_breakpoints(#{file => acc(), ebin_dirs => [list_to_binary(esc_bp_fixture:bank_ebin())],
+                          esc_bp_set:set_breakpoints(#{file => acc(), ebin_dirs => [list_to_binary(esc_bp_fixture:bank_ebin())],
                                                     breakpoints => [maps:merge(#{line => 31, function => <<>>, condition => <<>>,
                                                                                  hit_condition => <<>>, log_message => <<>>}, B)
                                                                     || B <- Bps]}),
@@ -213,7 +213,7 @@ engine_end_to_end() ->
               end,
         Configure = fun(Allow) ->
                             esc_trace:stop(),
-                            {ok, _} = esc_trace:configure(esc_bps:engine_config(#{modules => [], sink => self(), tick_ms => 100,
+                            {ok, _} = esc_trace:configure(esc_bp_set:engine_config(#{modules => [], sink => self(), tick_ms => 100,
                                                                                   allow_side_effects => Allow}))
                     end,
         Configure(false),
@@ -232,7 +232,7 @@ engine_end_to_end() ->
         exit(Pid, kill)
     after
         esc_trace:stop(),
-        esc_bps:reset()
+        esc_bp_set:reset()
     end.
 
 collect(Ms) ->

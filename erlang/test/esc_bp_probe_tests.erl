@@ -23,7 +23,7 @@ body_line_condition_on_local_assigned_two_lines_earlier_test() ->
     {module, _} = code:ensure_loaded(?ACC),
     Orig = md5(?ACC),
     try
-        {ok, P} = esc_bp:prepare(#{id => 11, file => acc(), line => 35, condition => <<"fee > 0">>},
+        {ok, P} = esc_bp_plan:prepare(#{id => 11, file => acc(), line => 35, condition => <<"fee > 0">>},
                                  #{ebin_dirs => [esc_bp_fixture:bank_ebin()]}),
         ?assertMatch(#{kind := body, line := 35}, P),
         [Stub] = esc_bp_ms:patterns([P]),
@@ -90,7 +90,7 @@ disabled_probes_send_nothing_test() ->
 
 erlang_module_probe_test() ->
     esc_bp_fixture:setup(),
-    {ok, P} = esc_bp:prepare(#{id => 12, file => list_to_binary(esc_bp_fixture:erl_file()), line => 6,
+    {ok, P} = esc_bp_plan:prepare(#{id => 12, file => list_to_binary(esc_bp_fixture:erl_file()), line => 6,
                                condition => <<"Y > 10">>}, #{}),
     [Stub] = esc_bp_ms:patterns([P]),
     1 = erlang:trace_pattern(Stub, esc_bp_ms:match_specs([P], Stub, []), [global]),
@@ -189,7 +189,7 @@ in_memory_module_probe_test() ->
     {module, _} = code:load_binary(esc_fx_inmem_probe, "", Bin),
     Orig = md5(esc_fx_inmem_probe),
     try
-        {ok, P} = esc_bp:prepare(#{id => 14, file => list_to_binary(Src), line => 5, condition => <<"Y > 10">>}, #{}),
+        {ok, P} = esc_bp_plan:prepare(#{id => 14, file => list_to_binary(Src), line => 5, condition => <<"Y > 10">>}, #{}),
         ?assertMatch(#{kind := body, line := 5}, P),
         ?assertEqual("", code:which(esc_fx_inmem_probe)),
         [Stub] = esc_bp_ms:patterns([P]),

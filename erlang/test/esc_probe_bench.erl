@@ -41,7 +41,7 @@ run() ->
 %% ------------------------------------------------------------------ never-matching condition
 
 condition_row() ->
-    {ok, P} = esc_bp:prepare(#{id => 1, file => esc_bp_fixture:bank_source("account.ex"), line => 31,
+    {ok, P} = esc_bp_plan:prepare(#{id => 1, file => esc_bp_fixture:bank_source("account.ex"), line => 31,
                                condition => <<"state.id == :nobody">>}, #{}),
     Ms = esc_bp_ms:match_specs([P], {?ACC, handle_call, 3}, []),
     Srv = esc_bp_fixture:start_account(b, 1 bsl 60),

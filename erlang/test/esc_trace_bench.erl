@@ -80,7 +80,7 @@ run() ->
         "sessions use"),
     row("GenServer.call, breakpoint-only session through the agent, never-matching condition",
         median([element(8, R) || R <- Results]), "us/call", "untraced", Base,
-        "launch `trace: []`: empty plan, no process trace flags, the breakpoint placed by esc_bp as a "
+        "launch `trace: []`: empty plan, no process trace flags, the breakpoint placed by esc_bp_ms as a "
         "meta pattern on handle_call/3"),
     {EncRate, BytesPerEv} = encoder_throughput(),
     row("encoder throughput (1 encoder process)", EncRate, "events/s", "", 0,
@@ -118,7 +118,7 @@ round_once(Calls, Sink) ->
     {Base, Full, Never, Msgs, Burst, Raw, NeverMeta, BpOnly}.
 
 %% A breakpoint-only session through the agent: the engine with an empty plan, and a breakpoint on
-%% handle_call/3 whose condition is false in the match spec, placed by esc_bp in the controller as
+%% handle_call/3 whose condition is false in the match spec, placed by esc_bp_ms in the controller as
 %% for a breakpoint from the adapter (conditions are Elixir source there; the compiled form is
 %% given here, as the bench runs without Elixir).
 bp_only(P, Calls, Sink) ->

@@ -664,7 +664,7 @@ reconfigure_replaces_plan() ->
     Msgs = collect(fun(Ms) -> length([x || 2001 <- codes(Ms)]) >= 2 end, 2000),
     ?assert(length([x || 2001 <- codes(Msgs)]) >= 2).
 
-%% The hooks esc_bp uses: on_patterns puts a tagging clause in front of the engine's own spec
+%% The hooks the breakpoint set (esc_bp_set) uses: on_patterns puts a tagging clause in front of the engine's own spec
 %% (and runs again when the engine re-sets the module, e.g. after a reload); hit_fun turns a
 %% tagged call into a CALL event with breakpoint ids, clause, line and bindings.
 breakpoint_hooks() ->

@@ -152,7 +152,7 @@ describe('reliability: no orphans when the adapter is killed (real BEAM, real DA
       node.eval(`rpc:call(Node, 'Elixir.Bank.Demo', run, [2, 1])`);
       await waitForThread(client, 'Bank.Account');
       const present = leftovers(node);
-      for (const what of ['esc_conn', 'esc_bp_store', 'esc_bps', 'Elixir.Bank.Account']) assert.ok(present.includes(what), `${what} while attached: ${present}`);
+      for (const what of ['esc_conn', 'esc_bp_store', 'esc_bp_set', 'Elixir.Bank.Account']) assert.ok(present.includes(what), `${what} while attached: ${present}`);
       return client;
     }
 

@@ -15,7 +15,7 @@
 %% the module with line probes (esc_probe). {error, #{reason, message}} = unverified, with a
 %% message for the user. The probes are restored by esc_probe:restore_all() on disconnect (also
 %% automatic when the `owner` given to prepare exits).
--module(esc_bp).
+-module(esc_bp_plan).
 
 -export([prepare/2, parse_function/1]).
 

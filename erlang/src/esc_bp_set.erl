@@ -1,14 +1,14 @@
 %% The session's breakpoint set: what the connection's setBreakpoints / setExceptionFilters /
 %% Configure.line_probes turn into, kept applied to the running code by the recording engine.
 %%
-%% Why a separate module: esc_bp prepares one breakpoint, esc_bp_ms builds its match specs, esc_probe
+%% Why a separate module: esc_bp_plan prepares one breakpoint, esc_bp_ms builds its match specs, esc_probe
 %% instruments modules, esc_trace records; something must own the *set* across commands, hold the
 %% hit counters shared by the engine's encoders, and keep patterns and probes right when modules
-%% load, reload or get recompiled. State lives in the esc_bps ETS table (owned by esc_bp_store, so
+%% load, reload or get recompiled. State lives in the esc_bp_set ETS table (owned by esc_bp_store, so
 %% it outlives every caller); every change of patterns runs inside the engine's controller
 %% ({esc_bps, Fun} call) when the engine runs, so it never races the engine's own pattern changes.
 %%
-%% Rows of esc_bps:
+%% Rows of esc_bp_set:
 %%   {{bp, Id}, Rec}          one breakpoint (esc_bp_record: spec, status, prepared, message,
 %%                            counter (atomics, shared by encoders), module md5s)
 %%   {{file, File}, [Id]}     ids per source file (<<>> = function breakpoints)
@@ -23,8 +23,8 @@
 %% Semantics:
 %% - set_breakpoints replaces every breakpoint of a file ("" = function breakpoints; one sent
 %%   again unchanged keeps its hit count). Each is
-%%   prepared (esc_bp_record, esc_bp:prepare) right away: verified, moved ("moved to line N"), or unverified with
-%%   esc_bp's message. A breakpoint whose file no beam comes from (not_compiled) or whose function
+%%   prepared (esc_bp_record, esc_bp_plan:prepare) right away: verified, moved ("moved to line N"), or unverified with
+%%   esc_bp_plan's message. A breakpoint whose file no beam comes from (not_compiled) or whose function
 %%   breakpoint module cannot be loaded stays *pending*: retried whenever more modules are loaded.
 %% - Hits: hit/1 is the engine's hit_fun. Conditions decided in the match spec never reach it;
 %%   others are checked by esc_bp_hit:on_hit; hit counts are atomics per breakpoint, so they count
@@ -41,12 +41,12 @@
 %%   no longer needed by either is restored.
 %% - cleanup/0 (engine stop, via esc_trace_guard:cleanup/3) removes every breakpoint pattern;
 %%   session_down/1 (the owner, i.e. the connection, died) also forgets the set.
--module(esc_bps).
+-module(esc_bp_set).
 
 -export([engine_config/1, set_breakpoints/1, set_exception_filters/1, hit/1, exc_filter/1,
          on_patterns/2, on_tick/1, cleanup/0, session_down/1, reset/0, states/0]).
 
--define(T, esc_bps).
+-define(T, esc_bp_set).
 -define(NOTICE_LINE_PROBES, 2200).
 
 %% ------------------------------------------------------------------ API (the connection)

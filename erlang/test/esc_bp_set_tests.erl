@@ -1,7 +1,7 @@
 %% Breakpoints end to end inside the agent, on the example project's real GenServer: driven the way
-%% esc_conn drives them (esc_bps:engine_config/1 + esc_trace:configure/1, then
-%% esc_bps:set_breakpoints/1), with this process as the sink ({esc_send, Bin} AgentMessages).
--module(esc_bps_tests).
+%% esc_conn drives them (esc_bp_set:engine_config/1 + esc_trace:configure/1, then
+%% esc_bp_set:set_breakpoints/1), with this process as the sink ({esc_send, Bin} AgentMessages).
+-module(esc_bp_set_tests).
 
 -include_lib("eunit/include/eunit.hrl").
 
@@ -36,7 +36,7 @@ run(F) ->
 
 cleanup() ->
     esc_trace:stop(),
-    esc_bps:reset(),
+    esc_bp_set:reset(),
     [catch gen_server:stop(?LEDGER) || whereis(?LEDGER) =/= undefined],
     drain().
 
@@ -48,12 +48,12 @@ ledger() -> esc_bp_fixture:bank_source("ledger.ex").
 plan() -> #{modules => [<<"Elixir.Bank.Account">>, <<"Elixir.Bank.Ledger">>]}.
 
 engine(Plan) ->
-    {ok, _} = esc_trace:configure(esc_bps:engine_config(Plan#{sink => self(), tick_ms => 100})),
+    {ok, _} = esc_trace:configure(esc_bp_set:engine_config(Plan#{sink => self(), tick_ms => 100})),
     ok.
 
 set(File, Specs) ->
     #{breakpoints := States} =
-        esc_bps:set_breakpoints(#{file => File, breakpoints => Specs,
+        esc_bp_set:set_breakpoints(#{file => File, breakpoints => Specs,
                                   ebin_dirs => [list_to_binary(esc_bp_fixture:bank_ebin())]}),
     States.
 
@@ -238,7 +238,7 @@ exception_filters_on_genserver_raise() ->
     ?assertMatch([_ | _], [E || #{kind := 'EXCEPTION', mfa := {?ACC, handle_call, 3}} = E <- EvsOff]),
     ?assertMatch([_ | _], [E || #{kind := 'EXIT', pid := P} = E <- EvsOff, P =:= list_to_binary(pid_to_list(Off))]),
     ?assertEqual([], marked(EvsOff)),
-    {ok, #{}} = esc_bps:set_exception_filters(#{raised => true, crashes => true}),
+    {ok, #{}} = esc_bp_set:set_exception_filters(#{raised => true, crashes => true}),
     On = Crash(e2),
     Evs = events(collect(500)),
     [Exc] = [E || #{kind := 'EXCEPTION', mfa := {?ACC, handle_call, 3}} = E <- Evs],
@@ -247,7 +247,7 @@ exception_filters_on_genserver_raise() ->
     [Exit] = [E || #{kind := 'EXIT', pid := P} = E <- Evs, P =:= OnPid],
     ?assertMatch(#{hit := ?CRASH, hits := [?CRASH]}, Exit),
     %% a normal exit is not a crash
-    {ok, #{}} = esc_bps:set_exception_filters(#{raised => true, crashes => true}),
+    {ok, #{}} = esc_bp_set:set_exception_filters(#{raised => true, crashes => true}),
     Pid3 = account(e3, 1),
     {ok, 2} = d(Pid3, 1),
     timer:sleep(100),
@@ -369,7 +369,7 @@ survives_reload() ->
 %% Configure.line_probes records every line of Bank.Ledger; esc_trace:stop() removes every
 %% breakpoint pattern and restores every module's original code.
 stop_restores_everything() ->
-    {ok, _} = esc_trace:configure(esc_bps:engine_config(
+    {ok, _} = esc_trace:configure(esc_bp_set:engine_config(
                                     (plan())#{sink => self(), tick_ms => 100,
                                               line_probes => [<<"Elixir.Bank.Ledger">>]})),
     everything_set(),
@@ -381,7 +381,7 @@ stop_restores_everything() ->
 connection_drop_restores_everything() ->
     Self = self(),
     Owner = spawn(fun() ->
-                          {ok, _} = esc_trace:configure(esc_bps:engine_config(
+                          {ok, _} = esc_trace:configure(esc_bp_set:engine_config(
                                                           (plan())#{sink => Self, tick_ms => 100,
                                                                     line_probes => [<<"Elixir.Bank.Ledger">>]})),
                           Self ! {ready, self()},
@@ -450,7 +450,7 @@ pending_until_loaded() ->
                    end
            end,
     Wait(),
-    ?assertMatch([#{id := 20, verified := true}], esc_bps:states()),
+    ?assertMatch([#{id := 20, verified := true}], esc_bp_set:states()),
     1 = M:f(1),
     2 = M:f(2),
     Msgs = collect(400),
@@ -476,7 +476,7 @@ resolved_from_ebin_before_load() ->
     {ok, M} = compile:file(Src, [debug_info, {outdir, Dir}]),
     code:purge(M), code:delete(M), code:purge(M),
     #{breakpoints := [S]} =
-        esc_bps:set_breakpoints(#{file => list_to_binary(Src), ebin_dirs => [list_to_binary(Dir)],
+        esc_bp_set:set_breakpoints(#{file => list_to_binary(Src), ebin_dirs => [list_to_binary(Dir)],
                                   breakpoints => [spec(22, 6, #{condition => <<"N > 10">>})]}),
     ?assertMatch(#{verified := true, line := 6, module := <<"esc_bps_ebin">>}, S),
     ?assertEqual(false, erlang:module_loaded(M)),
