@@ -20,7 +20,7 @@
 %% - Agent processes are never traced and have off-heap message queues. Their heaps are bounded:
 %%   a huge traced term (a GenServer state of a million items) has its big parts captured by the
 %%   tracer as soon as it arrives (esc_trace_prune), so it never kills an agent process; one that
-%%   stays over max_heap_words for two seconds is killed (not the node). If one dies, recording
+%%   stays over max_heap_words for five seconds is killed (not the node). If one dies, recording
 %%   stops and everything is removed.
 %% - The owner (the connection) is monitored: when it goes, the controller removes every flag and
 %%   pattern and exits; a separate guard process re-does the cleanup if the controller cannot,
@@ -81,7 +81,7 @@
 %%   2005  rate back under the limit: a function is recorded fully/less sampled again
 %%   2006  tracer mailbox over max_mailbox: events dropped, noisiest functions degraded
 %%   2007  sink (connection) not keeping up: batches dropped
-%%   2008  an agent process died (e.g. over its heap bound for 2 s): recording stopped and removed
+%%   2008  an agent process died (e.g. over its heap bound for 5 s): recording stopped and removed
 %%   2009  emergency stop: recording removed
 %%   2011  modules reloaded: patterns re-applied
 %%   2012  newly loaded modules matching the plan: now recorded

@@ -17,7 +17,7 @@
 -define(NOTICE_GAP_MS, 5000).
 
 %% Consecutive ticks a data-path process may stay over its heap bound (heap_watch/1).
--define(HEAVY_TICKS, 8).
+-define(HEAVY_TICKS, 20).
 
 -record(s, {owner :: pid(), ctx :: map(), cfg :: map(), safety :: map(),
             mods = #{} :: #{module() => esc_trace_plan:mod_info()},

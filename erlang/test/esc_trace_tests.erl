@@ -486,7 +486,7 @@ mailbox_weight_guard() ->
     wait(fun() -> element(2, erlang:process_info(Tracer, message_queue_len)) < 200 end, 5000).
 
 %% An agent process that stays over its heap bound (here a tiny one, under steady load) is killed by
-%% the controller after two seconds, and recording stops cleanly.
+%% the controller after 20 ticks (here 50 ms each), and recording stops cleanly.
 heap_limit_stops_recording_cleanly() ->
     {ok, _} = esc_trace:configure(config(#{safety => #{max_heap_words => 3000},
                                            capture => #{items => 100000, depth => 100},
