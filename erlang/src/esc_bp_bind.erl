@@ -53,7 +53,7 @@ clauses(M, F, A) ->
 match(_Lang, [], _Args) ->
     {error, nomatch};
 match(Lang, [{I, L, {clause, _, Head, _, _} = C} | Rest], Args) ->
-    Head1 = {clause, element(2, C), Head, element(4, C), [{atom, 0, ok}]},
+    Head1 = {clause, element(2, C), Head, element(4, C), [{atom, erl_anno:new(0), ok}]},
     case catch erl_eval:match_clause([Head1], Args, erl_eval:new_bindings(), none) of
         {_Body, Bs} ->
             {ok, #{clause => I, line => L, bindings => names(Lang, esc_probe_ast:pattern_vars(Head), Bs)}};

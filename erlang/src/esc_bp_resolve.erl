@@ -301,7 +301,7 @@ fun_info(F, A, Cs, ForeignLines) ->
       foreign => IsForeign}.
 
 clause_info(I, {clause, Anno, _, _, _} = C) ->
-    HL = max(0, case erl_anno:line(Anno) of L when is_integer(L) -> L; _ -> 0 end),
+    HL = erl_anno:line(Anno),
     {_, Sites} = esc_probe_ast:clause(C, HL, fun(_, _) -> none end),
     Lines = lists:usort([L || #{line := L} <- Sites]),
     #{index => I, line => HL, last => lists:max([HL | all_lines(C)]), lines => Lines, form => C}.

@@ -213,10 +213,12 @@ visible(Lang, Bound) ->
     lists:nthtail(max(0, length(Order) - ?MAX_ARGS), [{N, maps:get(N, Last)} || N <- Order]).
 
 stub_forms(Stub, Probes) ->
-    Funs = [{F, Ar} || #{stub := {_, F, Ar}} <- Probes],
-    [{attribute, 1, module, Stub},
-     {attribute, 1, export, Funs} |
-     [{function, 1, F, Ar, [{clause, 1, [{var, 1, '_'} || _ <- lists:seq(1, Ar)], [], [{atom, 1, ok}]}]}
+    A = erl_anno:new(1),
+    %% (an arity is at most 255; the guard tells the type checker so)
+    Funs = [{F, Ar} || #{stub := {_, F, Ar}} <- Probes, Ar >= 0, Ar =< 255],
+    [{attribute, A, module, Stub},
+     {attribute, A, export, Funs} |
+     [{function, A, F, Ar, [{clause, A, [{var, A, '_'} || _ <- lists:seq(1, Ar)], [], [{atom, A, ok}]}]}
       || {F, Ar} <- Funs]].
 
 %% ------------------------------------------------------------------ queries
