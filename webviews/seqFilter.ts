@@ -1,6 +1,7 @@
 // Which messages the sequence diagram shows: hidden processes, kinds, a time range (zoom) and a message
 // pattern — plain text, `/regex/`, or an Elixir-like term pattern with `_` wildcards (`{:withdraw, _}`).
 import type { MessageEvent, MessageKind } from '../adapter/protocol/webviewData';
+import { lastAtOrBefore } from './format';
 import { SeqModel } from './seqModel';
 
 export const ALL_KINDS: readonly MessageKind[] = ['call', 'reply', 'cast', 'info', 'spawn', 'exit'];
@@ -65,28 +66,13 @@ export function filterEvents(model: SeqModel, f: SeqFilter, out: number[], from 
 
 /** Row of an event among the filtered ones (binary search), or -1 when filtered out. */
 export function rowOfEvent(rows: readonly number[], eventIndex: number): number {
-  let lo = 0;
-  let hi = rows.length - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    if (rows[mid] === eventIndex) return mid;
-    if (rows[mid] < eventIndex) lo = mid + 1;
-    else hi = mid - 1;
-  }
-  return -1;
+  const row = rowAtOrBefore(rows, eventIndex);
+  return row >= 0 && rows[row] === eventIndex ? row : -1;
 }
+
+const eventIndexOfRow = (eventIndex: number): number => eventIndex;
 
 /** Row of the last shown event at or before `eventIndex` (for a cursor on a hidden event), or -1. */
 export function rowAtOrBefore(rows: readonly number[], eventIndex: number): number {
-  let lo = 0;
-  let hi = rows.length - 1;
-  let found = -1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    if (rows[mid] <= eventIndex) {
-      found = mid;
-      lo = mid + 1;
-    } else hi = mid - 1;
-  }
-  return found;
+  return lastAtOrBefore(rows, eventIndex, eventIndexOfRow);
 }
