@@ -13,29 +13,8 @@ prep(Id, Line, Cond) ->
     esc_bp_plan:prepare(#{id => Id, file => acc(), line => Line, condition => Cond},
                    #{ebin_dirs => [esc_bp_fixture:bank_ebin()]}).
 
-%% Runs Calls against a fresh account with the breakpoints' pattern on handle_call/3 and returns
-%% the trace messages received (tracer = this process).
 traced(Prepared, Balance, Calls) ->
-    Pid = esc_bp_fixture:start_account(b, Balance),
-    Ms = esc_bp_ms:match_specs(Prepared, ?HC, []),
-    1 = erlang:trace_pattern(?HC, Ms, [local]),
-    1 = erlang:trace(Pid, true, [call]),
-    try
-        Replies = [gen_server:call(Pid, C) || C <- Calls],
-        %% A synchronous call after the last one: every trace message is in our mailbox now.
-        _ = sys:get_state(Pid),
-        {Replies, drain()}
-    after
-        erlang:trace_pattern(?HC, false, [local]),
-        catch erlang:trace(Pid, false, [call]),
-        exit(Pid, kill)
-    end.
-
-drain() ->
-    receive {trace, _, call, _, _} = M -> [M | drain()];
-            {trace, _, call, _} = M -> [M | drain()]
-    after 0 -> []
-    end.
+    esc_bp_fixture:traced_calls(b, Balance, Prepared, Calls).
 
 %% The clause head became the match-spec head, the condition over a struct field its guard.
 struct_field_condition_compiles_to_match_spec_test() ->

@@ -6,7 +6,6 @@
 -include_lib("eunit/include/eunit.hrl").
 
 -define(ACC, 'Elixir.Bank.Account').
--define(HC, {?ACC, handle_call, 3}).
 -define(OPT_IN, <<"set \"allowSideEffects\": true in the launch configuration to allow it">>).
 
 acc() -> esc_bp_fixture:bank_source("account.ex").
@@ -109,26 +108,10 @@ may_raise_test() ->
     ?assert(esc_bp_raised:may_raise({'andalso', '$1', true})),    % '$1' may not be a boolean
     ?assert(esc_bp_raised:may_raise({'>', {'+', '$1', 1}, 2})).
 
-%% Runs Calls against a fresh account with the breakpoints' pattern on handle_call/3 and returns
-%% the trace messages received (tracer = this process).
+%% The trace messages a breakpoint tagged (call with a message) when Calls ran against a fresh account.
 traced(Prepared, Calls) ->
-    Pid = esc_bp_fixture:start_account(r, 1000),
-    1 = erlang:trace_pattern(?HC, esc_bp_ms:match_specs(Prepared, ?HC, []), [local]),
-    1 = erlang:trace(Pid, true, [call]),
-    try
-        [gen_server:call(Pid, C) || C <- Calls],
-        _ = sys:get_state(Pid),
-        drain()
-    after
-        erlang:trace_pattern(?HC, false, [local]),
-        catch erlang:trace(Pid, false, [call]),
-        exit(Pid, kill)
-    end.
-
-drain() ->
-    receive {trace, _, call, _, _} = M -> [M | drain()]
-    after 0 -> []
-    end.
+    {_, Msgs} = esc_bp_fixture:traced_calls(r, 1000, Prepared, Calls),
+    [M || {trace, _, call, _, _} = M <- Msgs].
 
 %% `hd([]) == 1` is in the match-spec subset: the VM's guard raises, which used to fail the clause
 %% silently. Now the call reaches the agent, whose fun raises ArgumentError: counted, never a stop.

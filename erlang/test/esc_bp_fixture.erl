@@ -5,7 +5,7 @@
 -module(esc_bp_fixture).
 
 -export([setup/0, bank_ebin/0, bank_source/1, dir/0, ex_file/0, erl_file/0, nodbg_erl_file/0,
-         nodbg_ex_file/0, start_account/2, ensure_elixir/0]).
+         nodbg_ex_file/0, start_account/2, traced_calls/4, ensure_elixir/0]).
 
 -define(EX, "defmodule EscFx.Outer do
   def outer(x), do: x + 1
@@ -156,3 +156,28 @@ ensure_fixtures() ->
 start_account(Id, Balance) ->
     {ok, Pid} = gen_server:start('Elixir.Bank.Account', [{id, Id}, {balance, Balance}], []),
     Pid.
+
+%% Runs Calls against a fresh account (Id, Balance) with the breakpoints' pattern on handle_call/3
+%% and returns the replies and the call trace messages received (tracer = the calling process).
+-spec traced_calls(atom(), integer(), list(), list()) -> {list(), [tuple()]}.
+traced_calls(Id, Balance, Prepared, Calls) ->
+    HC = {'Elixir.Bank.Account', handle_call, 3},
+    Pid = start_account(Id, Balance),
+    1 = erlang:trace_pattern(HC, esc_bp_ms:match_specs(Prepared, HC, []), [local]),
+    1 = erlang:trace(Pid, true, [call]),
+    try
+        Replies = [gen_server:call(Pid, C) || C <- Calls],
+        %% A synchronous call after the last one: every trace message is in our mailbox now.
+        _ = sys:get_state(Pid),
+        {Replies, drain_calls()}
+    after
+        erlang:trace_pattern(HC, false, [local]),
+        catch erlang:trace(Pid, false, [call]),
+        exit(Pid, kill)
+    end.
+
+drain_calls() ->
+    receive {trace, _, call, _, _} = M -> [M | drain_calls()];
+            {trace, _, call, _} = M -> [M | drain_calls()]
+    after 0 -> []
+    end.
